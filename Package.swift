@@ -1,0 +1,56 @@
+// swift-tools-version:6.1
+// The STS (IEC 62055-41) prepaid-metering toolkit.
+//
+// Arrows point one way:
+//   STSTokenFormat (pure values, 66-bit codec)  <-  STSCrypto (ciphers, key derivation)
+//   <-  STSVending (issue and verify tokens)  <-  STSBatch (JSON-lines bulk vending)  <-  stsvend (CLI)
+import PackageDescription
+
+let package = Package(
+    name: "sts-toolkit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "STSTokenFormat", targets: ["STSTokenFormat"]),
+        .library(name: "STSCrypto", targets: ["STSCrypto"]),
+        .library(name: "STSVending", targets: ["STSVending"]),
+        .library(name: "STSBatch", targets: ["STSBatch"]),
+        .executable(name: "stsvend", targets: ["stsvend"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // OpenSSL's libcrypto (DES for DKGA02 and EA09), found through pkg-config, never vendored.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "STSTokenFormat"),
+        .target(
+            name: "STSCrypto",
+            dependencies: [
+                "STSTokenFormat",
+                "COpenSSL",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(name: "STSVending", dependencies: ["STSTokenFormat", "STSCrypto"]),
+        .target(name: "STSBatch", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending"]),
+        .executableTarget(
+            name: "stsvend",
+            dependencies: [
+                "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Loads Fixtures/ for the table tests.
+        .target(name: "STSTestFixtures", path: "Tests/STSTestFixtures"),
+        .testTarget(name: "STSTokenFormatTests", dependencies: ["STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSCryptoTests", dependencies: ["STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSVendingTests", dependencies: ["STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSBatchTests", dependencies: ["STSBatch", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures"]),
+    ]
+)

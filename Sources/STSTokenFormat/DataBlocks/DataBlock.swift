@@ -1,0 +1,67 @@
+/// A 64-bit STS data block before encryption: `subclass(4) | payload(44) | CRC(16)`.
+///
+/// The token class is not in the block, but it is inside the CRC: the CRC covers
+/// `class(2) | subclass(4) | payload(44)`, so a token whose class bits were altered fails.
+public struct DataBlock: Hashable, Sendable, CustomStringConvertible {
+    /// The block as an integer; hex renderings are big-endian.
+    public let rawValue: UInt64
+
+    @inlinable public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// Assembles a block and computes its CRC (CRC_C for currency credit).
+    @inlinable public init(tokenClass: TokenClass, subclass: UInt8, payload: UInt64, currencyCRC: Bool = false) {
+        let value50 = UInt64(tokenClass.rawValue) << 48 | UInt64(subclass & 0xF) << 44 | payload & Self.payloadMask
+        rawValue = (value50 & 0xFFFF_FFFF_FFFF) << 16 | UInt64(CRC16.field(for: value50, currency: currencyCRC))
+    }
+
+    /// The 44 payload bits.
+    @usableFromInline static let payloadMask: UInt64 = (1 << 44) - 1
+
+    /// Bits 63..60.
+    @inlinable public var subclass: UInt8 { UInt8(rawValue >> 60) }
+    /// Bits 59..16, right-aligned.
+    @inlinable public var payload: UInt64 { rawValue >> 16 & Self.payloadMask }
+    /// Bits 15..0.
+    @inlinable public var crc: UInt16 { UInt16(truncatingIfNeeded: rawValue) }
+
+    /// Whether the CRC field matches the block under the given class (CRC_C when `currencyCRC`).
+    @inlinable public func hasValidCRC(tokenClass: TokenClass, currencyCRC: Bool = false) -> Bool {
+        let value50 = UInt64(tokenClass.rawValue) << 48 | rawValue >> 16
+        return CRC16.field(for: value50, currency: currencyCRC) == crc
+    }
+
+    /// Sixteen upper-case hex digits.
+    public var hex: String { Hex.encode(rawValue) }
+
+    public var description: String { hex }
+}
+
+/// Big-endian hex for 64-bit values.
+public enum Hex {
+    /// Sixteen upper-case hex digits, most significant first.
+    public static func encode(_ v: UInt64, digits: Int = 16) -> String {
+        let alphabet = Array("0123456789ABCDEF".utf8)
+        var out = [UInt8](repeating: 0, count: digits)
+        var x = v
+        for i in stride(from: digits - 1, through: 0, by: -1) { out[i] = alphabet[Int(x & 0xF)]; x >>= 4 }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Parses hex text (either case, optional whitespace) into bytes; nil if malformed.
+    public static func decode(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        var pending: UInt8? = nil
+        for c in text.utf8 {
+            let v: UInt8
+            switch c {
+            case 48...57: v = c - 48
+            case 65...70: v = c - 55
+            case 97...102: v = c - 87
+            case 32, 9, 10, 13: continue
+            default: return nil
+            }
+            if let p = pending { out.append(p << 4 | v); pending = nil } else { pending = v }
+        }
+        return pending == nil ? out : nil
+    }
+}

@@ -1,0 +1,106 @@
+/// The 18-digit meter primary account number: IIN + IAIN (the meter's DRN) + a Luhn check digit.
+///
+/// Two forms exist: the legacy 6-digit IIN `600727` with an 11-digit DRN, and the 4-digit IIN
+/// `0000` with a 13-digit DRN. The DRN (manufacturer code + serial + its own Luhn digit) is the
+/// number printed on the meter. Both check digits are verified, so a mistyped meter number
+/// never yields a key (and tokens) for another meter.
+public struct MeterPAN: Hashable, Sendable, CustomStringConvertible, Comparable {
+    /// The 18 digits as one integer (at most 10^18 − 1, so it fits 64 bits).
+    public let value: UInt64
+    /// 6 for the legacy IIN 600727 form, 4 for the IIN 0000 form.
+    public let iinLength: Int
+
+    /// The IIN used with 11-digit DRNs.
+    public static let legacyIIN = "600727"
+    /// The IIN used with 13-digit DRNs.
+    public static let shortIIN = "0000"
+
+    /// Parses an 18-digit meter PAN, checking both Luhn digits.
+    public init(_ text: String) throws(FieldError) {
+        let digits = try Self.digits(of: text, field: "meter PAN", count: 18)
+        // A PAN whose first four digits are 0000 uses the 4-digit IIN and a 13-digit DRN.
+        let iinLength = digits.prefix(4).allSatisfy({ $0 == 0 }) ? 4 : 6
+        guard Luhn.checkDigit(for: digits[0..<17]) == digits[17] else {
+            throw .badCheckDigit(field: "meter PAN")
+        }
+        guard Luhn.checkDigit(for: digits[iinLength..<16]) == digits[16] else {
+            throw .badCheckDigit(field: "DRN inside the meter PAN")
+        }
+        self.value = digits.reduce(0) { $0 * 10 + UInt64($1) }
+        self.iinLength = iinLength
+    }
+
+    /// Builds the PAN from an IIN (`600727` or `0000`) and the DRN printed on the meter,
+    /// checking the DRN's Luhn digit and appending the PAN check digit.
+    public init(iin: String, drn: String) throws(FieldError) {
+        let iinDigits = try Self.digits(of: iin, field: "IIN", count: nil)
+        guard iinDigits.count == 6 || iinDigits.count == 4 else {
+            throw .badDigits(field: "IIN", expected: "4 or 6 digits", got: iin)
+        }
+        let drnDigits = try Self.digits(of: drn, field: "DRN", count: nil)
+        guard drnDigits.count == 11 || drnDigits.count == 13 else {
+            throw .badDigits(field: "DRN", expected: "11 or 13 digits", got: drn)
+        }
+        guard iinDigits.count + drnDigits.count == 17 else {
+            throw .drnLengthMismatch(iinDigits: iinDigits.count, drnDigits: drnDigits.count)
+        }
+        if iinDigits.count == 4 && iinDigits != [0, 0, 0, 0] {
+            throw .badDigits(field: "IIN", expected: "0000 with a 13-digit DRN", got: iin)
+        }
+        guard Luhn.checkDigit(for: drnDigits.dropLast()) == drnDigits.last! else {
+            throw .badCheckDigit(field: "DRN")
+        }
+        let body = iinDigits + drnDigits
+        try self.init(String(decoding: (body + [Luhn.checkDigit(for: body)]).map { $0 + 48 }, as: UTF8.self))
+    }
+
+    /// Accepts what an operator types: the full 18-digit PAN, or just the 11- or 13-digit DRN
+    /// printed on the meter (which then gets the standard IIN for its length).
+    public init(meterNumber text: String) throws(FieldError) {
+        switch text.utf8.count {
+        case 11: try self.init(iin: Self.legacyIIN, drn: text)
+        case 13: try self.init(iin: Self.shortIIN, drn: text)
+        case 18: try self.init(text)
+        default:
+            throw .badDigits(field: "meter number", expected: "an 18-digit PAN or an 11/13-digit DRN", got: text)
+        }
+    }
+
+    /// The 18 digits as text.
+    public var description: String {
+        var out = [UInt8](repeating: 48, count: 18)
+        var v = value
+        for i in stride(from: 17, through: 0, by: -1) { out[i] = UInt8(v % 10) + 48; v /= 10 }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The issuer identification number (`600727` or `0000`).
+    public var iin: String { String(description.prefix(iinLength)) }
+
+    /// The decoder reference number: the meter number printed on the meter (11 or 13 digits).
+    public var drn: String { String(description.dropFirst(iinLength).prefix(17 - iinLength)) }
+
+    /// The manufacturer code at the head of the DRN: 2 digits for 11-digit DRNs, 4 for 13-digit ones.
+    /// Class 1 (meter test) tokens are checked against it.
+    public var manufacturerCode: UInt16 {
+        let drn = Array(self.drn.utf8)
+        let n = drn.count == 11 ? 2 : 4
+        return drn.prefix(n).reduce(0) { $0 * 10 + UInt16($1 - 48) }
+    }
+
+    /// Digits 1 to 16 of the PAN (the IIN's first digit and the check digit dropped): the
+    /// 16-digit PAN block that DKGA02 reads as 16 BCD nibbles.
+    public var panBlockDigits: UInt64 { (value / 10) % 10_000_000_000_000_000 }
+
+    public static func < (a: MeterPAN, b: MeterPAN) -> Bool { a.value < b.value }
+
+    private static func digits(of text: String, field: String, count: Int?) throws(FieldError) -> [UInt8] {
+        let bytes = Array(text.utf8)
+        let expected = count.map { "\($0) digits" } ?? "digits"
+        guard !bytes.isEmpty, bytes.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+            throw .badDigits(field: field, expected: expected, got: text)
+        }
+        if let count, bytes.count != count { throw .badDigits(field: field, expected: expected, got: text) }
+        return bytes.map { $0 - 48 }
+    }
+}
