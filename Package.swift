@@ -3,7 +3,8 @@
 //
 // Arrows point one way:
 //   STSTokenFormat (pure values, 66-bit codec)  <-  STSCrypto (ciphers, key derivation)
-//   <-  STSVending (issue and verify tokens)  <-  STSBatch (JSON-lines bulk vending)  <-  stsvend (CLI)
+//   <-  STSVending (issue and verify tokens)  <-  STSBatch (JSON-lines bulk vending)
+//   <-  STSBenchmark (measurements)  <-  stsvend (CLI)
 import PackageDescription
 
 let package = Package(
@@ -38,10 +39,12 @@ let package = Package(
         ),
         .target(name: "STSVending", dependencies: ["STSTokenFormat", "STSCrypto"]),
         .target(name: "STSBatch", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending"]),
+        // Throughput and latency measurements behind `stsvend bench`.
+        .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch"]),
         .executableTarget(
             name: "stsvend",
             dependencies: [
-                "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch",
+                "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSBenchmark",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

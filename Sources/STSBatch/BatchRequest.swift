@@ -1,0 +1,45 @@
+import STSCrypto
+import STSTokenFormat
+import STSVending
+
+/// Reading the fields of one batch request (the schema is in Specs/batch.md).
+struct RequestFields {
+    let json: JSON
+
+    func string(_ key: String) throws(BatchError) -> String {
+        guard let v = json[key] else { throw .badRequest("missing \"\(key)\"") }
+        guard let s = v.string else { throw .badRequest("\"\(key)\" must be a string") }
+        return s
+    }
+
+    func int(_ key: String, in o: JSON? = nil) throws(BatchError) -> Int64 {
+        guard let v = (o ?? json)[key] else { throw .badRequest("missing \"\(key)\"") }
+        if let i = v.integer { return i }
+        if let s = v.string, let i = Int64(s) { return i }
+        throw .badRequest("\"\(key)\" must be an integer")
+    }
+
+    func optionalInt(_ key: String) throws(BatchError) -> Int64? {
+        json[key] == nil || json[key] == .null ? nil : try int(key)
+    }
+
+    /// A meter object (`meter` or `new_meter`) and the vending key it names.
+    static func meter(_ o: JSON, keys: [String: VendingKey], field: String) throws -> (MeterProfile, VendingKey) {
+        guard o.object != nil else { throw BatchError.badRequest("\"\(field)\" must be an object") }
+        let f = RequestFields(json: o)
+        let pan: String
+        if let s = o["pan"]?.string { pan = s } else { pan = String(try f.int("pan")) }
+        let sgc: SupplyGroupCode
+        if let s = o["sgc"]?.string { sgc = try SupplyGroupCode(s) } else { sgc = try SupplyGroupCode(value: UInt32(clamping: try f.int("sgc"))) }
+        let profile = MeterProfile(
+            pan: try MeterPAN(meterNumber: pan), supplyGroup: sgc,
+            tariffIndex: try TariffIndex(Int(try f.int("ti"))), revision: try KeyRevisionNumber(Int(try f.int("krn"))),
+            keyType: try KeyType(Int(try f.int("kt"))), expiry: try KeyExpiryNumber(Int(o["ken"] == nil ? 255 : try f.int("ken"))),
+            baseDate: try BaseDate(year: Int(try f.int("base_date"))),
+            derivation: try KeyDerivationAlgorithm(code: Int(try f.int("dkga"))),
+            encryption: try EncryptionAlgorithm(code: Int(try f.int("ea"))))
+        let name = try f.string("vending_key")
+        guard let key = keys[name] else { throw BatchError.unknownKey(name) }
+        return (profile, key)
+    }
+}

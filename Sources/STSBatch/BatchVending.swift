@@ -1,0 +1,141 @@
+import STSCrypto
+import STSTokenFormat
+import STSVending
+
+/// Processes batch requests: one JSON object in, one result line out, a bad line never stops
+/// the batch. The request and result formats are specified in Specs/batch.md.
+public struct BatchVending {
+    let keys: [String: VendingKey]
+    let now: () -> Int64
+    let allowUnverified: Bool
+    var random = SystemRandomNumberGenerator()
+
+    /// - Parameters:
+    ///   - keys: vending keys by the names requests use.
+    ///   - now: the clock for requests with neither `tid` nor `issued_at` (seconds since 1970 UTC).
+    ///   - allowUnverified: allow EA09 (DES), which has no public test vector.
+    public init(keys: [String: VendingKey], now: @escaping () -> Int64, allowUnverified: Bool = false) {
+        self.keys = keys
+        self.now = now
+        self.allowUnverified = allowUnverified
+    }
+
+    /// Handles one line and appends its result line to `out`. Returns whether it succeeded.
+    @discardableResult
+    public mutating func process(line: UnsafeBufferPointer<UInt8>, into out: inout JSONLineWriter) -> Bool {
+        var id: JSON = .null
+        do {
+            let json = try JSON.parse(line)
+            guard json.object != nil else { throw BatchError.badRequest("a request must be a JSON object") }
+            id = json["id"] ?? .null
+            try handle(RequestFields(json: json), id: id, out: &out)
+            return true
+        } catch {
+            out.begin()
+            out.raw("id", id)
+            out.field("ok", false)
+            out.object("error") { w in
+                w.field("code", (error as? CodedError)?.code ?? "error")
+                w.field("message", "\(error)")
+            }
+            out.end()
+            return false
+        }
+    }
+
+    mutating func handle(_ r: RequestFields, id: JSON, out: inout JSONLineWriter) throws {
+        let type = try r.string("type")
+        if type == "meter-test" {
+            let token = try TokenIssuer.meterTest(subclass: UInt8(clamping: try r.int("subclass")),
+                                                  control: UInt64(clamping: try r.int("control")),
+                                                  manufacturerCode: UInt16(clamping: r.optionalInt("manufacturer_code") ?? 0))
+            return writeIssued([token], id: id, out: &out)
+        }
+        guard let meterJSON = r.json["meter"] else { throw BatchError.badRequest("missing \"meter\"") }
+        let (meter, vendingKey) = try RequestFields.meter(meterJSON, keys: keys, field: "meter")
+        switch type {
+        case "decode":
+            let decoder = try TokenDecoder(meter: meter, vendingKey: vendingKey, allowUnverified: allowUnverified)
+            let decoded = try decoder.decode(try r.string("token"))
+            out.begin()
+            out.raw("id", id)
+            out.field("ok", true)
+            TokenJSON.write(decoded, baseDate: meter.baseDate, to: &out)
+            out.end()
+        case "credit":
+            let issuer = try TokenIssuer(meter: meter, vendingKey: vendingKey, allowUnverified: allowUnverified)
+            let name = try r.string("subclass")
+            guard let kind = CreditKind(name: name) else {
+                throw BatchError.badRequest("unknown credit subclass '\(name)' (electricity, water, gas, time, or one of them with -currency)")
+            }
+            let tid = try self.tid(r, meter: meter)
+            let token: IssuedToken
+            if kind.isCurrency {
+                token = try issuer.currencyCredit(kind, units: DecimalQuantity.units(try r.string("amount"), scale: 5), tid: tid)
+            } else if r.json["units"] != nil {
+                let units = try r.int("units")
+                guard units > 0 else { throw VendingError.zeroCredit }
+                token = try issuer.credit(kind, units: UInt64(units), tid: tid, rnd: try rnd(r))
+            } else {
+                let units = try DecimalQuantity.units(try r.string("amount"), scale: 1)
+                guard units > 0 else { throw VendingError.zeroCredit }
+                guard units <= Int128(TransferAmount.maximumUnits) else {
+                    throw FieldError.amountOutOfRange(value: try r.string("amount"), range: "at most 1820162.4")
+                }
+                token = try issuer.credit(kind, units: UInt64(units), tid: tid, rnd: try rnd(r))
+            }
+            writeIssued([token], id: id, out: &out)
+        case "key-change":
+            let issuer = try TokenIssuer(meter: meter, vendingKey: vendingKey, allowUnverified: allowUnverified)
+            guard let newJSON = r.json["new_meter"] else { throw BatchError.badRequest("missing \"new_meter\"") }
+            let (newMeter, newKey) = try RequestFields.meter(newJSON, keys: keys, field: "new_meter")
+            let explicitTime = r.json["tid"] != nil || r.json["issued_at"] != nil
+            let tokens = try issuer.keyChange(
+                to: newMeter, newVendingKey: newKey, rollover: r.json["rollover"]?.bool ?? false,
+                tokenCount: try r.optionalInt("tokens").map { Int($0) }, at: explicitTime ? try tid(r, meter: newMeter) : nil)
+            writeIssued(tokens, id: id, out: &out)
+        default:
+            guard let function = ManagementFunction(name: type) else {
+                throw BatchError.badRequest("unknown request type '\(type)'")
+            }
+            let issuer = try TokenIssuer(meter: meter, vendingKey: vendingKey, allowUnverified: allowUnverified)
+            let value = try r.optionalInt("value") ?? 0
+            guard value >= 0 else { throw VendingError.invalidValue("\"value\" must not be negative") }
+            let token = try issuer.management(function, value: UInt64(value), tid: try tid(r, meter: meter), rnd: try rnd(r))
+            writeIssued([token], id: id, out: &out)
+        }
+    }
+
+    func tid(_ r: RequestFields, meter: MeterProfile) throws -> TokenIdentifier {
+        if let t = try r.optionalInt("tid") {
+            guard t >= 0, t <= Int64(TokenIdentifier.maximum) else {
+                throw FieldError.outOfRange(field: "token identifier", value: "\(t)", range: "0–16777215 (24 bits)")
+            }
+            return try TokenIdentifier(Int(t))
+        }
+        let seconds = r.json["issued_at"] != nil ? try CivilTime.parseISO8601(try r.string("issued_at")) : now()
+        return try TokenIdentifier.forVending(atUnixSeconds: seconds, baseDate: meter.baseDate)
+    }
+
+    mutating func rnd(_ r: RequestFields) throws -> UInt8 {
+        guard let v = try r.optionalInt("rnd") else { return UInt8.random(in: 0...15, using: &random) }
+        guard (0...15).contains(v) else { throw FieldError.outOfRange(field: "rnd", value: "\(v)", range: "0–15") }
+        return UInt8(v)
+    }
+
+    func writeIssued(_ tokens: [IssuedToken], id: JSON, out: inout JSONLineWriter) {
+        out.begin()
+        out.raw("id", id)
+        out.field("ok", true)
+        out.field("tokens", tokens.map(\.number.digits))
+        if let tid = tokens.first?.content.tid { out.field("tid", UInt64(tid.value)) }
+        if let units = tokens.first?.encodedUnits { out.field("units", units) }
+        if let units = tokens.first?.encodedCurrencyUnits {
+            out.field("units", units)
+            out.field("amount", DecimalQuantity.format(units, scale: 5))
+        }
+        // Plain key-change blocks hold the new decoder key: never written out.
+        if case .keyChange = tokens.first?.content {} else { out.field("data_blocks", tokens.map(\.dataBlock.hex)) }
+        out.end()
+    }
+}

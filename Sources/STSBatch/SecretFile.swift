@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import STSCrypto
+import STSTokenFormat
+
+/// Reads key material from a file (or standard input) the way a key custodian expects:
+/// a file that group or others can read is refused before a byte of it is read.
+public enum SecretFile {
+    /// The file's bytes. `path` "-" reads standard input. The caller wipes the result.
+    public static func read(_ path: String) throws(BatchError) -> [UInt8] {
+        let fd: Int32
+        if path == "-" {
+            fd = 0
+        } else {
+            fd = open(path, O_RDONLY)
+            guard fd >= 0 else { throw .keyFile("cannot open key file \(path): \(String(cString: strerror(errno)))") }
+            var st = stat()
+            guard fstat(fd, &st) == 0 else { close(fd); throw .keyFile("cannot stat key file \(path)") }
+            guard st.st_mode & 0o077 == 0 else {
+                close(fd)
+                throw .keyFile("key file \(path) can be read by group or others (mode \(String(st.st_mode & 0o777, radix: 8))); run: chmod 600 \(path)")
+            }
+        }
+        defer { if fd != 0 { close(fd) } }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        defer { wipe(&chunk) }
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4096) }
+            if n < 0 { throw .keyFile("cannot read key file \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+            guard out.count < 1 << 20 else { wipe(&out); throw .keyFile("key file \(path) is too large") }
+        }
+        return out
+    }
+
+    /// A key file holding one key in hex (whitespace and a trailing newline allowed).
+    public static func hexKey(_ path: String) throws(BatchError) -> [UInt8] {
+        var text = try read(path)
+        defer { wipe(&text) }
+        guard let bytes = Hex.decode(String(decoding: text, as: UTF8.self)), !bytes.isEmpty else {
+            throw .keyFile("key file \(path) must hold the key as hexadecimal digits")
+        }
+        return bytes
+    }
+
+    /// A keys file: a JSON object of key names to hex vending keys.
+    public static func vendingKeys(_ path: String) throws -> [String: VendingKey] {
+        var text = try read(path)
+        defer { wipe(&text) }
+        let json: JSON
+        do { json = try text.withUnsafeBufferPointer { (b) throws(BatchError) -> JSON in try JSON.parse(b) } }
+        catch { throw BatchError.keyFile("keys file \(path) is not valid JSON") }
+        guard let object = json.object else { throw BatchError.keyFile("keys file \(path) must be a JSON object of name → hex key") }
+        var keys: [String: VendingKey] = [:]
+        for (name, value) in object {
+            guard let hex = value.string else { throw BatchError.keyFile("key '\(name)' in \(path) is not a hex string") }
+            do { keys[name] = try VendingKey(hex: hex) }
+            catch { throw BatchError.keyFile("key '\(name)' in \(path): \(error)") }
+        }
+        return keys
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import STSBenchmark
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure tokens/s and latency for issue and decode per DKGA+EA pair, and batch requests/s.",
+        discussion: "Build with -c release for meaningful numbers. Each token derives its meter's decoder key. One core.")
+    @Option(help: "Seconds per measurement.") var seconds: Double = 1.0
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runReporting {
+            let results = try VendingBenchmark.run(seconds: seconds) { step in
+                if !output.json { FileHandle.standardError.write(Data("measuring \(step)…\n".utf8)) }
+            }
+            if output.json {
+                let items = results.map {
+                    "{\"name\":\"\($0.name)\",\"per_second\":\(Int($0.perSecond)),\"mean_ns\":\(Int($0.meanNanoseconds)),\"p50_ns\":\(Int($0.p50Nanoseconds)),\"p99_ns\":\(Int($0.p99Nanoseconds))}"
+                }
+                printLine("[" + items.joined(separator: ",") + "]")
+                return
+            }
+            printLine("operation                                   ops/s   mean ns   p50 ns   p99 ns")
+            for r in results {
+                printLine(r.name.padding(toLength: 40, withPad: " ", startingAt: 0)
+                          + String(format: "%10.0f %9.0f %8.0f %8.0f", r.perSecond, r.meanNanoseconds, r.p50Nanoseconds, r.p99Nanoseconds))
+            }
+        }
+    }
+}
