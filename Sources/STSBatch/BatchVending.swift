@@ -127,7 +127,7 @@ public struct BatchVending {
         out.begin()
         out.raw("id", id)
         out.field("ok", true)
-        out.field("tokens", tokens.map(\.number.digits))
+        out.tokenDigits("tokens", tokens.map(\.number))
         if let tid = tokens.first?.content.tid { out.field("tid", UInt64(tid.value)) }
         if let units = tokens.first?.encodedUnits { out.field("units", units) }
         if let units = tokens.first?.encodedCurrencyUnits {
@@ -135,7 +135,7 @@ public struct BatchVending {
             out.field("amount", DecimalQuantity.format(units, scale: 5))
         }
         // Plain key-change blocks hold the new decoder key: never written out.
-        if case .keyChange = tokens.first?.content {} else { out.field("data_blocks", tokens.map(\.dataBlock.hex)) }
+        if case .keyChange = tokens.first?.content {} else { out.hexBlocks("data_blocks", tokens.map(\.dataBlock.rawValue)) }
         out.end()
     }
 }

@@ -1,3 +1,5 @@
+import STSTokenFormat
+
 /// A small JSON reader and writer for the batch format: one object per line, read from bytes
 /// without Foundation, so a batch of a million requests is bounded by token work, not parsing.
 public enum JSON: Equatable, Sendable {
@@ -9,7 +11,7 @@ public enum JSON: Equatable, Sendable {
     case number(String)
     case string(String)
     case array([JSON])
-    case object([String: JSON])
+    case object(JSONObject)
 
     public subscript(key: String) -> JSON? {
         if case let .object(o) = self { return o[key] }
@@ -19,7 +21,7 @@ public enum JSON: Equatable, Sendable {
     public var string: String? { if case let .string(s) = self { return s } else { return nil } }
     public var integer: Int64? { if case let .integer(i) = self { return i } else { return nil } }
     public var bool: Bool? { if case let .bool(b) = self { return b } else { return nil } }
-    public var object: [String: JSON]? { if case let .object(o) = self { return o } else { return nil } }
+    public var object: JSONObject? { if case let .object(o) = self { return o } else { return nil } }
 
     /// Parses one JSON text.
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(BatchError) -> JSON {
@@ -74,7 +76,7 @@ public enum JSON: Equatable, Sendable {
 
         mutating func object(depth: Int) throws(BatchError) -> JSON {
             i += 1
-            var out: [String: JSON] = [:]
+            var out = JSONObject()
             skipSpace()
             if i < b.count, b[i] == 125 { i += 1; return .object(out) }
             while true {
@@ -84,7 +86,7 @@ public enum JSON: Equatable, Sendable {
                 skipSpace()
                 guard i < b.count, b[i] == 58 else { throw fail("expected ':'") }
                 i += 1
-                out[key] = try value(depth: depth + 1)
+                out.pairs.append((key, try value(depth: depth + 1)))
                 skipSpace()
                 guard i < b.count else { throw fail("unterminated object") }
                 if b[i] == 44 { i += 1; continue }
@@ -167,6 +169,26 @@ public enum JSON: Equatable, Sendable {
     }
 }
 
+/// A JSON object as its members in order. Batch objects have a dozen keys at most, so a linear
+/// search beats hashing every key; when a key repeats, the last one counts (as in most parsers).
+public struct JSONObject: Equatable, Sendable, Sequence {
+    public var pairs: [(key: String, value: JSON)] = []
+
+    public init() {}
+
+    public subscript(key: String) -> JSON? {
+        for p in pairs.reversed() where p.key == key { return p.value }
+        return nil
+    }
+
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSON)]> { pairs.makeIterator() }
+
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        let keys = Set(a.pairs.map(\.key))
+        return keys == Set(b.pairs.map(\.key)) && keys.allSatisfy { a[$0] == b[$0] }
+    }
+}
+
 /// Appends compact JSON to a byte buffer, in the order fields are written.
 public struct JSONLineWriter {
     public private(set) var bytes: [UInt8] = []
@@ -195,6 +217,37 @@ public struct JSONLineWriter {
         for (n, s) in v.enumerated() { if n > 0 { bytes.append(44) }; appendString(s) }
         bytes.append(93)
     }
+    /// Token numbers as an array of 20-digit strings, written without intermediate strings.
+    public mutating func tokenDigits(_ k: String, _ tokens: [TokenNumber]) {
+        key(k)
+        bytes.append(91)
+        for (n, t) in tokens.enumerated() {
+            if n > 0 { bytes.append(44) }
+            bytes.append(34)
+            let at = bytes.count
+            bytes.append(contentsOf: repeatElement(48, count: 20))
+            bytes.withUnsafeMutableBufferPointer { t.writeDigits(to: $0.baseAddress! + at) }
+            bytes.append(34)
+        }
+        bytes.append(93)
+    }
+
+    /// 64-bit blocks as an array of 16-digit upper-case hex strings.
+    public mutating func hexBlocks(_ k: String, _ blocks: [UInt64]) {
+        key(k)
+        bytes.append(91)
+        for (n, b) in blocks.enumerated() {
+            if n > 0 { bytes.append(44) }
+            bytes.append(34)
+            for i in stride(from: 60, through: 0, by: -4) {
+                let d = UInt8(truncatingIfNeeded: b >> UInt64(i)) & 0xF
+                bytes.append(d < 10 ? d + 48 : d + 55)
+            }
+            bytes.append(34)
+        }
+        bytes.append(93)
+    }
+
     /// A nested object written by `body`.
     public mutating func object(_ k: String, _ body: (inout JSONLineWriter) -> Void) {
         key(k)
@@ -220,7 +273,7 @@ public struct JSONLineWriter {
             bytes.append(93)
         case let .object(o):
             bytes.append(123)
-            for (n, (k, v)) in o.sorted(by: { $0.key < $1.key }).enumerated() {
+            for (n, (k, v)) in o.pairs.enumerated() {
                 if n > 0 { bytes.append(44) }
                 appendString(k); bytes.append(58); append(v)
             }
@@ -230,6 +283,11 @@ public struct JSONLineWriter {
 
     mutating func appendString(_ s: String) {
         bytes.append(34)
+        if s.utf8.allSatisfy({ $0 >= 32 && $0 != 34 && $0 != 92 }) {
+            bytes.append(contentsOf: s.utf8)
+            bytes.append(34)
+            return
+        }
         for c in s.utf8 {
             switch c {
             case 34: bytes.append(92); bytes.append(34)

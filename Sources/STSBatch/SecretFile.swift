@@ -57,7 +57,7 @@ public enum SecretFile {
         catch { throw BatchError.keyFile("keys file \(path) is not valid JSON") }
         guard let object = json.object else { throw BatchError.keyFile("keys file \(path) must be a JSON object of name → hex key") }
         var keys: [String: VendingKey] = [:]
-        for (name, value) in object {
+        for (name, value) in object.pairs {
             guard let hex = value.string else { throw BatchError.keyFile("key '\(name)' in \(path) is not a hex string") }
             do { keys[name] = try VendingKey(hex: hex) }
             catch { throw BatchError.keyFile("key '\(name)' in \(path): \(error)") }

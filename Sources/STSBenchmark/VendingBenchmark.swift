@@ -58,14 +58,14 @@ public enum VendingBenchmark {
                 let meter = s.meters[i & 1023]
                 let issuer = try TokenIssuer(meter: meter, vendingKey: s.key)
                 let token = try issuer.credit(.electricity, units: UInt64(i & 0x3FFF) + 1,
-                                              tid: TokenIdentifier(field: UInt32(i & 0xFFFFF) + 2), rnd: UInt8(i & 15))
+                                              tid: TokenIdentifier(field: UInt32(i & 0x7FFFF) * 2 + 2), rnd: UInt8(i & 15))  // even: never the reserved minute
                 return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
                     token.number.writeDigits(to: buf.baseAddress!)
                     return UInt64(buf[19])
                 }
             })
             let tokens = try s.meters.enumerated().map { i, m in
-                try TokenIssuer(meter: m, vendingKey: s.key).credit(.electricity, units: 100, tid: TokenIdentifier(field: UInt32(1000 + i)), rnd: 5).number
+                try TokenIssuer(meter: m, vendingKey: s.key).credit(.electricity, units: 100, tid: TokenIdentifier(field: UInt32(1000 + 2 * i)), rnd: 5).number
             }
             progress("decode \(s.name)")
             results.append(try measure("decode credit, \(s.name)", seconds: seconds) { i in

@@ -55,7 +55,7 @@ struct DecodeCommand: ParsableCommand {
             if output.json { printLine(line); return }
             guard case let .object(fields) = try JSON.parse(line) else { return }
             printLine("Token  \(number.grouped)")
-            for (k, v) in fields.sorted(by: { $0.key < $1.key }) where k != "ok" && k != "token" {
+            for (k, v) in fields.pairs where k != "ok" && k != "token" {
                 let text: String
                 switch v {
                 case let .string(s): text = s

@@ -17,17 +17,43 @@ public struct MeterPAN: Hashable, Sendable, CustomStringConvertible, Comparable 
 
     /// Parses an 18-digit meter PAN, checking both Luhn digits.
     public init(_ text: String) throws(FieldError) {
-        let digits = try Self.digits(of: text, field: "meter PAN", count: 18)
+        // Parsed on the stack: batch vending reads one PAN per request.
+        var value: UInt64 = 0
+        var count = 0
+        for c in text.utf8 {
+            guard c >= 48, c <= 57, count < 18 else { throw .badDigits(field: "meter PAN", expected: "18 digits", got: text) }
+            value = value * 10 + UInt64(c - 48)
+            count += 1
+        }
+        guard count == 18 else { throw .badDigits(field: "meter PAN", expected: "18 digits", got: text) }
         // A PAN whose first four digits are 0000 uses the 4-digit IIN and a 13-digit DRN.
-        let iinLength = digits.prefix(4).allSatisfy({ $0 == 0 }) ? 4 : 6
-        guard Luhn.checkDigit(for: digits[0..<17]) == digits[17] else {
+        let iinLength = value < 100_000_000_000_000 ? 4 : 6
+        guard Self.luhnDigit(value / 10, digits: 17) == value % 10 else {
             throw .badCheckDigit(field: "meter PAN")
         }
-        guard Luhn.checkDigit(for: digits[iinLength..<16]) == digits[16] else {
+        // The DRN is digits iinLength..<17; its last digit (PAN digit 16) is its check digit.
+        let drnCount = 17 - iinLength
+        var scale: UInt64 = 1
+        for _ in 0..<drnCount { scale *= 10 }
+        let drn = (value / 10) % scale
+        guard Self.luhnDigit(drn / 10, digits: drnCount - 1) == drn % 10 else {
             throw .badCheckDigit(field: "DRN inside the meter PAN")
         }
-        self.value = digits.reduce(0) { $0 * 10 + UInt64($1) }
+        self.value = value
         self.iinLength = iinLength
+    }
+
+    /// The Luhn check digit of the low `digits` decimal digits of `payload`.
+    static func luhnDigit(_ payload: UInt64, digits: Int) -> UInt64 {
+        var sum: UInt64 = 0
+        var v = payload
+        for i in 0..<digits {
+            var d = v % 10
+            v /= 10
+            if i & 1 == 0 { d *= 2; if d > 9 { d -= 9 } }
+            sum += d
+        }
+        return (10 - sum % 10) % 10
     }
 
     /// Builds the PAN from an IIN (`600727` or `0000`) and the DRN printed on the meter,
