@@ -158,14 +158,20 @@ struct KeyChangeCommand: ParsableCommand {
             if let newBaseDate { new.baseDate = try BaseDate(year: newBaseDate) }
             if let newDKGA { new.derivation = try KeyDerivationAlgorithm(code: newDKGA) }
             if let newEA { new.encryption = try EncryptionAlgorithm(code: newEA) }
-            let issuer = try key.issuer(for: current)
+            // Standard input can be read once: the current vending key is read a single time.
+            let currentVendingKey = key.vendingKeyFile != nil ? try key.vendingKey() : nil
+            let issuer = try currentVendingKey.map {
+                try TokenIssuer(meter: current, vendingKey: $0, allowUnverified: key.allowUnverified)
+            } ?? key.issuer(for: current)
             let newKey: VendingKey
             if let path = newVendingKeyFile {
                 var bytes = try SecretFile.hexKey(path)
                 defer { wipe(&bytes) }
                 newKey = try VendingKey(bytes: bytes)
+            } else if let currentVendingKey {
+                newKey = currentVendingKey
             } else {
-                newKey = try key.vendingKey()
+                throw ValidationError("give --new-vending-key-file (the new key is derived from a vending key)")
             }
             let at = try issuedAt.map { try TokenIdentifier(atUnixSeconds: CivilTime.parseISO8601($0), baseDate: new.baseDate) }
             let set = try issuer.keyChange(to: new, newVendingKey: newKey, rollover: rollover, tokenCount: tokens, at: at)
