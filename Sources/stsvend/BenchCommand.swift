@@ -8,11 +8,12 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure tokens/s and latency for issue and decode per DKGA+EA pair, and batch requests/s.",
         discussion: "Build with -c release for meaningful numbers. Each token derives its meter's decoder key. One core.")
     @Option(help: "Seconds per measurement.") var seconds: Double = 1.0
+    @Option(help: "Only measurements whose name contains this text (e.g. 'DKGA04+EA11', 'decode', 'batch').") var filter: String = ""
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         try runReporting {
-            let results = try VendingBenchmark.run(seconds: seconds) { step in
+            let results = try VendingBenchmark.run(seconds: seconds, filter: filter) { step in
                 if !output.json { FileHandle.standardError.write(Data("measuring \(step)…\n".utf8)) }
             }
             if output.json {
