@@ -12,23 +12,20 @@ public enum TokenJSON {
         case let .transferCredit(c):
             w.field("type", "credit")
             w.field("credit_type", c.kind.description)
-            w.field("tid", UInt64(c.tid.value))
-            if let baseDate { w.field("issued_at", c.tid.time(baseDate: baseDate)) }
+            writeTID(c.tid, baseDate, &w)
             w.field("units", c.amount.units)
             w.field("amount", DecimalQuantity.format(Int128(c.amount.units), scale: 1))
             w.field("rnd", Int(c.rnd))
         case let .currencyCredit(c):
             w.field("type", "credit")
             w.field("credit_type", c.kind.description)
-            w.field("tid", UInt64(c.tid.value))
-            if let baseDate { w.field("issued_at", c.tid.time(baseDate: baseDate)) }
+            writeTID(c.tid, baseDate, &w)
             w.field("units", c.amount.units)
             w.field("amount", c.amount.decimalString)
             w.field("sign_exponent", Int(c.amount.signAndExponent))
         case let .management(m):
             w.field("type", m.function.description)
-            w.field("tid", UInt64(m.tid.value))
-            if let baseDate { w.field("issued_at", m.tid.time(baseDate: baseDate)) }
+            writeTID(m.tid, baseDate, &w)
             w.field("value", Int(m.value))
             if let watts = m.watts { w.field("watts", watts) }
             w.field("rnd", Int(m.rnd))
@@ -54,5 +51,11 @@ public enum TokenJSON {
         }
         w.field("crc", Hex.encode(UInt64(d.dataBlock.crc), digits: 4))
         if case .keyChange = d.content {} else { w.field("data_block", d.dataBlock.hex) }
+    }
+
+    /// The TID and, when the base date is known, the UTC minute it stands for.
+    static func writeTID(_ tid: TokenIdentifier, _ baseDate: BaseDate?, _ w: inout JSONLineWriter) {
+        w.field("tid", UInt64(tid.value))
+        if let baseDate { w.field("issued_at", tid.time(baseDate: baseDate)) }
     }
 }

@@ -1,42 +1,32 @@
 import STSCrypto
 import STSTokenFormat
 
-/// A meter as the vending side knows it: its PAN and the attributes of the key it holds.
+/// A meter as the vending side knows it: the identity of the decoder key it holds (PAN, SGC,
+/// TI, KRN, KT, base date, DKGA, EA) plus that key's expiry number.
 ///
-/// These are exactly the fields that derive the decoder key (DKGA input) plus the key's expiry.
+/// The key attributes are read and written directly (`meter.pan`, `meter.supplyGroup = …`).
+@dynamicMemberLookup
 public struct MeterProfile: Hashable, Sendable {
-    public var pan: MeterPAN
-    public var supplyGroup: SupplyGroupCode
-    public var tariffIndex: TariffIndex
-    public var revision: KeyRevisionNumber
-    public var keyType: KeyType
+    /// The inputs of the decoder key derivation.
+    public var keyParameters: DecoderKeyParameters
+    /// The key's expiry number.
     public var expiry: KeyExpiryNumber
-    public var baseDate: BaseDate
-    public var derivation: KeyDerivationAlgorithm
-    public var encryption: EncryptionAlgorithm
 
     public init(pan: MeterPAN, supplyGroup: SupplyGroupCode, tariffIndex: TariffIndex, revision: KeyRevisionNumber,
                 keyType: KeyType, expiry: KeyExpiryNumber, baseDate: BaseDate,
                 derivation: KeyDerivationAlgorithm, encryption: EncryptionAlgorithm) {
-        self.pan = pan
-        self.supplyGroup = supplyGroup
-        self.tariffIndex = tariffIndex
-        self.revision = revision
-        self.keyType = keyType
+        keyParameters = DecoderKeyParameters(derivation: derivation, pan: pan, supplyGroup: supplyGroup, tariffIndex: tariffIndex,
+                                             revision: revision, keyType: keyType, baseDate: baseDate, encryption: encryption)
         self.expiry = expiry
-        self.baseDate = baseDate
-        self.derivation = derivation
-        self.encryption = encryption
     }
 
-    /// The inputs of the decoder key derivation.
-    public var keyParameters: DecoderKeyParameters {
-        DecoderKeyParameters(derivation: derivation, pan: pan, supplyGroup: supplyGroup, tariffIndex: tariffIndex,
-                             revision: revision, keyType: keyType, baseDate: baseDate, encryption: encryption)
+    public subscript<T>(dynamicMember path: WritableKeyPath<DecoderKeyParameters, T>) -> T {
+        get { keyParameters[keyPath: path] }
+        set { keyParameters[keyPath: path] = newValue }
     }
 
     /// The meter's decoder key under `vendingKey`.
-    public func decoderKey(vendingKey: VendingKey) throws(KeyError) -> DecoderKey {
+    @inlinable public func decoderKey(vendingKey: VendingKey) throws(KeyError) -> DecoderKey {
         try DecoderKeyGenerator.derive(keyParameters, vendingKey: vendingKey)
     }
 }
