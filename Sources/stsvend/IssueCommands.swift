@@ -31,7 +31,10 @@ func report(_ tokens: [IssuedToken], meter: MeterProfile?, json: Bool, extra: [S
     }
     if let meter { printLine("Meter  \(meter.pan)") }
     if let tid = tokens.first?.content.tid, let meter { printLine("TID    \(tid.value) (\(tid.time(baseDate: meter.baseDate)))") }
-    for (k, v) in extra.sorted(by: { $0.key < $1.key }) { printLine("\(k.prefix(1).uppercased() + k.dropFirst())  \(v)") }
+    for (k, v) in extra.sorted(by: { $0.key < $1.key }) {
+        let label = (k.prefix(1).uppercased() + k.dropFirst()).replacingOccurrences(of: "_", with: " ")
+        printLine("\(label)  \(v)")
+    }
 }
 
 struct CreditCommand: ParsableCommand {
