@@ -43,6 +43,8 @@ public enum BatchRunner {
         var writer = JSONLineWriter()
         var pending: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        let maximumLineBytes = 1 << 20
+        var skippingLongLine = false
 
         func flush() throws {
             let bytes = writer.bytes
@@ -77,6 +79,12 @@ public enum BatchRunner {
             consumed += n
             var lineStart = 0
             for i in 0..<n where chunk[i] == 10 {
+                if skippingLongLine {
+                    // The rest of an over-long line is dropped up to its newline.
+                    skippingLongLine = false
+                    lineStart = i + 1
+                    continue
+                }
                 if pending.isEmpty {
                     handle(chunk[lineStart..<i])
                 } else {
@@ -86,7 +94,19 @@ public enum BatchRunner {
                 }
                 lineStart = i + 1
             }
-            pending.append(contentsOf: chunk[lineStart..<n])
+            if !skippingLongLine { pending.append(contentsOf: chunk[lineStart..<n]) }
+            if pending.count > maximumLineBytes {
+                // One request is a few hundred bytes; a megabyte without a newline is not a request.
+                pending.removeAll(keepingCapacity: false)
+                writer.begin(); writer.raw("id", .null); writer.field("ok", false)
+                writer.object("error") { w in
+                    w.field("code", "bad-request")
+                    w.field("message", "a request line is longer than \(maximumLineBytes) bytes")
+                }
+                writer.end()
+                summary.failed += 1
+                skippingLongLine = true
+            }
             try flush()
             if showProgress {
                 let t = monotonicSeconds()
@@ -96,7 +116,7 @@ public enum BatchRunner {
                 }
             }
         }
-        if !pending.isEmpty { handle(pending[...]) }
+        if !pending.isEmpty && !skippingLongLine { handle(pending[...]) }
         try flush()
         guard fsync(output) == 0 else { throw BatchError.io("cannot sync \(partial): \(String(cString: strerror(errno)))") }
         close(output)

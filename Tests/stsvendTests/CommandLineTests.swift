@@ -107,6 +107,8 @@ struct CommandLineTests {
             "{\"id\":\"g\",\"type\":\"credit\",\"meter\":\(meter.replacingOccurrences(of: "k0", with: "nope")),\"subclass\":\"electricity\",\"tid\":5,\"units\":1}",
             "{\"id\":\"h\",\"type\":\"credit\",\"meter\":\(meter),\"subclass\":\"electricity\",\"tid\":1441,\"units\":1}",
             "{\"id\":\"i\",\"type\":\"decode\",\"meter\":\(meter),\"token\":\"2371610050118319419\"}",
+            "{\"id\":\"j\",\"pad\":\"" + String(repeating: "x", count: 3 << 20) + "\"}",
+            "{\"id\":\"k\",\"type\":\"decode\",\"meter\":\(meter),\"token\":\"23716100501183194197\"}",
         ]
         let input = dir.appendingPathComponent("in.jsonl")
         try CommandLine.write(requests.joined(separator: "\n") + "\n", to: input)
@@ -117,7 +119,8 @@ struct CommandLineTests {
         #expect(lines.count == requests.count)
         #expect(lines[0]["tokens"] as? [String] == ["23716100501183194197"])
         let codes = lines.dropFirst().map { (($0["error"] as? [String: Any])?["code"] as? String) ?? "none" }
-        #expect(codes == ["bad-request", "out-of-range", "bad-check-digit", "amount-out-of-range", "crc", "unknown-key", "reserved-tid", "format"])
+        #expect(codes == ["bad-request", "out-of-range", "bad-check-digit", "amount-out-of-range", "crc", "unknown-key", "reserved-tid", "format", "bad-request", "none"])
+        #expect(lines.last?["tid"] as? Int == 5871715, "the line after an over-long one is processed")
         #expect(lines[2]["id"] as? String == "c")
     }
 
