@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "STSCrypto", targets: ["STSCrypto"]),
         .library(name: "STSVending", targets: ["STSVending"]),
         .library(name: "STSBatch", targets: ["STSBatch"]),
+        .library(name: "STSMeter", targets: ["STSMeter"]),
         .executable(name: "stsvend", targets: ["stsvend"]),
     ],
     dependencies: [
@@ -39,6 +40,8 @@ let package = Package(
         ),
         .target(name: "STSVending", dependencies: ["STSTokenFormat", "STSCrypto"]),
         .target(name: "STSBatch", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending"]),
+        // The meter side: applies tokens to a meter's state (no I/O).
+        .target(name: "STSMeter", dependencies: ["STSTokenFormat", "STSCrypto"]),
         // Throughput and latency measurements behind `stsvend bench`.
         .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch"]),
         .executableTarget(
@@ -54,6 +57,7 @@ let package = Package(
         .testTarget(name: "STSCryptoTests", dependencies: ["STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSVendingTests", dependencies: ["STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSBatchTests", dependencies: ["STSBatch", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSMeterTests", dependencies: ["STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures"]),
     ]
 )

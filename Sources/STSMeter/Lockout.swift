@@ -1,0 +1,47 @@
+/// Keypad lockout: after a number of wrong entries the meter refuses meter-specific tokens for
+/// a while, and each further wrong entry doubles the wait up to a maximum.
+public struct LockoutPolicy: Equatable, Sendable, Codable {
+    /// Wrong entries in a row that start the first lockout.
+    public var threshold: Int
+    /// The first lockout, in seconds.
+    public var baseSeconds: Int64
+    /// The longest lockout, in seconds.
+    public var maximumSeconds: Int64
+
+    public init(threshold: Int = 3, baseSeconds: Int64 = 10, maximumSeconds: Int64 = 1280) {
+        self.threshold = threshold
+        self.baseSeconds = baseSeconds
+        self.maximumSeconds = maximumSeconds
+    }
+}
+
+/// The lockout counters kept in the meter's state.
+public struct LockoutState: Equatable, Sendable, Codable {
+    /// Wrong entries since the last accepted token.
+    public var wrongEntries = 0
+    /// Meter-specific tokens are refused before this time (seconds since 1970).
+    public var lockedUntil: Int64 = 0
+    /// The length of the last lockout (0: none yet).
+    public var lastSeconds: Int64 = 0
+
+    public init() {}
+
+    /// Whether the keypad is locked at `now`.
+    @inlinable public func isLocked(at now: Int64) -> Bool { now < lockedUntil }
+
+    /// Counts a wrong entry; starts or doubles a lockout when the threshold is reached.
+    public mutating func recordWrongEntry(at now: Int64, policy: LockoutPolicy) {
+        wrongEntries += 1
+        guard wrongEntries >= policy.threshold else { return }
+        lastSeconds = lastSeconds == 0 ? policy.baseSeconds : min(lastSeconds * 2, policy.maximumSeconds)
+        lockedUntil = now + lastSeconds
+    }
+
+    /// An accepted token ends the run of wrong entries.
+    @inlinable public mutating func recordAccepted() {
+        if wrongEntries != 0 || lastSeconds != 0 {
+            wrongEntries = 0
+            lastSeconds = 0
+        }
+    }
+}

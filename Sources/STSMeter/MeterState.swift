@@ -1,0 +1,118 @@
+import STSCrypto
+import STSTokenFormat
+
+/// The key a meter holds and its attributes, as installed at manufacture or by a key change.
+public struct InstalledKey: Equatable, Sendable {
+    public var decoderKey: DecoderKey
+    public var revision: UInt8
+    public var keyType: KeyType
+    public var expiry: KeyExpiryNumber
+    public var supplyGroup: SupplyGroupCode
+    public var tariffIndex: UInt8
+    public var baseDate: BaseDate
+    public var encryption: EncryptionAlgorithm
+
+    public init(decoderKey: DecoderKey, revision: UInt8, keyType: KeyType, expiry: KeyExpiryNumber,
+                supplyGroup: SupplyGroupCode, tariffIndex: UInt8, baseDate: BaseDate, encryption: EncryptionAlgorithm) {
+        self.decoderKey = decoderKey
+        self.revision = revision
+        self.keyType = keyType
+        self.expiry = expiry
+        self.supplyGroup = supplyGroup
+        self.tariffIndex = tariffIndex
+        self.baseDate = baseDate
+        self.encryption = encryption
+    }
+}
+
+/// The meter's registers: credit per utility (units and money), limits and flags.
+public struct MeterRegisters: Equatable, Sendable {
+    /// Credit by ``CreditKind`` raw value: tenths of the main unit for 0–3, 10⁻⁵ currency for 4–7.
+    public var credit: [Int128] = Array(repeating: 0, count: 8)
+    /// Maximum power limit in watts; nil: none set.
+    public var maximumPowerLimit: UInt64?
+    /// Maximum phase power unbalance limit in watts; nil: none set.
+    public var phaseUnbalanceLimit: UInt64?
+    /// The raw tariff rate value of the last set-tariff-rate token.
+    public var tariffRate: UInt16?
+    /// The raw water meter factor of the last set-water-meter-factor token.
+    public var waterMeterFactor: UInt16?
+    /// Set when the meter detects tampering; blocks credit until a clear-tamper token.
+    public var tamper = false
+
+    public init() {}
+
+    public subscript(kind: CreditKind) -> Int128 {
+        get { credit[Int(kind.rawValue)] }
+        set { credit[Int(kind.rawValue)] = newValue }
+    }
+}
+
+/// Limits and timings a meter model chooses (the standard leaves them open).
+public struct MeterPolicy: Equatable, Sendable {
+    /// Accepted TIDs remembered.
+    public var tidMemoryDepth = 50
+    /// Seconds within which all tokens of a key-change set must be entered.
+    public var keyChangeWindowSeconds: Int64 = 600
+    public var lockout = LockoutPolicy()
+    /// The largest unit credit a register holds, in tenths (9 999 999.9 kWh).
+    public var maximumUnitCredit: Int128 = 99_999_999
+    /// The largest money credit a register holds, in 10⁻⁵ units (9 999 999 999.99999).
+    public var maximumCurrencyCredit: Int128 = 999_999_999_999_999
+
+    public init() {}
+}
+
+/// A key-change set being assembled: the plain blocks of the tokens entered so far.
+public struct PendingKeyChange: Equatable, Sendable {
+    /// When the first token of the set was entered (seconds since 1970).
+    public var startedAt: Int64
+    /// Decrypted blocks by subclass (3, 4, 8, 9); they contain new key bits.
+    public var blocks: [UInt8: UInt64]
+
+    public init(startedAt: Int64, blocks: [UInt8: UInt64] = [:]) {
+        self.startedAt = startedAt
+        self.blocks = blocks
+    }
+}
+
+/// Everything a meter remembers: identity, key, TID memory, registers, pending key change and
+/// lockout counters. Plain values, so a state can be saved, restored and compared.
+public struct MeterState: Equatable, Sendable {
+    public var pan: MeterPAN
+    public var key: InstalledKey
+    public var tidMemory: TIDMemory
+    public var registers = MeterRegisters()
+    public var pendingKeyChange: PendingKeyChange?
+    public var lockout = LockoutState()
+    public var policy: MeterPolicy
+
+    public init(pan: MeterPAN, key: InstalledKey, policy: MeterPolicy = MeterPolicy(), tidMemory: TIDMemory? = nil) {
+        self.pan = pan
+        self.key = key
+        self.policy = policy
+        self.tidMemory = tidMemory ?? TIDMemory(depth: policy.tidMemoryDepth)
+    }
+
+    /// The manufacturer code class 1 tokens must carry (from the DRN).
+    public var manufacturerCode: UInt16 { pan.manufacturerCode }
+}
+
+extension MeterState {
+    /// A meter fresh from manufacture, with the decoder key derived from a vending key.
+    public init(keyParameters p: DecoderKeyParameters, expiry: KeyExpiryNumber, vendingKey: VendingKey,
+                policy: MeterPolicy = MeterPolicy()) throws(KeyError) {
+        let key = try DecoderKeyGenerator.derive(p, vendingKey: vendingKey)
+        self.init(keyParameters: p, expiry: expiry, decoderKey: key, policy: policy)
+    }
+
+    /// A meter fresh from manufacture, with a known decoder key.
+    public init(keyParameters p: DecoderKeyParameters, expiry: KeyExpiryNumber, decoderKey: DecoderKey,
+                policy: MeterPolicy = MeterPolicy()) {
+        self.init(pan: p.pan,
+                  key: InstalledKey(decoderKey: decoderKey, revision: p.revision.value, keyType: p.keyType, expiry: expiry,
+                                    supplyGroup: p.supplyGroup, tariffIndex: p.tariffIndex.value, baseDate: p.baseDate,
+                                    encryption: p.encryption),
+                  policy: policy)
+    }
+}
