@@ -39,9 +39,6 @@ public struct LockoutState: Equatable, Sendable, Codable {
 
     /// An accepted token ends the run of wrong entries.
     @inlinable public mutating func recordAccepted() {
-        if wrongEntries != 0 || lastSeconds != 0 {
-            wrongEntries = 0
-            lastSeconds = 0
-        }
+        if wrongEntries != 0 || lastSeconds != 0 || lockedUntil != 0 { self = LockoutState() }
     }
 }
