@@ -42,12 +42,17 @@ let package = Package(
         .target(name: "STSBatch", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending"]),
         // The meter side: applies tokens to a meter's state (no I/O).
         .target(name: "STSMeter", dependencies: ["STSTokenFormat", "STSCrypto"]),
+        // A meter on a desk: persistent state file, consumption, keypad.
+        .target(
+            name: "STSMeterSimulator",
+            dependencies: ["STSTokenFormat", "STSCrypto", "STSMeter", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Throughput and latency measurements behind `stsvend bench`.
-        .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch"]),
+        .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSMeter", "STSMeterSimulator"]),
         .executableTarget(
             name: "stsvend",
             dependencies: [
-                "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSBenchmark",
+                "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSBenchmark", "STSMeter", "STSMeterSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,7 +62,7 @@ let package = Package(
         .testTarget(name: "STSCryptoTests", dependencies: ["STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSVendingTests", dependencies: ["STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSBatchTests", dependencies: ["STSBatch", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
-        .testTarget(name: "STSMeterTests", dependencies: ["STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSMeterTests", dependencies: ["STSMeter", "STSMeterSimulator", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures"]),
     ]
 )

@@ -25,7 +25,7 @@ public struct TokenOutcome: Equatable, Sendable {
 /// → tamper → overflow/range → apply. The first failing step is the result and nothing but the
 /// lockout counters changes. No I/O and no allocation on the credit path, so it can be ported
 /// to firmware line by line; time comes in as a parameter.
-public struct MeterDecoder: Sendable {
+public struct MeterDecoder: Sendable, Equatable {
     public var state: MeterState
 
     public init(state: MeterState) { self.state = state }

@@ -1,0 +1,109 @@
+import STSMeter
+import STSTokenFormat
+
+/// The relay that connects the load.
+public enum RelayState: String, Codable, Sendable {
+    case closed
+    /// Open because the electricity credit ran out.
+    case openNoCredit = "open-no-credit"
+    /// Tripped because the load exceeded the maximum power limit.
+    case openOverload = "open-overload"
+
+    public var isClosed: Bool { self == .closed }
+}
+
+/// One entry of the meter's event log.
+public struct MeterEvent: Codable, Equatable, Sendable {
+    /// Seconds since 1970 (simulated time for consumption runs).
+    public var time: Int64
+    /// `token`, `relay`, `warning`, `tamper`, `key-change`.
+    public var kind: String
+    public var detail: String
+
+    public init(time: Int64, kind: String, detail: String) {
+        self.time = time
+        self.kind = kind
+        self.detail = detail
+    }
+}
+
+/// A meter on a desk: the decoder state plus what the simulator adds (relay, consumption,
+/// low-credit warnings, an event log). This whole value is what the state file holds.
+public struct SimulatedMeter: Equatable, Sendable {
+    public var decoder: MeterDecoder
+    public var relay: RelayState = .closed
+    /// Energy drawn but not yet a whole 0.1 kWh, in watt-seconds.
+    public var wattSecondsPending: Int64 = 0
+    /// Low-credit warning thresholds, in tenths of a kWh, highest first.
+    public var warningTenths: [Int64] = [100, 50, 10]
+    /// The thresholds already warned about (re-armed when credit rises above them).
+    public var warned: [Int64] = []
+    /// The newest events, oldest first.
+    public var events: [MeterEvent] = []
+    /// How many events are kept.
+    public var eventLimit = 100
+    /// Collects the events of one operation (not saved).
+    var journal: [MeterEvent]?
+
+    public init(state: MeterState) {
+        decoder = MeterDecoder(state: state)
+        if state.registers[.electricity] <= 0 { relay = .openNoCredit }
+    }
+
+    public var state: MeterState { decoder.state }
+
+    /// Electricity credit in tenths of a kWh.
+    public var electricityTenths: Int64 { Int64(clamping: decoder.state.registers[.electricity]) }
+
+    mutating func log(_ time: Int64, _ kind: String, _ detail: String) {
+        let event = MeterEvent(time: time, kind: kind, detail: detail)
+        events.append(event)
+        journal?.append(event)
+        if events.count > eventLimit { events.removeFirst(events.count - eventLimit) }
+    }
+
+    /// Enters a token as the keypad does, with the relay and event log following the result.
+    public mutating func enter(_ text: String, at now: Int64) -> TokenOutcome {
+        let before = decoder.state
+        let outcome = decoder.enter(text, at: now)
+        var detail = outcome.result.rawValue
+        if let content = outcome.content { detail += " " + Self.describe(content) }
+        log(now, "token", detail)
+        if outcome.keyChanged {
+            log(now, "key-change", "new key installed: KRN \(state.key.revision), KT \(state.key.keyType.rawValue), base date \(state.key.baseDate)")
+        }
+        if before.registers.tamper && !state.registers.tamper { log(now, "tamper", "tamper cleared") }
+        afterCreditChange(at: now)
+        return outcome
+    }
+
+    /// Sets the tamper flag, as the meter's tamper switch would.
+    public mutating func detectTamper(at now: Int64) {
+        guard !decoder.state.registers.tamper else { return }
+        decoder.state.registers.tamper = true
+        log(now, "tamper", "tamper detected: credit blocked until a clear-tamper token")
+    }
+
+    /// Closes the relay when credit returns, re-arms warnings above the credit.
+    mutating func afterCreditChange(at now: Int64) {
+        let credit = electricityTenths
+        warned.removeAll { credit > $0 }
+        if relay == .openNoCredit && credit > 0 {
+            relay = .closed
+            log(now, "relay", "closed: credit available")
+        } else if relay == .closed && credit <= 0 {
+            relay = .openNoCredit
+            log(now, "relay", "opened: no credit")
+        }
+    }
+
+    static func describe(_ content: TokenContent) -> String {
+        switch content {
+        case let .transferCredit(c): return "\(c.kind) \(DecimalQuantity.format(Int128(c.amount.units), scale: 1)) TID \(c.tid)"
+        case let .currencyCredit(c): return "\(c.kind) \(c.amount.decimalString) TID \(c.tid)"
+        case let .management(m): return "\(m.function) \(m.watts.map { "\($0) W" } ?? "\(m.value)") TID \(m.tid)"
+        case let .meterTest(t): return "meter test control \(t.control)"
+        case let .keyChange(k): return k.subclass.description
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import STSCrypto
+import STSMeter
+import STSTokenFormat
+
+/// The JSON shape of a meter state file (format `sts-meter-state`, version 1; see Specs/meter.md).
+///
+/// Numbers that can exceed 2^53 (credit registers) are written as decimal strings so no JSON
+/// reader rounds them.
+struct StateDocument: Codable {
+    struct Key: Codable {
+        var decoder_key: String
+        var krn: Int
+        var kt: Int
+        var ken: Int
+        var sgc: String
+        var ti: Int
+        var base_date: Int
+        var ea: Int
+    }
+    struct Registers: Codable {
+        var credit: [String: String]
+        var max_power_limit_w: UInt64?
+        var phase_unbalance_limit_w: UInt64?
+        var tariff_rate: UInt16?
+        var water_meter_factor: UInt16?
+        var tamper: Bool
+    }
+    struct Pending: Codable {
+        var started_at: Int64
+        var blocks: [String: String]
+    }
+    struct Policy: Codable {
+        var tid_memory_depth: Int
+        var key_change_window_s: Int64
+        var lockout_threshold: Int
+        var lockout_base_s: Int64
+        var lockout_max_s: Int64
+        var max_unit_credit: String
+        var max_currency_credit: String
+    }
+
+    var format = "sts-meter-state"
+    var version = 1
+    var pan: String
+    var key: Key
+    var tid_memory: [UInt32]
+    var registers: Registers
+    var pending_key_change: Pending?
+    var lockout: LockoutState
+    var policy: Policy
+    var relay: RelayState
+    var watt_seconds_pending: Int64
+    var warning_tenths_kwh: [Int64]
+    var warned: [Int64]
+    var events: [MeterEvent]
+
+    init(_ m: SimulatedMeter) {
+        let s = m.state
+        pan = s.pan.description
+        key = Key(decoder_key: s.key.decoderKey.revealBytes().map { Hex.encode(UInt64($0), digits: 2) }.joined(),
+                  krn: Int(s.key.revision), kt: Int(s.key.keyType.rawValue), ken: Int(s.key.expiry.value),
+                  sgc: s.key.supplyGroup.description, ti: Int(s.key.tariffIndex), base_date: s.key.baseDate.year,
+                  ea: s.key.encryption.rawValue)
+        tid_memory = s.tidMemory.tids
+        var credit: [String: String] = [:]
+        for k in CreditKind.allCases { credit[k.description] = String(s.registers[k]) }
+        registers = Registers(credit: credit, max_power_limit_w: s.registers.maximumPowerLimit,
+                              phase_unbalance_limit_w: s.registers.phaseUnbalanceLimit, tariff_rate: s.registers.tariffRate,
+                              water_meter_factor: s.registers.waterMeterFactor, tamper: s.registers.tamper)
+        pending_key_change = s.pendingKeyChange.map { p in
+            Pending(started_at: p.startedAt, blocks: Dictionary(uniqueKeysWithValues: p.blocks.map { (String($0.key), Hex.encode($0.value)) }))
+        }
+        lockout = s.lockout
+        let p = s.policy
+        policy = Policy(tid_memory_depth: p.tidMemoryDepth, key_change_window_s: p.keyChangeWindowSeconds,
+                        lockout_threshold: p.lockout.threshold, lockout_base_s: p.lockout.baseSeconds,
+                        lockout_max_s: p.lockout.maximumSeconds, max_unit_credit: String(p.maximumUnitCredit),
+                        max_currency_credit: String(p.maximumCurrencyCredit))
+        relay = m.relay
+        watt_seconds_pending = m.wattSecondsPending
+        warning_tenths_kwh = m.warningTenths
+        warned = m.warned
+        events = m.events
+    }
+
+    func meter() throws -> SimulatedMeter {
+        guard format == "sts-meter-state", version == 1 else {
+            throw StateFileError.corrupt("not a version 1 sts-meter-state document")
+        }
+        func bad(_ what: String) -> StateFileError { .corrupt("meter state: \(what)") }
+        guard let pan = try? MeterPAN(pan) else { throw bad("invalid meter PAN") }
+        guard let dk = try? DecoderKey(hex: key.decoder_key) else { throw bad("invalid decoder key") }
+        guard let kt = KeyType(rawValue: UInt8(clamping: key.kt)), let ken = try? KeyExpiryNumber(key.ken),
+              let sgc = try? SupplyGroupCode(key.sgc), let bd = try? BaseDate(year: key.base_date),
+              let ea = try? EncryptionAlgorithm(code: key.ea), (0...99).contains(key.ti), (0...15).contains(key.krn),
+              dk.bitCount == ea.keyBits
+        else { throw bad("invalid key attributes") }
+        var mp = MeterPolicy()
+        guard policy.tid_memory_depth >= 1, let maxUnit = Int128(policy.max_unit_credit), let maxMoney = Int128(policy.max_currency_credit)
+        else { throw bad("invalid policy") }
+        mp.tidMemoryDepth = policy.tid_memory_depth
+        mp.keyChangeWindowSeconds = policy.key_change_window_s
+        mp.lockout = LockoutPolicy(threshold: policy.lockout_threshold, baseSeconds: policy.lockout_base_s, maximumSeconds: policy.lockout_max_s)
+        mp.maximumUnitCredit = maxUnit
+        mp.maximumCurrencyCredit = maxMoney
+        let installed = InstalledKey(decoderKey: dk, revision: UInt8(key.krn), keyType: kt, expiry: ken, supplyGroup: sgc,
+                                     tariffIndex: UInt8(key.ti), baseDate: bd, encryption: ea)
+        var state = MeterState(pan: pan, key: installed, policy: mp, tidMemory: TIDMemory(depth: mp.tidMemoryDepth, tids: tid_memory))
+        for k in CreditKind.allCases {
+            guard let text = registers.credit[k.description], let v = Int128(text) else { throw bad("missing credit register \(k)") }
+            state.registers[k] = v
+        }
+        state.registers.maximumPowerLimit = registers.max_power_limit_w
+        state.registers.phaseUnbalanceLimit = registers.phase_unbalance_limit_w
+        state.registers.tariffRate = registers.tariff_rate
+        state.registers.waterMeterFactor = registers.water_meter_factor
+        state.registers.tamper = registers.tamper
+        if let p = pending_key_change {
+            var blocks: [UInt8: UInt64] = [:]
+            for (k, v) in p.blocks {
+                guard let sub = UInt8(k), let block = UInt64(v, radix: 16) else { throw bad("invalid pending key change") }
+                blocks[sub] = block
+            }
+            state.pendingKeyChange = PendingKeyChange(startedAt: p.started_at, blocks: blocks)
+        }
+        state.lockout = lockout
+        var m = SimulatedMeter(state: state)
+        m.relay = relay
+        m.wattSecondsPending = watt_seconds_pending
+        m.warningTenths = warning_tenths_kwh
+        m.warned = warned
+        m.events = events
+        return m
+    }
+}

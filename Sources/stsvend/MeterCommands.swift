@@ -1,0 +1,258 @@
+import ArgumentParser
+import Foundation
+import STSBatch
+import STSCrypto
+import STSMeter
+import STSMeterSimulator
+import STSTokenFormat
+import STSVending
+
+/// `stsvend meter …`: a prepaid meter on a desk, kept in a state file.
+struct MeterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meter",
+        abstract: "Simulate a prepaid meter: enter tokens, draw credit down, watch the relay.",
+        discussion: """
+        The meter lives in a state file (--state, mode 0600: it holds the decoder key), written \
+        atomically after every change and refused if corrupted. STSVEND_NOW (seconds since 1970) \
+        overrides the clock for scripted tests.
+        """,
+        subcommands: [MeterInitCommand.self, MeterEnterCommand.self, MeterStatusCommand.self, MeterRunCommand.self,
+                      MeterKeypadCommand.self, MeterTamperCommand.self]
+    )
+}
+
+/// The clock: wall time, or STSVEND_NOW for tests.
+func meterClock() -> Int64 {
+    if let text = ProcessInfo.processInfo.environment["STSVEND_NOW"], let v = Int64(text) { return v }
+    return Int64(Date().timeIntervalSince1970)
+}
+
+struct StateOption: ParsableArguments {
+    @Option(help: "The meter state file.") var state: String
+}
+
+/// JSON and text views of a meter.
+enum MeterView {
+    static func number(_ units: Int128, scale: Int) -> JSON { .number(DecimalQuantity.format(units, scale: scale)) }
+
+    static func write(_ m: SimulatedMeter, to w: inout JSONLineWriter, events: Bool) {
+        let s = m.state
+        w.object("credit") { c in
+            for k in CreditKind.allCases { c.raw(k.description, number(s.registers[k], scale: k.isCurrency ? 5 : 1)) }
+        }
+        w.field("relay", m.relay.rawValue)
+        w.object("registers") { r in
+            if let v = s.registers.maximumPowerLimit { r.field("max_power_limit_w", v) }
+            if let v = s.registers.phaseUnbalanceLimit { r.field("phase_unbalance_limit_w", v) }
+            if let v = s.registers.tariffRate { r.field("tariff_rate", Int(v)) }
+            if let v = s.registers.waterMeterFactor { r.field("water_meter_factor", Int(v)) }
+            r.field("tamper", s.registers.tamper)
+        }
+        w.object("key") { k in
+            k.field("krn", Int(s.key.revision)); k.field("kt", Int(s.key.keyType.rawValue)); k.field("ken", Int(s.key.expiry.value))
+            k.field("sgc", s.key.supplyGroup.description); k.field("ti", Int(s.key.tariffIndex))
+            k.field("base_date", s.key.baseDate.year); k.field("ea", s.key.encryption.rawValue)
+        }
+        w.field("meter", s.pan.description)
+        w.field("tid_memory", s.tidMemory.tids.count)
+        if let last = s.tidMemory.tids.last { w.field("last_tid", UInt64(last)) }
+        if let p = s.pendingKeyChange { w.field("pending_key_change_tokens", p.blocks.count) }
+        if s.lockout.lockedUntil > meterClock() { w.field("locked_until", CivilTime.formatMinutes(s.lockout.lockedUntil / 60)) }
+        if events {
+            w.raw("events", .array(m.events.map { e in
+                var o = JSONObject()
+                o.pairs = [("time", .string(CivilTime.formatMinutes(e.time / 60))), ("kind", .string(e.kind)), ("detail", .string(e.detail))]
+                return .object(o)
+            }))
+        }
+    }
+
+    static func text(_ m: SimulatedMeter, events: Bool) -> [String] {
+        let s = m.state
+        var lines = [
+            "Meter      \(s.pan)   KRN \(s.key.revision) KT \(s.key.keyType.rawValue) KEN \(s.key.expiry) SGC \(s.key.supplyGroup) TI \(s.key.tariffIndex) base date \(s.key.baseDate) EA\(s.key.encryption)",
+            "Credit     \(DecimalQuantity.format(s.registers[.electricity], scale: 1)) kWh"
+                + CreditKind.allCases.dropFirst().filter { s.registers[$0] != 0 }
+                    .map { ", \($0) \(DecimalQuantity.format(s.registers[$0], scale: $0.isCurrency ? 5 : 1))" }.joined(),
+            "Relay      \(m.relay.rawValue)" + (s.registers.tamper ? "   TAMPER" : ""),
+            "TIDs       \(s.tidMemory.tids.count) of \(s.tidMemory.depth) remembered" + (s.tidMemory.tids.last.map { ", newest \($0)" } ?? ""),
+        ]
+        if let v = s.registers.maximumPowerLimit { lines.append("Power lim  \(v) W") }
+        if events && !m.events.isEmpty {
+            lines.append("Events")
+            for e in m.events.suffix(20) { lines.append("  \(CivilTime.formatMinutes(e.time / 60))  \(e.kind.padding(toLength: 10, withPad: " ", startingAt: 0)) \(e.detail)") }
+        }
+        return lines
+    }
+
+    static func json(_ body: (inout JSONLineWriter) -> Void) -> String {
+        var w = JSONLineWriter()
+        w.begin()
+        body(&w)
+        w.end()
+        return String(decoding: w.bytes.dropLast(), as: UTF8.self)
+    }
+}
+
+struct MeterInitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Create a meter state file with its installed key (refuses to overwrite).")
+    @OptionGroup var stateOption: StateOption
+    @OptionGroup var meter: MeterOptions
+    @OptionGroup var key: KeyOptions
+    @Option(name: .customLong("tid-depth"), help: "TIDs the meter remembers.") var tidDepth = 50
+    @Option(name: .customLong("key-change-window"), help: "Seconds to enter all tokens of a key-change set.") var window: Int64 = 600
+    @Option(name: .customLong("lockout-after"), help: "Wrong entries that start a keypad lockout.") var lockoutAfter = 3
+    @Option(name: .customLong("lockout-seconds"), help: "First lockout; it doubles up to --lockout-max.") var lockoutSeconds: Int64 = 10
+    @Option(name: .customLong("lockout-max"), help: "Longest lockout in seconds.") var lockoutMax: Int64 = 1280
+    @Option(name: .customLong("warn-kwh"), help: "Low-credit warning thresholds in kWh, comma-separated.") var warnKWh = "10,5,1"
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runReporting {
+            guard tidDepth >= 1, lockoutAfter >= 1, lockoutSeconds >= 1, lockoutMax >= lockoutSeconds, window >= 1 else {
+                throw ValidationError("depth, window and lockout values must be positive, and --lockout-max at least --lockout-seconds")
+            }
+            let profile = try meter.profile()
+            var policy = MeterPolicy()
+            policy.tidMemoryDepth = tidDepth
+            policy.keyChangeWindowSeconds = window
+            policy.lockout = LockoutPolicy(threshold: lockoutAfter, baseSeconds: lockoutSeconds, maximumSeconds: lockoutMax)
+            let state = MeterState(keyParameters: profile.keyParameters, expiry: profile.expiry,
+                                   decoderKey: try key.decoderKey(for: profile), policy: policy)
+            var m = SimulatedMeter(state: state)
+            m.warningTenths = try warnKWh.split(separator: ",").map { part -> Int64 in
+                let u = try DecimalQuantity.units(String(part).trimmingCharacters(in: .whitespaces), scale: 1)
+                guard u > 0, u < 1_000_000_000 else { throw ValidationError("--warn-kwh values must be positive") }
+                return Int64(u)
+            }.sorted(by: >)
+            try StateFile.create(m, at: stateOption.state)
+            if output.json {
+                printLine(MeterView.json { w in w.field("ok", true); w.field("state", stateOption.state); MeterView.write(m, to: &w, events: false) })
+            } else {
+                printLine("Meter \(profile.pan) created in \(stateOption.state) (decoder key check value \(state.key.decoderKey.checkValue))")
+            }
+        }
+    }
+}
+
+struct MeterEnterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enter", abstract: "Key a token into the meter: result, display text and registers.",
+        discussion: "Exit 0 whatever the meter's result (the result is in the output); 1 when the state file cannot be used.")
+    @OptionGroup var stateOption: StateOption
+    @Argument(help: "The 20-digit token (spaces or hyphens between groups allowed).") var token: String
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runReporting {
+            var m = try StateFile.load(stateOption.state)
+            let outcome = m.enter(token, at: meterClock())
+            try StateFile.save(m, to: stateOption.state)
+            if output.json {
+                printLine(MeterView.json { w in
+                    w.field("result", outcome.result.rawValue)
+                    w.field("display", outcome.result.displayText)
+                    w.field("accepted", outcome.result.isAccepted)
+                    if outcome.keyChanged { w.field("key_changed", true) }
+                    if let c = outcome.tokenClass { w.field("class", Int(c.rawValue)) }
+                    MeterView.write(m, to: &w, events: false)
+                })
+            } else {
+                printLine("Display    \(outcome.result.displayText)   (\(outcome.result.rawValue))" + (outcome.keyChanged ? "   new key installed" : ""))
+                MeterView.text(m, events: false).forEach(printLine)
+            }
+        }
+    }
+}
+
+struct MeterStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the meter's registers, key, relay and event log.")
+    @OptionGroup var stateOption: StateOption
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runReporting {
+            let m = try StateFile.load(stateOption.state)
+            let last = m.events.last { $0.kind == "token" }?.detail.split(separator: " ").first.map(String.init) ?? "none"
+            if output.json {
+                printLine(MeterView.json { w in w.field("result", last); MeterView.write(m, to: &w, events: true) })
+            } else {
+                MeterView.text(m, events: true).forEach(printLine)
+            }
+        }
+    }
+}
+
+struct MeterRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Draw credit down with a load for a number of hours.",
+        discussion: "Simulated time runs instantly unless --speed is given (simulated seconds per real second, e.g. 3600: an hour a second).")
+    @OptionGroup var stateOption: StateOption
+    @Option(name: .customLong("load-watts"), help: "The load in watts.") var loadWatts: Int64
+    @Option(help: "Hours to run.") var hours: Double
+    @Option(help: "Simulated seconds per real second (default: instant).") var speed: Double?
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runReporting {
+            guard loadWatts >= 0, hours >= 0, hours <= 24 * 366 * 10 else { throw ValidationError("--load-watts and --hours must be non-negative (at most ten years)") }
+            if let speed, speed <= 0 { throw ValidationError("--speed must be positive") }
+            var m = try StateFile.load(stateOption.state)
+            let start = meterClock()
+            let report = m.run(loadWatts: loadWatts, seconds: Int64(hours * 3600), start: start) { elapsed in
+                if let speed { usleep(useconds_t(min(60.0 / speed, 60) * 1_000_000)) }
+                if speed != nil, !output.json, elapsed % 3600 == 0 {
+                    FileHandle.standardError.write(Data("\r\(elapsed / 3600) h simulated".utf8))
+                }
+            }
+            try StateFile.save(m, to: stateOption.state)
+            if output.json {
+                printLine(MeterView.json { w in
+                    w.raw("consumed_kwh", MeterView.number(Int128(report.tenthsConsumed), scale: 1))
+                    w.raw("hours_supplied", .number(String(Double(report.secondsSupplied) / 3600)))
+                    w.raw("run_events", .array(report.events.map { .string("\($0.kind): \($0.detail)") }))
+                    MeterView.write(m, to: &w, events: false)
+                })
+            } else {
+                printLine("Supplied   \(Double(report.secondsSupplied) / 3600) h at \(loadWatts) W, \(DecimalQuantity.format(Int128(report.tenthsConsumed), scale: 1)) kWh drawn")
+                for e in report.events { printLine("  \(e.kind): \(e.detail)") }
+                MeterView.text(m, events: false).forEach(printLine)
+            }
+        }
+    }
+}
+
+struct MeterKeypadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keypad", abstract: "An interactive keypad and display, like the meter's (q to quit).")
+    @OptionGroup var stateOption: StateOption
+
+    func run() throws {
+        try runReporting {
+            var keypad = Keypad(statePath: stateOption.state, clock: meterClock)
+            try keypad.run()
+        }
+    }
+}
+
+struct MeterTamperCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tamper", abstract: "Trip the meter's tamper switch: credit is refused until a clear-tamper token.")
+    @OptionGroup var stateOption: StateOption
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runReporting {
+            var m = try StateFile.load(stateOption.state)
+            m.detectTamper(at: meterClock())
+            try StateFile.save(m, to: stateOption.state)
+            if output.json {
+                printLine(MeterView.json { w in w.field("ok", true); MeterView.write(m, to: &w, events: false) })
+            } else {
+                MeterView.text(m, events: false).forEach(printLine)
+            }
+        }
+    }
+}
