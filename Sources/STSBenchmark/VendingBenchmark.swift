@@ -13,6 +13,10 @@ import STSVending
 /// work of a vending server that keeps no per-meter cache.
 public enum VendingBenchmark {
     public struct Result: Sendable {
+        public init(name: String, operations: Int, seconds: Double, p50Nanoseconds: Double, p99Nanoseconds: Double) {
+            self.name = name; self.operations = operations; self.seconds = seconds
+            self.p50Nanoseconds = p50Nanoseconds; self.p99Nanoseconds = p99Nanoseconds
+        }
         public let name: String
         public let operations: Int
         public let seconds: Double
@@ -79,6 +83,8 @@ public enum VendingBenchmark {
             progress("batch")
             results.append(try batch(seconds: seconds))
         }
+        progress("meter")
+        results += try MeterBenchmark.run(seconds: seconds, filter: filter)
         return results
     }
 
