@@ -30,7 +30,13 @@ struct RequestFields {
         let pan: String
         if let s = o["pan"]?.string { pan = s } else { pan = String(try f.int("pan")) }
         let sgc: SupplyGroupCode
-        if let s = o["sgc"]?.string { sgc = try SupplyGroupCode(s) } else { sgc = try SupplyGroupCode(value: UInt32(clamping: try f.int("sgc"))) }
+        if let s = o["sgc"]?.string {
+            sgc = try SupplyGroupCode(s)
+        } else {
+            let v = try f.int("sgc")
+            guard let u = UInt32(exactly: v) else { throw FieldError.outOfRange(field: "supply group code", value: "\(v)", range: "000000–999999") }
+            sgc = try SupplyGroupCode(value: u)
+        }
         let profile = MeterProfile(
             pan: try MeterPAN(meterNumber: pan), supplyGroup: sgc,
             tariffIndex: try TariffIndex(Int(try f.int("ti"))), revision: try KeyRevisionNumber(Int(try f.int("krn"))),

@@ -31,8 +31,10 @@ public enum BatchRunner {
         if fstat(input, &st) == 0, st.st_mode & S_IFMT == S_IFREG { inputSize = Int(st.st_size) }
 
         let partial = outputPath + ".partial"
-        let output = open(partial, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        unlink(partial)
+        let output = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
         guard output >= 0 else { throw BatchError.io("cannot create \(partial): \(String(cString: strerror(errno)))") }
+        fchmod(output, 0o600)
         var outputOpen = true
         defer { if outputOpen { close(output); unlink(partial) } }
 
@@ -60,6 +62,16 @@ public enum BatchRunner {
             writer.reset()
         }
 
+        func rejectLongLine() {
+            writer.begin(); writer.raw("id", .null); writer.field("ok", false)
+            writer.object("error") { w in
+                w.field("code", "bad-request")
+                w.field("message", "a request line is longer than \(maximumLineBytes) bytes")
+            }
+            writer.end()
+            summary.failed += 1
+        }
+
         func handle(_ line: ArraySlice<UInt8>) {
             var l = line
             while let last = l.last, last == 13 || last == 32 || last == 9 { l = l.dropLast() }
@@ -79,6 +91,13 @@ public enum BatchRunner {
             consumed += n
             var lineStart = 0
             for i in 0..<n where chunk[i] == 10 {
+                if !skippingLongLine && pending.count + (i - lineStart) > maximumLineBytes {
+                    // Over the limit once the carried-over part is counted too.
+                    pending.removeAll(keepingCapacity: false)
+                    rejectLongLine()
+                    lineStart = i + 1
+                    continue
+                }
                 if skippingLongLine {
                     // The rest of an over-long line is dropped up to its newline.
                     skippingLongLine = false
@@ -98,13 +117,7 @@ public enum BatchRunner {
             if pending.count > maximumLineBytes {
                 // One request is a few hundred bytes; a megabyte without a newline is not a request.
                 pending.removeAll(keepingCapacity: false)
-                writer.begin(); writer.raw("id", .null); writer.field("ok", false)
-                writer.object("error") { w in
-                    w.field("code", "bad-request")
-                    w.field("message", "a request line is longer than \(maximumLineBytes) bytes")
-                }
-                writer.end()
-                summary.failed += 1
+                rejectLongLine()
                 skippingLongLine = true
             }
             try flush()

@@ -46,9 +46,13 @@ public struct BatchVending {
     mutating func handle(_ r: RequestFields, id: JSON, out: inout JSONLineWriter) throws {
         let type = try r.string("type")
         if type == "meter-test" {
-            let token = try TokenIssuer.meterTest(subclass: UInt8(clamping: try r.int("subclass")),
-                                                  control: UInt64(clamping: try r.int("control")),
-                                                  manufacturerCode: UInt16(clamping: r.optionalInt("manufacturer_code") ?? 0))
+            func exact<T: FixedWidthInteger>(_ v: Int64, _ field: String) throws -> T {
+                guard let x = T(exactly: v) else { throw FieldError.outOfRange(field: field, value: "\(v)", range: "0–\(T.max)") }
+                return x
+            }
+            let token = try TokenIssuer.meterTest(subclass: try exact(try r.int("subclass"), "subclass"),
+                                                  control: try exact(try r.int("control"), "control"),
+                                                  manufacturerCode: try exact(r.optionalInt("manufacturer_code") ?? 0, "manufacturer code"))
             return writeIssued([token], id: id, out: &out)
         }
         guard let meterJSON = r.json["meter"] else { throw BatchError.badRequest("missing \"meter\"") }
@@ -89,10 +93,24 @@ public struct BatchVending {
             let issuer = try TokenIssuer(meter: meter, vendingKey: vendingKey, allowUnverified: allowUnverified)
             guard let newJSON = r.json["new_meter"] else { throw BatchError.badRequest("missing \"new_meter\"") }
             let (newMeter, newKey) = try RequestFields.meter(newJSON, keys: keys, field: "new_meter")
-            let explicitTime = r.json["tid"] != nil || r.json["issued_at"] != nil
+            var at: TokenIdentifier? = nil
+            if let t = try r.optionalInt("tid") {
+                guard (0...Int64(TokenIdentifier.maximum)).contains(t) else {
+                    throw FieldError.outOfRange(field: "token identifier", value: "\(t)", range: "0–16777215 (24 bits)")
+                }
+                at = TokenIdentifier(field: UInt32(t))
+            } else if r.json["issued_at"] != nil {
+                at = try TokenIdentifier.forExpiryCheck(atUnixSeconds: CivilTime.parseISO8601(try r.string("issued_at")), baseDate: newMeter.baseDate)
+            }
+            let rollover: Bool
+            switch r.json["rollover"] {
+            case nil, .null?: rollover = false
+            case let .bool(b)?: rollover = b
+            default: throw BatchError.badRequest("\"rollover\" must be true or false")
+            }
             let tokens = try issuer.keyChange(
-                to: newMeter, newVendingKey: newKey, rollover: r.json["rollover"]?.bool ?? false,
-                tokenCount: try r.optionalInt("tokens").map { Int($0) }, at: explicitTime ? try tid(r, meter: newMeter) : nil)
+                to: newMeter, newVendingKey: newKey, rollover: rollover,
+                tokenCount: try r.optionalInt("tokens").map { Int($0) }, at: at)
             writeIssued(tokens, id: id, out: &out)
         default:
             guard let function = ManagementFunction(name: type) else {

@@ -49,8 +49,10 @@ public enum TokenJSON {
                 w.field("sgc_high12", Int(sgcHigh))
             }
         }
+        // A key-change block's CRC and bits are functions of the new key: neither is shown.
+        if case .keyChange = d.content { return }
         w.field("crc", Hex.encode(UInt64(d.dataBlock.crc), digits: 4))
-        if case .keyChange = d.content {} else { w.field("data_block", d.dataBlock.hex) }
+        w.field("data_block", d.dataBlock.hex)
     }
 
     /// The TID and, when the base date is known, the UTC minute it stands for.

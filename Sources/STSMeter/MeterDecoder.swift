@@ -39,9 +39,10 @@ public struct MeterDecoder: Sendable, Equatable {
     /// Enters a token number.
     public mutating func enter(_ number: TokenNumber, at now: Int64) -> TokenOutcome {
         let tokenClass = number.tokenClass
-        if tokenClass == .meterTest { return meterTest(number) }
+        if tokenClass == .meterTest { return meterTest(number, at: now) }
         if state.lockout.isLocked(at: now) { return TokenOutcome(.lockout, tokenClass: tokenClass) }
         if tokenClass == .reserved { return wrongEntry(.format, at: now, tokenClass: tokenClass) }
+        // A meter holding an EA09 key was set up that way deliberately (the opt-in is at init).
         guard let cipher = try? TokenCipher(key: state.key.decoderKey, algorithm: state.key.encryption, allowUnverified: true) else {
             return TokenOutcome(.function, tokenClass: tokenClass)
         }
@@ -82,13 +83,22 @@ public struct MeterDecoder: Sendable, Equatable {
         return TokenOutcome(result, tokenClass: tokenClass)
     }
 
-    /// Class 1: no key, no TID; only the manufacturer code is checked. Works during lockout.
-    func meterTest(_ number: TokenNumber) -> TokenOutcome {
+    /// Class 1: no key, no TID; the CRC and the manufacturer code are checked. Works during
+    /// lockout, and does not end one (a test token is no proof of a good key).
+    mutating func meterTest(_ number: TokenNumber, at now: Int64) -> TokenOutcome {
         let block = DataBlock(rawValue: number.block)
-        guard let content = try? TokenContent(block: block, tokenClass: .meterTest, keyBits: 64),
-              case let .meterTest(test) = content
-        else { return TokenOutcome(.format, tokenClass: .meterTest) }
-        guard test.manufacturerCode == state.manufacturerCode else {
+        let content: TokenContent
+        do {
+            content = try TokenContent(block: block, tokenClass: .meterTest, keyBits: 64)
+        } catch .crc {
+            return wrongEntry(.crc, at: now, tokenClass: .meterTest)
+        } catch {
+            return TokenOutcome(.function, tokenClass: .meterTest)
+        }
+        guard case let .meterTest(test) = content else { return TokenOutcome(.function, tokenClass: .meterTest) }
+        // Subclass 0 carries 2-digit codes (11-digit DRNs), subclass 1 4-digit codes (13-digit DRNs).
+        let subclassFits = (test.subclass == 0) == (state.pan.iinLength == 6)
+        guard subclassFits, test.manufacturerCode == state.manufacturerCode else {
             return TokenOutcome(.manufacturerCode, tokenClass: .meterTest, content: content)
         }
         return TokenOutcome(.accept, tokenClass: .meterTest, content: content)

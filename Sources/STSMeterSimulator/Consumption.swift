@@ -8,6 +8,8 @@ public struct ConsumptionReport: Equatable, Sendable {
     public var tenthsConsumed: Int64 = 0
     /// Events logged during the run.
     public var events: [MeterEvent] = []
+
+    public init() {}
 }
 
 extension SimulatedMeter {

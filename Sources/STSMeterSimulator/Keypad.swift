@@ -57,9 +57,8 @@ public struct Keypad {
         let text = String(decoding: digits, as: UTF8.self)
         digits.removeAll()
         do {
-            var meter = try StateFile.load(statePath)
-            let outcome = meter.enter(text, at: clock())
-            try StateFile.save(meter, to: statePath)
+            let now = clock()
+            let outcome = try StateFile.update(statePath) { $0.enter(text, at: now) }
             message = outcome.result.displayText + "  (" + outcome.result.rawValue + ")"
         } catch {
             message = "Error: \(error)"

@@ -90,14 +90,25 @@ struct StateDocument: Codable {
         func bad(_ what: String) -> StateFileError { .corrupt("meter state: \(what)") }
         guard let pan = try? MeterPAN(pan) else { throw bad("invalid meter PAN") }
         guard let dk = try? DecoderKey(hex: key.decoder_key) else { throw bad("invalid decoder key") }
-        guard let kt = KeyType(rawValue: UInt8(clamping: key.kt)), let ken = try? KeyExpiryNumber(key.ken),
+        guard (0...3).contains(key.kt), let kt = KeyType(rawValue: UInt8(key.kt)), let ken = try? KeyExpiryNumber(key.ken),
               let sgc = try? SupplyGroupCode(key.sgc), let bd = try? BaseDate(year: key.base_date),
-              let ea = try? EncryptionAlgorithm(code: key.ea), (0...99).contains(key.ti), (0...15).contains(key.krn),
+              let ea = try? EncryptionAlgorithm(code: key.ea), (0...99).contains(key.ti), (1...15).contains(key.krn),
               dk.bitCount == ea.keyBits
         else { throw bad("invalid key attributes") }
         var mp = MeterPolicy()
-        guard policy.tid_memory_depth >= 1, let maxUnit = Int128(policy.max_unit_credit), let maxMoney = Int128(policy.max_currency_credit)
+        let year: Int64 = 31_536_000
+        guard (1...10_000).contains(policy.tid_memory_depth), (1...year).contains(policy.key_change_window_s),
+              (1...1_000).contains(policy.lockout_threshold), (1...year).contains(policy.lockout_base_s),
+              (policy.lockout_base_s...year).contains(policy.lockout_max_s),
+              let maxUnit = Int128(policy.max_unit_credit), let maxMoney = Int128(policy.max_currency_credit), maxUnit > 0, maxMoney > 0
         else { throw bad("invalid policy") }
+        guard tid_memory.allSatisfy({ $0 <= TokenIdentifier.maximum }) else { throw bad("TID above 24 bits") }
+        guard lockout.wrongEntries >= 0, (0...year).contains(lockout.lastSeconds) else { throw bad("invalid lockout counters") }
+        let limits = [registers.max_power_limit_w, registers.phase_unbalance_limit_w].compactMap { $0 }
+        guard limits.allSatisfy({ $0 <= TransferAmount.maximumUnits }) else { throw bad("power limit above the encodable maximum") }
+        guard (0..<360_000).contains(watt_seconds_pending), warning_tenths_kwh.allSatisfy({ (1..<1_000_000_000).contains($0) }) else {
+            throw bad("invalid consumption values")
+        }
         mp.tidMemoryDepth = policy.tid_memory_depth
         mp.keyChangeWindowSeconds = policy.key_change_window_s
         mp.lockout = LockoutPolicy(threshold: policy.lockout_threshold, baseSeconds: policy.lockout_base_s, maximumSeconds: policy.lockout_max_s)
@@ -107,7 +118,9 @@ struct StateDocument: Codable {
                                      tariffIndex: UInt8(key.ti), baseDate: bd, encryption: ea)
         var state = MeterState(pan: pan, key: installed, policy: mp, tidMemory: TIDMemory(depth: mp.tidMemoryDepth, tids: tid_memory))
         for k in CreditKind.allCases {
-            guard let text = registers.credit[k.description], let v = Int128(text) else { throw bad("missing credit register \(k)") }
+            guard let text = registers.credit[k.description], let v = Int128(text),
+                  v >= 0, v <= (k.isCurrency ? maxMoney : maxUnit)
+            else { throw bad("missing or out-of-range credit register \(k)") }
             state.registers[k] = v
         }
         state.registers.maximumPowerLimit = registers.max_power_limit_w

@@ -93,8 +93,53 @@ public enum StateFile {
         }
     }
 
+    /// Loads, changes and saves the state while holding an exclusive lock (`PATH.lock`), so
+    /// concurrent commands on one meter (keypad, enter, run) never lose each other's changes.
+    public static func update<T>(_ path: String, _ change: (inout SimulatedMeter) throws -> T) throws -> T {
+        let lock = open(path + ".lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0o600)
+        guard lock >= 0 else { throw StateFileError.io("cannot open the lock file \(path).lock: \(String(cString: strerror(errno)))") }
+        defer { close(lock) }
+        while flock(lock, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw StateFileError.io("cannot lock \(path).lock: \(String(cString: strerror(errno)))") }
+        }
+        var meter = try load(path)
+        let result = try change(&meter)
+        try save(meter, to: path)
+        return result
+    }
+
     /// Writes the state atomically and durably.
     public static func save(_ meter: SimulatedMeter, to path: String) throws {
+        let temporary = try writeTemporary(meter, for: path)
+        fault(.beforeRename)
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw StateFileError.io("cannot replace \(path): \(String(cString: strerror(errno))); the previous state is unchanged")
+        }
+        fault(.afterRename)
+        syncFolder(of: path)
+    }
+
+    /// Creates a new state file; refuses to overwrite an existing one, even one created a moment
+    /// earlier by another process (the final name is taken with link(2), which never replaces).
+    public static func create(_ meter: SimulatedMeter, at path: String) throws {
+        let temporary = try writeTemporary(meter, for: path)
+        defer { unlink(temporary) }
+        guard link(temporary, path) == 0 else {
+            if errno == EEXIST { throw StateFileError.exists(path) }
+            throw StateFileError.io("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        syncFolder(of: path)
+    }
+
+    static func syncFolder(of path: String) {
+        let dir = open(URL(fileURLWithPath: path).deletingLastPathComponent().path, O_RDONLY)
+        if dir >= 0 { fsync(dir); close(dir) }
+    }
+
+    /// Writes and fsyncs `.NAME.tmp-PID` beside `path` (mode 0600, never through an existing
+    /// file or link) and returns its path.
+    static func writeTemporary(_ meter: SimulatedMeter, for path: String) throws -> String {
         var body = try encode(meter)
         defer { wipe(&body) }
         let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
@@ -103,8 +148,10 @@ public enum StateFile {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw StateFileError.io("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        fchmod(fd, 0o600)
         var written = 0
         while written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -121,20 +168,7 @@ public enum StateFile {
         }
         close(fd)
         fault(.afterTemporaryWrite)
-        fault(.beforeRename)
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw StateFileError.io("cannot replace \(path): \(String(cString: strerror(errno))); the previous state is unchanged")
-        }
-        fault(.afterRename)
-        let dir = open(folder, O_RDONLY)
-        if dir >= 0 { fsync(dir); close(dir) }
-    }
-
-    /// Creates a new state file; refuses to overwrite an existing one.
-    public static func create(_ meter: SimulatedMeter, at path: String) throws {
-        if access(path, F_OK) == 0 { throw StateFileError.exists(path) }
-        try save(meter, to: path)
+        return temporary
     }
 
     static func encode(_ meter: SimulatedMeter) throws -> [UInt8] {

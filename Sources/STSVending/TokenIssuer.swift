@@ -10,10 +10,13 @@ import STSTokenFormat
 public struct TokenIssuer: Sendable {
     public let meter: MeterProfile
     @usableFromInline let cipher: TokenCipher
+    /// Whether EA09 (no public vector) may be used, also as the target of a key change.
+    public let allowUnverified: Bool
 
     /// An issuer that derives the meter's decoder key from the supply group's vending key.
     @inlinable public init(meter: MeterProfile, vendingKey: VendingKey, allowUnverified: Bool = false) throws {
         self.meter = meter
+        self.allowUnverified = allowUnverified
         cipher = try TokenCipher(key: meter.decoderKey(vendingKey: vendingKey), algorithm: meter.encryption,
                                  allowUnverified: allowUnverified)
     }
@@ -21,6 +24,7 @@ public struct TokenIssuer: Sendable {
     /// An issuer with a decoder key already known (test benches, meter manufacturing).
     public init(meter: MeterProfile, decoderKey: DecoderKey, allowUnverified: Bool = false) throws {
         self.meter = meter
+        self.allowUnverified = allowUnverified
         cipher = try TokenCipher(key: decoderKey, algorithm: meter.encryption, allowUnverified: allowUnverified)
     }
 

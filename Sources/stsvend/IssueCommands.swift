@@ -161,6 +161,9 @@ struct KeyChangeCommand: ParsableCommand {
             if let newBaseDate { new.baseDate = try BaseDate(year: newBaseDate) }
             if let newDKGA { new.derivation = try KeyDerivationAlgorithm(code: newDKGA) }
             if let newEA { new.encryption = try EncryptionAlgorithm(code: newEA) }
+            guard key.vendingKeyFile == nil || key.decoderKeyFile == nil else {
+                throw ValidationError("give exactly one of --vending-key-file and --decoder-key-file")
+            }
             // Standard input can be read once: the current vending key is read a single time.
             let currentVendingKey = key.vendingKeyFile != nil ? try key.vendingKey() : nil
             let issuer = try currentVendingKey.map {
@@ -176,7 +179,7 @@ struct KeyChangeCommand: ParsableCommand {
             } else {
                 throw ValidationError("give --new-vending-key-file (the new key is derived from a vending key)")
             }
-            let at = try issuedAt.map { try TokenIdentifier(atUnixSeconds: CivilTime.parseISO8601($0), baseDate: new.baseDate) }
+            let at = try issuedAt.map { try TokenIdentifier.forExpiryCheck(atUnixSeconds: CivilTime.parseISO8601($0), baseDate: new.baseDate) }
             let set = try issuer.keyChange(to: new, newVendingKey: newKey, rollover: rollover, tokenCount: tokens, at: at)
             report(set, meter: current, json: output.json,
                    extra: ["new_key": "KRN \(new.revision) KT \(new.keyType.rawValue) TI \(new.tariffIndex) SGC \(new.supplyGroup) KEN \(new.expiry) base date \(new.baseDate) EA\(new.encryption)"])

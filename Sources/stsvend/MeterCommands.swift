@@ -111,16 +111,21 @@ struct MeterInitCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            guard tidDepth >= 1, lockoutAfter >= 1, lockoutSeconds >= 1, lockoutMax >= lockoutSeconds, window >= 1 else {
-                throw ValidationError("depth, window and lockout values must be positive, and --lockout-max at least --lockout-seconds")
+            guard (1...10_000).contains(tidDepth), (1...1_000).contains(lockoutAfter), (1...31_536_000).contains(lockoutSeconds),
+                  (lockoutSeconds...31_536_000).contains(lockoutMax), (1...31_536_000).contains(window)
+            else {
+                throw ValidationError("--tid-depth 1–10000, --lockout-after 1–1000, --lockout-seconds and --key-change-window 1 s to a year, --lockout-max at least --lockout-seconds")
             }
             let profile = try meter.profile()
+            let decoderKey = try key.decoderKey(for: profile)
+            // The key must suit the EA (and EA09 needs its opt-in) before a meter is created.
+            _ = try TokenCipher(key: decoderKey, algorithm: profile.encryption, allowUnverified: key.allowUnverified)
             var policy = MeterPolicy()
             policy.tidMemoryDepth = tidDepth
             policy.keyChangeWindowSeconds = window
             policy.lockout = LockoutPolicy(threshold: lockoutAfter, baseSeconds: lockoutSeconds, maximumSeconds: lockoutMax)
             let state = MeterState(keyParameters: profile.keyParameters, expiry: profile.expiry,
-                                   decoderKey: try key.decoderKey(for: profile), policy: policy)
+                                   decoderKey: decoderKey, policy: policy)
             var m = SimulatedMeter(state: state)
             m.warningTenths = try warnKWh.split(separator: ",").map { part -> Int64 in
                 let u = try DecimalQuantity.units(String(part).trimmingCharacters(in: .whitespaces), scale: 1)
@@ -147,9 +152,7 @@ struct MeterEnterCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            var m = try StateFile.load(stateOption.state)
-            let outcome = m.enter(token, at: meterClock())
-            try StateFile.save(m, to: stateOption.state)
+            let (outcome, m) = try StateFile.update(stateOption.state) { m in (m.enter(token, at: meterClock()), m) }
             if output.json {
                 printLine(MeterView.json { w in
                     w.field("result", outcome.result.rawValue)
@@ -197,17 +200,32 @@ struct MeterRunCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            guard loadWatts >= 0, hours >= 0, hours <= 24 * 366 * 10 else { throw ValidationError("--load-watts and --hours must be non-negative (at most ten years)") }
-            if let speed, speed <= 0 { throw ValidationError("--speed must be positive") }
-            var m = try StateFile.load(stateOption.state)
-            let start = meterClock()
-            let report = m.run(loadWatts: loadWatts, seconds: Int64(hours * 3600), start: start) { elapsed in
-                if let speed { usleep(useconds_t(min(60.0 / speed, 60) * 1_000_000)) }
-                if speed != nil, !output.json, elapsed % 3600 == 0 {
-                    FileHandle.standardError.write(Data("\r\(elapsed / 3600) h simulated".utf8))
-                }
+            guard (0...1_000_000_000).contains(loadWatts), hours.isFinite, hours >= 0, hours <= 24 * 366 * 10 else {
+                throw ValidationError("--load-watts must be 0–1000000000 and --hours 0 to ten years")
             }
-            try StateFile.save(m, to: stateOption.state)
+            if let speed, !(speed.isFinite && speed > 0) { throw ValidationError("--speed must be a positive number") }
+            let start = meterClock()
+            let total = Int64(hours * 3600)
+            var report = ConsumptionReport()
+            var m: SimulatedMeter
+            if let speed {
+                // Real-time pacing: one simulated minute per step, each applied under the state
+                // lock, so tokens keyed in meanwhile (keypad, enter) are kept.
+                var elapsed: Int64 = 0
+                repeat {
+                    let step = min(60, total - elapsed)
+                    let part = try StateFile.update(stateOption.state) { $0.run(loadWatts: loadWatts, seconds: step, start: start + elapsed) }
+                    report.secondsSupplied += part.secondsSupplied
+                    report.tenthsConsumed += part.tenthsConsumed
+                    report.events += part.events
+                    elapsed += step
+                    if !output.json, elapsed % 3600 == 0 { FileHandle.standardError.write(Data("\r\(elapsed / 3600) h simulated".utf8)) }
+                    if elapsed < total { usleep(useconds_t(min(Double(step) / speed, 60) * 1_000_000)) }
+                } while elapsed < total
+                m = try StateFile.load(stateOption.state)
+            } else {
+                (report, m) = try StateFile.update(stateOption.state) { m in (m.run(loadWatts: loadWatts, seconds: total, start: start), m) }
+            }
             if output.json {
                 printLine(MeterView.json { w in
                     w.raw("consumed_kwh", MeterView.number(Int128(report.tenthsConsumed), scale: 1))
@@ -245,9 +263,7 @@ struct MeterTamperCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            var m = try StateFile.load(stateOption.state)
-            m.detectTamper(at: meterClock())
-            try StateFile.save(m, to: stateOption.state)
+            let m = try StateFile.update(stateOption.state) { m in m.detectTamper(at: meterClock()); return m }
             if output.json {
                 printLine(MeterView.json { w in w.field("ok", true); MeterView.write(m, to: &w, events: false) })
             } else {

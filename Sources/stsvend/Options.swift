@@ -82,7 +82,7 @@ struct TimeOptions: ParsableArguments {
 
     func tid(baseDate: BaseDate) throws -> TokenIdentifier {
         if let tid {
-            guard issuedAt == nil else { throw ValidationError("give --tid or --issued-at, not both") }
+            guard issuedAt == nil, issued == nil else { throw ValidationError("--tid fixes the TID: give --issued-at and --issued only without it") }
             return try TokenIdentifier(tid)
         }
         let seconds = try issuedAt.map { try CivilTime.parseISO8601($0) } ?? Int64(Date().timeIntervalSince1970)

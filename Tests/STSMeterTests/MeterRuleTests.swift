@@ -99,6 +99,11 @@ struct MeterRuleTests {
         #expect(t.enter(clear.number, at: now).result == .accept)
         #expect(t.enter(try Self.credit(p, tid: 1004), at: now).result == .accept)
 
+        let wideCode = try TokenIssuer.meterTest(subclass: 1, control: 1, manufacturerCode: 0)
+        #expect(t.enter(wideCode.number, at: now).result == .manufacturerCode, "4-digit-code tokens are for 13-digit DRN meters")
+        let garbledTest = TokenNumber(block: try TokenIssuer.meterTest(subclass: 0, control: 1, manufacturerCode: 0).dataBlock.rawValue ^ 1,
+                                      tokenClass: .meterTest)
+        #expect(t.enter(garbledTest, at: now).result == .crc)
         let otherMaker = try TokenIssuer.meterTest(subclass: 0, control: 1, manufacturerCode: 42)
         #expect(t.enter(otherMaker.number, at: now).result == .manufacturerCode)
         let ours = try TokenIssuer.meterTest(subclass: 0, control: 1, manufacturerCode: 0)

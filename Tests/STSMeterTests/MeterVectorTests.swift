@@ -25,7 +25,7 @@ enum TestMeters {
             return try MeterState(keyParameters: parameters(i), expiry: KeyExpiryNumber(255), vendingKey: VendingKey(hex: vk), policy: policy)
         }
         let p = DecoderKeyParameters(
-            derivation: .dkga02, pan: try MeterPAN("600727000000000009"), supplyGroup: try SupplyGroupCode("000000"),
+            derivation: .dkga02, pan: try MeterPAN(i["meter_pan"]?.string ?? "600727000000000009"), supplyGroup: try SupplyGroupCode("000000"),
             tariffIndex: try TariffIndex(1), revision: try KeyRevisionNumber(1), keyType: .unique, baseDate: .y1993,
             encryption: try EncryptionAlgorithm(code: i["ea"]!.int!))
         return MeterState(keyParameters: p, expiry: try KeyExpiryNumber(255), decoderKey: try DecoderKey(hex: i["decoder_key"]!.string!), policy: policy)
@@ -45,7 +45,10 @@ struct MeterVectorTests {
         let funded: Int128 = Int128(10).power(30)
         var state: MeterState
         if i["class"]!.int! == 1 {
-            state = try TestMeters.state(["decoder_key": .string("0000000000000000"), "ea": .int(7)], policy: policy)
+            // Subclass 0 tokens are for 2-digit manufacturer codes (11-digit DRNs), subclass 1 for
+            // 4-digit codes (13-digit DRNs); the vectors use manufacturer code 0.
+            let pan = i["subclass"]!.int! == 0 ? "600727000000000009" : "000000000000000000"
+            state = try TestMeters.state(["decoder_key": .string("0000000000000000"), "ea": .int(7), "meter_pan": .string(pan)], policy: policy)
         } else {
             state = try TestMeters.state(i, policy: policy)
         }

@@ -23,7 +23,7 @@ struct SimulatorTests {
     func roundTrip() throws {
         var (m, p) = try Self.fresh()
         _ = m.enter(try MeterRuleTests.credit(p, tid: 1000, units: 123), at: 1_800_000_000)
-        m.decoder.state.registers[.gasCurrency] = -5
+        m.decoder.state.registers[.gasCurrency] = 5
         m.decoder.state.registers.maximumPowerLimit = 4000
         let set = try MeterRuleTests.issuer(p).keyChange(to: p, newVendingKey: MeterRuleTests.vk, rollover: false)
         _ = m.enter(set[0].number.digits, at: 1_800_000_001)

@@ -96,6 +96,9 @@ struct EncodingTests {
         #expect(!block.hasValidCRC(tokenClass: .management))
         #expect(throws: TokenDecodingError.crc) { try TokenContent(block: block, tokenClass: .management, keyBits: 64) }
         #expect(throws: TokenDecodingError.crc) { try TokenContent(block: DataBlock(rawValue: block.rawValue ^ 1 << 20), tokenClass: .transferCredit, keyBits: 64) }
+        // An undefined subclass whose CRC fails is a CRC error (a mistyped token), not "unknown".
+        let garbled = DataBlock(rawValue: DataBlock(tokenClass: .transferCredit, subclass: 8, payload: 1).rawValue ^ 0x10000)
+        #expect(throws: TokenDecodingError.crc) { try TokenContent(block: garbled, tokenClass: .transferCredit, keyBits: 64) }
         let sub8 = DataBlock(tokenClass: .transferCredit, subclass: 8, payload: 1)
         #expect(throws: TokenDecodingError.unknownSubclass(tokenClass: 0, subclass: 8)) { try TokenContent(block: sub8, tokenClass: .transferCredit, keyBits: 64) }
         let sub10 = DataBlock(tokenClass: .management, subclass: 10, payload: 1)

@@ -117,8 +117,26 @@ struct VendingRuleTests {
         #expect(throws: VendingError.self) { try issuer.keyChange(to: earlier, newVendingKey: Self.vk20, rollover: true) }
         var misty = old
         misty.encryption = .misty1
-        #expect(try issuer.keyChange(to: misty, newVendingKey: Self.vk20, rollover: false).count == 4)
-        #expect(throws: VendingError.self) { try issuer.keyChange(to: misty, newVendingKey: Self.vk20, rollover: false, tokenCount: 2) }
+        #expect(throws: VendingError.self, "key-change tokens cannot change the EA") {
+            try issuer.keyChange(to: misty, newVendingKey: Self.vk20, rollover: false)
+        }
+        var mistyNext = misty
+        mistyNext.revision = try KeyRevisionNumber(2)
+        let mistyIssuer = try TokenIssuer(meter: misty, vendingKey: Self.vk20)
+        #expect(try mistyIssuer.keyChange(to: mistyNext, newVendingKey: Self.vk20, rollover: false).count == 4)
+        #expect(throws: VendingError.self) { try mistyIssuer.keyChange(to: mistyNext, newVendingKey: Self.vk20, rollover: false, tokenCount: 2) }
+        var same = old
+        same.revision = try KeyRevisionNumber(2)
+        #expect(throws: VendingError.self, "rollover without a base date step") {
+            try issuer.keyChange(to: same, newVendingKey: Self.vk20, rollover: true)
+        }
+        var fromNinetyThree = Self.meter(dkga: .dkga04, baseDate: .y1993)
+        fromNinetyThree.baseDate = .y1993
+        var toThirtyFive = fromNinetyThree
+        toThirtyFive.baseDate = .y2035
+        #expect(throws: VendingError.self, "one base-date step at a time") {
+            try TokenIssuer(meter: fromNinetyThree, vendingKey: Self.vk20).keyChange(to: toThirtyFive, newVendingKey: Self.vk20, rollover: true)
+        }
         #expect(throws: VendingError.self) { try issuer.keyChange(to: old, newVendingKey: Self.vk20, rollover: false, tokenCount: 4) }
         #expect(try issuer.keyChange(to: old, newVendingKey: Self.vk20, rollover: false, tokenCount: 3).count == 3)
         var expiring = old

@@ -108,6 +108,8 @@ struct CommandLineTests {
             "{\"id\":\"h\",\"type\":\"credit\",\"meter\":\(meter),\"subclass\":\"electricity\",\"tid\":1441,\"units\":1}",
             "{\"id\":\"i\",\"type\":\"decode\",\"meter\":\(meter),\"token\":\"2371610050118319419\"}",
             "{\"id\":\"j\",\"pad\":\"" + String(repeating: "x", count: 3 << 20) + "\"}",
+            "{\"id\":\"l\",\"type\":\"credit\",\"meter\":\(meter.replacingOccurrences(of: "\"123456\"", with: "-1")),\"subclass\":\"electricity\",\"tid\":5,\"units\":1}",
+            "{\"id\":\"m\",\"type\":\"key-change\",\"meter\":\(meter),\"new_meter\":\(meter),\"rollover\":\"true\"}",
             "{\"id\":\"k\",\"type\":\"decode\",\"meter\":\(meter),\"token\":\"23716100501183194197\"}",
         ]
         let input = dir.appendingPathComponent("in.jsonl")
@@ -119,7 +121,7 @@ struct CommandLineTests {
         #expect(lines.count == requests.count)
         #expect(lines[0]["tokens"] as? [String] == ["23716100501183194197"])
         let codes = lines.dropFirst().map { (($0["error"] as? [String: Any])?["code"] as? String) ?? "none" }
-        #expect(codes == ["bad-request", "out-of-range", "bad-check-digit", "amount-out-of-range", "crc", "unknown-key", "reserved-tid", "format", "bad-request", "none"])
+        #expect(codes == ["bad-request", "out-of-range", "bad-check-digit", "amount-out-of-range", "crc", "unknown-key", "reserved-tid", "format", "bad-request", "out-of-range", "bad-request", "none"])
         #expect(lines.last?["tid"] as? Int == 5871715, "the line after an over-long one is processed")
         #expect(lines[2]["id"] as? String == "c")
     }
@@ -214,6 +216,14 @@ struct CommandLineTests {
         #expect(r.status == 0, "\(r.stderr)")
         let want = try JSONSerialization.jsonObject(with: Data(contentsOf: PublicVectors.root.appendingPathComponent("Fixtures/batch/public-vectors.expected.json"))) as! [String: [String: Any]]
         #expect(CommandLine.json(r.stdout)["tokens"] as? [String] == want["CS07-CTSA05-2"]?["tokens"] as? [String])
+        // Decoding a key-change token shows its public attributes only: no key bits, no CRC.
+        let kct = (CommandLine.json(r.stdout)["tokens"] as? [String])?.first ?? ""
+        let decoded = try CommandLine.run(["token", "decode", kct, "--pan", "600727000000000009", "--sgc", "201457", "--ti", "1",
+                                           "--base-date", "2014", "--dkga", "4", "--ea", "7", "--vending-key-file", "-", "--json"],
+                                          stdin: "ABABABABABABABAB949494949494949401234567")
+        let fields = CommandLine.json(decoded.stdout)
+        #expect(fields["krn"] as? Int == 6 && fields["rollover"] as? Bool == true)
+        #expect(fields["crc"] == nil && fields["data_block"] == nil)
         let noRollover = try CommandLine.run(["token", "key-change", "--pan", "600727000000000009", "--sgc", "203557", "--ti", "1",
                                               "--base-date", "2014", "--dkga", "4", "--ea", "7", "--vending-key-file", "-",
                                               "--new-krn", "6", "--new-base-date", "2035"], stdin: "ABABABABABABABAB949494949494949401234567")

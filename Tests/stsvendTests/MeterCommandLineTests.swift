@@ -60,6 +60,40 @@ struct MeterCommandLineTests {
         #expect(init2.status == 1 && init2.stderr.contains("[state-exists]"))
     }
 
+    @Test("concurrent entries on one meter are all kept (the state is locked while it changes)")
+    func concurrentEntries() throws {
+        let state = try Self.newMeter()
+        let tokens = try (0..<8).map { try Self.credit(tid: 6_000_000 + 2 * $0, units: $0 + 1) }
+        let processes = try tokens.map { token -> Process in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: CommandLine.binary)
+            p.arguments = ["meter", "enter", "--state", state, token]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        for p in processes { p.waitUntilExit() }
+        let (tids, tenths) = try Self.recorded(state)
+        #expect(tids.count == 8 && tenths == 36)
+    }
+
+    @Test("meter init refuses a key that does not suit the EA, and EA09 without its opt-in")
+    func initRefusals() throws {
+        let dir = try CommandLine.temporaryDirectory()
+        let key = dir.appendingPathComponent("dk.hex")
+        try CommandLine.write("929BD3A415C9420A05EC5EE9F3CE91C3\n", to: key)
+        let state = dir.appendingPathComponent("m.state").path
+        let r = try CommandLine.run(["meter", "init", "--state", state] + Self.meterArgs + ["--decoder-key-file", key.path])
+        #expect(r.status == 1 && r.stderr.contains("[key-algorithm-mismatch]"))
+        #expect(!FileManager.default.fileExists(atPath: state))
+        var args = Self.meterArgs
+        args[args.count - 1] = "9"
+        args[args.count - 3] = "2"
+        let des = try CommandLine.run(["meter", "init", "--state", state] + args + ["--vending-key-file", "-"], stdin: "ABABABABABABABAB")
+        #expect(des.status == 1 && des.stderr.contains("[unverified-ea]"))
+    }
+
     @Test("a corrupted state file is refused with a clear error and left untouched")
     func corrupted() throws {
         let state = try Self.newMeter()

@@ -44,7 +44,11 @@ public enum TokenContent: Hashable, Sendable {
         let sub = block.subclass
         switch tokenClass {
         case .transferCredit:
-            guard let kind = CreditKind(rawValue: sub) else { throw .unknownSubclass(tokenClass: 0, subclass: sub) }
+            guard let kind = CreditKind(rawValue: sub) else {
+                // Undefined subclass: only a block that passes a CRC is a real unknown token.
+                let readable = block.hasValidCRC(tokenClass: .transferCredit) || block.hasValidCRC(tokenClass: .transferCredit, currencyCRC: true)
+                throw readable ? .unknownSubclass(tokenClass: 0, subclass: sub) : .crc
+            }
             guard block.hasValidCRC(tokenClass: .transferCredit, currencyCRC: kind.isCurrency) else { throw .crc }
             self = kind.isCurrency ? .currencyCredit(CurrencyCredit(block: block, kind: kind))
                                    : .transferCredit(TransferCredit(block: block, kind: kind))

@@ -39,6 +39,12 @@ public struct TokenIdentifier: Hashable, Sendable, Comparable, CustomStringConve
         return tid.isReserved ? try TokenIdentifier(Int(tid.value) + 1) : tid
     }
 
+    /// The TID against which a key's expiry is judged at a time: times before the base date
+    /// count as TID 0 (a key for a later base date is not expired before it starts).
+    public static func forExpiryCheck(atUnixSeconds seconds: Int64, baseDate: BaseDate) throws(FieldError) -> TokenIdentifier {
+        seconds < baseDate.unixSeconds ? TokenIdentifier(field: 0) : try TokenIdentifier(atUnixSeconds: seconds, baseDate: baseDate)
+    }
+
     /// Whether this is the 00:01 minute of a day, which STS reserves (SpecialReservedTokenIdentifier):
     /// vending systems do not put it on ordinary tokens.
     public var isReserved: Bool { value % 1440 == 1 }
