@@ -16,10 +16,11 @@ let package = Package(
         .library(name: "STSVending", targets: ["STSVending"]),
         .library(name: "STSBatch", targets: ["STSBatch"]),
         .library(name: "STSMeter", targets: ["STSMeter"]),
+        .library(name: "STSCard", targets: ["STSCard"]),
         .executable(name: "stsvend", targets: ["stsvend"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
@@ -40,6 +41,12 @@ let package = Package(
         ),
         .target(name: "STSVending", dependencies: ["STSTokenFormat", "STSCrypto"]),
         .target(name: "STSBatch", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending"]),
+        // IC cards for card-type meters: APDUs, card records, per-card keys, the card application.
+        .target(
+            name: "STSCard",
+            dependencies: ["STSTokenFormat", "STSCrypto", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "CryptoExtras", package: "swift-crypto")]
+        ),
         // The meter side: applies tokens to a meter's state (no I/O).
         .target(name: "STSMeter", dependencies: ["STSTokenFormat", "STSCrypto"]),
         // A meter on a desk: persistent state file, consumption, keypad.
@@ -63,6 +70,7 @@ let package = Package(
         .testTarget(name: "STSVendingTests", dependencies: ["STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSBatchTests", dependencies: ["STSBatch", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSMeterTests", dependencies: ["STSMeter", "STSMeterSimulator", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSCardTests", dependencies: ["STSCard", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures"]),
     ]
 )
