@@ -52,7 +52,7 @@ let package = Package(
         // A meter on a desk: persistent state file, consumption, keypad.
         .target(
             name: "STSMeterSimulator",
-            dependencies: ["STSTokenFormat", "STSCrypto", "STSMeter", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["STSTokenFormat", "STSCrypto", "STSMeter", "STSCard", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Throughput and latency measurements behind `stsvend bench`.
         .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSMeter", "STSMeterSimulator"]),
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "STSVendingTests", dependencies: ["STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSBatchTests", dependencies: ["STSBatch", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSMeterTests", dependencies: ["STSMeter", "STSMeterSimulator", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
-        .testTarget(name: "STSCardTests", dependencies: ["STSCard", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSCardTests", dependencies: ["STSCard", "STSMeterSimulator", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures"]),
     ]
 )

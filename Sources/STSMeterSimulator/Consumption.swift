@@ -44,6 +44,7 @@ extension SimulatedMeter {
                 let taken = min(tenths, max(0, electricityTenths))
                 decoder.state.registers[.electricity] -= Int128(taken)
                 report.tenthsConsumed += taken
+                consumedTenths += UInt64(taken)
             }
             elapsed += step
             report.secondsSupplied += step

@@ -42,6 +42,10 @@ public struct SimulatedMeter: Equatable, Sendable {
     public var events: [MeterEvent] = []
     /// How many events are kept.
     public var eventLimit = 100
+    /// The last card purchase sequence applied (0: none yet).
+    public var cardSequence: UInt32 = 0
+    /// Energy drawn over the meter's life, in tenths of a kWh (reported on the card).
+    public var consumedTenths: UInt64 = 0
     /// Collects the events of one operation (not saved).
     var journal: [MeterEvent]?
 

@@ -53,6 +53,8 @@ struct StateDocument: Codable {
     var warning_tenths_kwh: [Int64]
     var warned: [Int64]
     var events: [MeterEvent]
+    var card_sequence: UInt32?
+    var consumed_tenths_kwh: UInt64?
 
     init(_ m: SimulatedMeter) {
         let s = m.state
@@ -81,6 +83,8 @@ struct StateDocument: Codable {
         warning_tenths_kwh = m.warningTenths
         warned = m.warned
         events = m.events
+        card_sequence = m.cardSequence
+        consumed_tenths_kwh = m.consumedTenths
     }
 
     func meter() throws -> SimulatedMeter {
@@ -143,6 +147,8 @@ struct StateDocument: Codable {
         m.warningTenths = warning_tenths_kwh
         m.warned = warned
         m.events = events
+        m.cardSequence = card_sequence ?? 0
+        m.consumedTenths = consumed_tenths_kwh ?? 0
         return m
     }
 }

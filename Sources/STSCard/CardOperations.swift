@@ -1,0 +1,67 @@
+import STSTokenFormat
+
+/// The vending station's side of a card: issue (personalise) a blank card and sell onto it.
+public enum CardVending {
+    /// Everything read (and verified) from a personalised card.
+    public struct Contents: Equatable, Sendable {
+        public var serial: [UInt8]
+        public var info: CardInfo
+        public var purchase: PurchaseRecord?
+        public var returned: ReturnRecord?
+
+        /// A purchase on the card that the meter has not applied yet.
+        public var unappliedPurchase: PurchaseRecord? {
+            guard let purchase, purchase.sequence > (returned?.lastSequence ?? 0) else { return nil }
+            return purchase
+        }
+    }
+
+    /// Personalises a blank card for `meter`: loads its write keys and writes the card info.
+    public static func issue<C: CardChannel>(_ session: inout CardSession<C>, master: IssuerMasterKey, meter: MeterPAN,
+                                             issuer: UInt32, type: CardType = .user) throws -> CardInfo {
+        let serial = try session.open()
+        let keys = try master.cardKeys(serial: serial)
+        try session.personalise(keys: keys)
+        let info = CardInfo(type: type, serial: serial, issuer: issuer, meter: meter)
+        try session.write(.cardInfo, info.encode(keys: keys), keys: keys)
+        return info
+    }
+
+    /// Reads and verifies the card: identity, the purchase on it and the meter's return record.
+    public static func read<C: CardChannel>(_ session: inout CardSession<C>, master: IssuerMasterKey) throws -> Contents {
+        let serial = try session.open()
+        let keys = try master.cardKeys(serial: serial)
+        let info = try CardInfo(bytes: try session.read(.cardInfo), keys: keys)
+        guard info.serial == serial else { throw CardError.badRecord("the card info belongs to another card serial") }
+        let purchase = try PurchaseRecord.decode(try session.read(.purchase), keys: keys, meter: info.meter, serial: serial)
+        let returned = try ReturnRecord.decode(try session.read(.returnData), keys: keys, serial: serial)
+        return Contents(serial: serial, info: info, purchase: purchase, returned: returned)
+    }
+
+    /// Writes the next purchase: sequence = the card's last + 1. Refused while the card still
+    /// carries a purchase the meter has not applied (the station must not stack purchases), unless
+    /// `record` is that very purchase being delivered again after an interrupted write.
+    public static func sell<C: CardChannel>(_ session: inout CardSession<C>, master: IssuerMasterKey, expectedMeter: MeterPAN,
+                                            record: PurchaseRecord) throws -> Contents {
+        let contents = try read(&session, master: master)
+        guard contents.info.meter == expectedMeter else {
+            throw CardError.wrongMeter("the card is for meter \(contents.info.meter), not \(expectedMeter)")
+        }
+        guard contents.info.type == .user else { throw CardError.badRecord("a \(contents.info.type) card cannot carry purchases") }
+        let next = (contents.purchase?.sequence ?? 0) + 1
+        if let pending = contents.unappliedPurchase, pending != record {
+            throw CardError.badRecord("the card still carries purchase \(pending.sequence), not yet applied by the meter: insert it into the meter first")
+        }
+        guard record.sequence == next || record == contents.purchase else {
+            throw CardError.badRecord("the next purchase on this card is number \(next), not \(record.sequence)")
+        }
+        let keys = try master.cardKeys(serial: contents.serial)
+        try session.write(.purchase, try record.encode(keys: keys, meter: contents.info.meter, serial: contents.serial), keys: keys)
+        var after = contents
+        after.purchase = record
+        return after
+    }
+
+    /// The sequence number the next purchase on this card must carry.
+    public static func nextSequence(_ contents: Contents) -> UInt32 { (contents.purchase?.sequence ?? 0) + 1 }
+}

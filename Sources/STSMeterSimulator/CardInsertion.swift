@@ -1,0 +1,72 @@
+import STSCard
+import STSMeter
+import STSTokenFormat
+
+/// What a card-reading meter did with an inserted card.
+public struct CardInsertionOutcome: Equatable, Sendable {
+    /// `accept` (purchase applied), `used` (already applied), `sequence-gap`, `wrong-meter`,
+    /// or the meter's token result when a token on the card was refused.
+    public var result: String
+    /// The purchase sequence on the card, if any.
+    public var sequence: UInt32?
+    /// Each token's result, in order.
+    public var tokenResults: [TokenResult] = []
+    /// The return record to write back onto the card.
+    public var returned: ReturnRecord
+}
+
+extension SimulatedMeter {
+    /// Decides what to do with a card's verified contents and applies the purchase: only a
+    /// purchase numbered exactly one more than the last applied one is credited, through the
+    /// STS decoder (whose TID memory is a second, independent replay barrier). Equal or lower
+    /// numbers apply nothing; a gap is reported. The caller saves this state **before** writing
+    /// ``CardInsertionOutcome/returned`` to the card, so a card pulled mid-write is simply
+    /// recognised as already applied next time.
+    public mutating func applyCard(_ contents: CardVending.Contents, at now: Int64) -> CardInsertionOutcome {
+        let minute = UInt32(clamping: max(0, now / 60))
+        func returnRecord(_ code: UInt8, gap: Bool) -> ReturnRecord {
+            var flags: UInt16 = 0
+            if state.registers.tamper { flags |= ReturnRecord.tamperFlag }
+            if !relay.isClosed { flags |= ReturnRecord.relayOpenFlag }
+            if gap { flags |= ReturnRecord.sequenceGapFlag }
+            return ReturnRecord(result: code, lastSequence: cardSequence, creditTenths: electricityTenths,
+                                consumptionTenths: consumedTenths, flags: flags, minute: minute, meter: state.pan)
+        }
+        guard contents.info.meter == state.pan, contents.info.type == .user else {
+            log(now, "card", "refused: card for meter \(contents.info.meter) (\(contents.info.type))")
+            return CardInsertionOutcome(result: "wrong-meter", sequence: nil, returned: returnRecord(5, gap: false))
+        }
+        guard let purchase = contents.purchase, purchase.sequence > cardSequence else {
+            log(now, "card", "no new purchase (card at \(contents.purchase?.sequence ?? 0), meter at \(cardSequence))")
+            return CardInsertionOutcome(result: "used", sequence: contents.purchase?.sequence, returned: returnRecord(2, gap: false))
+        }
+        guard purchase.sequence == cardSequence + 1 else {
+            log(now, "card", "sequence gap: card purchase \(purchase.sequence), meter expects \(cardSequence + 1)")
+            return CardInsertionOutcome(result: "sequence-gap", sequence: purchase.sequence, returned: returnRecord(3, gap: true))
+        }
+        var results: [TokenResult] = []
+        for token in purchase.tokens {
+            results.append(enter(token.digits, at: now).result)
+        }
+        // Applied when every token was accepted now or had already been keyed in (USED).
+        let applied = results.allSatisfy { $0.isAccepted || $0 == .used }
+        if applied {
+            cardSequence = purchase.sequence
+            log(now, "card", "purchase \(purchase.sequence) applied")
+            return CardInsertionOutcome(result: "accept", sequence: purchase.sequence, tokenResults: results, returned: returnRecord(1, gap: false))
+        }
+        let refused = results.first { !($0.isAccepted || $0 == .used) }!
+        log(now, "card", "purchase \(purchase.sequence) refused: \(refused.rawValue)")
+        return CardInsertionOutcome(result: refused.rawValue, sequence: purchase.sequence, tokenResults: results, returned: returnRecord(4, gap: false))
+    }
+
+    /// The whole insertion against a card channel, for callers that hold the meter in memory:
+    /// read and verify, apply, write the return record.
+    public mutating func insertCard<C: CardChannel>(_ session: inout CardSession<C>, master: IssuerMasterKey, at now: Int64) throws -> CardInsertionOutcome {
+        let contents = try CardVending.read(&session, master: master)
+        let outcome = applyCard(contents, at: now)
+        let keys = try master.cardKeys(serial: contents.serial)
+        try session.write(.returnData, outcome.returned.encode(keys: keys, serial: contents.serial), keys: keys)
+        return outcome
+    }
+}
