@@ -30,6 +30,12 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // pcsc-lite (PC/SC smart-card readers), found through pkg-config, never vendored.
+        .systemLibrary(
+            name: "CPCSCLite",
+            pkgConfig: "libpcsclite",
+            providers: [.apt(["libpcsclite-dev"])]
+        ),
         .target(name: "STSTokenFormat"),
         .target(
             name: "STSCrypto",
@@ -47,6 +53,10 @@ let package = Package(
             dependencies: ["STSTokenFormat", "STSCrypto", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "CryptoExtras", package: "swift-crypto")]
         ),
+        // PC/SC readers: context, reader selection, transmit, errors, APDU trace.
+        .target(name: "STSPCSC", dependencies: ["CPCSCLite", "STSCard", "STSTokenFormat"]),
+        // Our card application as a virtual card behind vsmartcard's vpcd (tests, demos).
+        .target(name: "STSCardEmulator", dependencies: ["STSCard", "STSTokenFormat", .product(name: "Crypto", package: "swift-crypto")]),
         // The meter side: applies tokens to a meter's state (no I/O).
         .target(name: "STSMeter", dependencies: ["STSTokenFormat", "STSCrypto"]),
         // A meter on a desk: persistent state file, consumption, keypad.
@@ -60,6 +70,7 @@ let package = Package(
             name: "stsvend",
             dependencies: [
                 "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSBenchmark", "STSMeter", "STSMeterSimulator",
+                "STSCard", "STSPCSC", "STSCardEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -14,7 +14,7 @@ struct Stsvend: ParsableCommand {
         'error: [code] message'); 2 a batch finished but some requests failed; 64 a usage error.
         """,
         version: "0.1.0",
-        subcommands: [TokenCommand.self, MeterCommand.self, DemoCommand.self, BenchCommand.self]
+        subcommands: [TokenCommand.self, MeterCommand.self, CardCommand.self, DemoCommand.self, BenchCommand.self]
     )
 }
 

@@ -1,0 +1,77 @@
+import Foundation
+import STSTokenFormat
+
+/// The vending station's record of card sales, so paid credit is never lost and never delivered
+/// twice: a sale is appended as `pending` (and synced) before the card is written, and as
+/// `delivered` after the write was read back and verified. A pending sale is completed the next
+/// time its card is presented. JSON lines, mode 0600 (tokens are bearer credit).
+public struct CardSalesJournal {
+    public struct Entry: Codable, Equatable, Sendable {
+        public var serial: String
+        public var meter: String
+        public var sequence: UInt32
+        public var tokens: [String]
+        public var tid: UInt32
+        public var units: UInt32
+        public var kind: UInt8
+        public var station: UInt32
+        public var minute: UInt32
+        public var state: String
+
+        public init(serial: String, record: PurchaseRecord, meter: MeterPAN, tid: UInt32, state: String) {
+            self.serial = serial
+            self.meter = meter.description
+            sequence = record.sequence
+            tokens = record.tokens.map(\.digits)
+            self.tid = tid
+            units = record.units
+            kind = record.kind.rawValue
+            station = record.station
+            minute = record.issuedMinute
+            self.state = state
+        }
+
+        /// The purchase record this sale writes.
+        public func record() throws -> PurchaseRecord {
+            guard let kind = CreditKind(rawValue: kind) else { throw CardError.badRecord("journal entry with unknown credit kind") }
+            return PurchaseRecord(sequence: sequence, station: station, issuedMinute: minute, units: units, kind: kind,
+                                  tokens: try tokens.map { try TokenNumber($0) })
+        }
+    }
+
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    /// Every entry, oldest first.
+    public func entries() throws -> [Entry] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        return try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
+            try JSONDecoder().decode(Entry.self, from: Data($0.utf8))
+        }
+    }
+
+    /// The pending sale of a card (latest state per sequence), if any.
+    public func pending(serial: String) throws -> Entry? {
+        var latest: [UInt32: Entry] = [:]
+        for e in try entries() where e.serial == serial { latest[e.sequence] = e }
+        return latest.values.filter { $0.state == "pending" }.max { $0.sequence < $1.sequence }
+    }
+
+    /// The TIDs already issued to a meter through card sales.
+    public func tids(meter: MeterPAN) throws -> [TokenIdentifier] {
+        try entries().filter { $0.meter == meter.description }.map { TokenIdentifier(field: $0.tid) }
+    }
+
+    /// Appends an entry and syncs it to disk before returning.
+    public func append(_ entry: Entry) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let line = try encoder.encode(entry) + Data("\n".utf8)
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw CardError.badRecord("cannot open the card sales journal \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == line.count, fsync(fd) == 0 else { throw CardError.badRecord("cannot write the card sales journal \(path)") }
+    }
+}

@@ -1,0 +1,63 @@
+import Crypto
+import Foundation
+import STSCard
+import STSTokenFormat
+
+/// The virtual card's memory on disk: JSON, then `sha256:<hex>`; written atomically (temporary
+/// file, fsync, rename, folder fsync) with mode 0600, since it holds the card's write keys.
+public enum CardImageFile {
+    public enum Failure: CodedError {
+        case corrupt(String), io(String)
+        public var code: String { self.isCorrupt ? "corrupt-card-image" : "io" }
+        var isCorrupt: Bool { if case .corrupt = self { return true } else { return false } }
+        public var description: String {
+            switch self { case let .corrupt(w), let .io(w): return w }
+        }
+    }
+
+    /// Loads the image, or creates a blank card with a random serial when the file is missing.
+    public static func loadOrCreate(_ path: String, serial: [UInt8]? = nil) throws -> CardApplication.Image {
+        if FileManager.default.fileExists(atPath: path) { return try load(path) }
+        var rng = SystemRandomNumberGenerator()
+        let image = CardApplication.Image(serial: serial ?? (0..<8).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        try save(image, to: path)
+        return image
+    }
+
+    public static func load(_ path: String) throws -> CardApplication.Image {
+        guard let data = FileManager.default.contents(atPath: path) else { throw Failure.io("cannot read the card image \(path)") }
+        let bytes = [UInt8](data)
+        guard bytes.last == 10, let split = bytes.dropLast().lastIndex(of: 10) else {
+            throw Failure.corrupt("card image \(path) is truncated")
+        }
+        let body = Array(bytes[..<split])
+        let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        guard String(decoding: bytes[(split + 1)..<(bytes.count - 1)], as: UTF8.self) == "sha256:" + digest else {
+            throw Failure.corrupt("card image \(path) fails its integrity check")
+        }
+        guard let image = try? JSONDecoder().decode(CardApplication.Image.self, from: Data(body)),
+              image.serial.count == 8, image.files.count == CardFile.allCases.count,
+              zip(image.files, CardFile.allCases).allSatisfy({ $0.count == $1.size }),
+              image.writeKeys.isEmpty || image.writeKeys.count == 32
+        else { throw Failure.corrupt("card image \(path) is not a valid card image") }
+        return image
+    }
+
+    public static func save(_ image: CardApplication.Image, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = [UInt8](try encoder.encode(image))
+        let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let bytes = body + Array("\nsha256:\(digest)\n".utf8)
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().path + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw Failure.io("cannot create \(temporary)") }
+        let ok = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count && fsync(fd) == 0
+        close(fd)
+        guard ok, rename(temporary, path) == 0 else { unlink(temporary); throw Failure.io("cannot write the card image \(path)") }
+        let dir = open(url.deletingLastPathComponent().path, O_RDONLY)
+        if dir >= 0 { fsync(dir); close(dir) }
+    }
+}
