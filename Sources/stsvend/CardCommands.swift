@@ -15,7 +15,7 @@ struct CardCommand: ParsableCommand {
         commandName: "card",
         abstract: "Issue user cards, sell purchases onto them, read them back (PC/SC readers).",
         discussion: "Reader selection (--reader): an index, part of the reader name, or the card's ATR in hex; default: the first reader holding a card. Card keys come from --issuer-key-file (32 hex digits, mode 0600). Card layout: Specs/card.md.",
-        subcommands: [CardReadersCommand.self, CardIssueCommand.self, CardSellCommand.self, CardReadCommand.self, CardEmulateCommand.self]
+        subcommands: [CardReadersCommand.self, CardIssueCommand.self, CardSellCommand.self, CardReadCommand.self, CardEmulateCommand.self, CardBenchCommand.self]
     )
 }
 
@@ -289,6 +289,39 @@ struct MeterInsertCardCommand: ParsableCommand {
             } else {
                 printLine("Card       \(outcome.result)" + (outcome.sequence.map { "   purchase \($0)" } ?? ""))
                 MeterView.text(meter, events: false).forEach(printLine)
+            }
+        }
+    }
+}
+
+struct CardBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure APDU round trips per second and a full card read through the reader.")
+    @OptionGroup var readerOptions: ReaderOptions
+    @Option(help: "APDUs to send.") var count = 2000
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runReporting {
+            let (_, card) = try readerOptions.connect()
+            defer { card.endTransaction() }
+            var session = CardSession(channel: card)
+            _ = try session.open()
+            let start = Date()
+            for _ in 0..<count { _ = try session.read(.purchase) }
+            let seconds = Date().timeIntervalSince(start)
+            let t0 = Date()
+            let reads = 20
+            for _ in 0..<reads {
+                _ = try session.open()
+                for f in CardFile.allCases { _ = try session.read(f) }
+            }
+            let readMs = Date().timeIntervalSince(t0) * 1000 / Double(reads)
+            let rate = Double(count) / seconds
+            if output.json {
+                printLine("{\"apdus_per_second\":\(Int(rate)),\"apdu_ms\":\(String(format: "%.3f", seconds * 1000 / Double(count))),\"card_read_ms\":\(String(format: "%.2f", readMs))}")
+            } else {
+                printLine("\(Int(rate)) APDUs/s (\(String(format: "%.3f", seconds * 1000 / Double(count))) ms each); full card read (select, serial, 3 files): \(String(format: "%.2f", readMs)) ms")
             }
         }
     }
