@@ -12,7 +12,13 @@ public enum CardFile: UInt8, CaseIterable, Sendable {
 
     /// The file identifier (SFI n is FID 000n).
     public var fid: UInt16 { UInt16(rawValue) }
-    public var size: Int { self == .cardInfo ? 32 : 64 }
+    public var size: Int {
+        switch self {
+        case .cardInfo: return 32
+        case .purchase: return 72
+        case .returnData: return 64
+        }
+    }
 }
 
 /// The application identifier (a proprietary `F…` RID, unregistered).
@@ -74,9 +80,9 @@ public struct CardInfo: Equatable, Sendable {
     }
 }
 
-/// File 2, 64 bytes: version(1) tokenCount(1) sequence(4) station(4) issuedMinute(4) units(4)
-/// creditKind(1) reserved(1) tokens(4 × 9) MAC(8). The MAC covers bytes 0–55, the meter PAN and
-/// the card serial, so a purchase cannot be moved to another card or meter.
+/// File 2, 72 bytes: version(1) tokenCount(1) sequence(4) station(4) issuedMinute(4) units(4)
+/// creditKind(1) reserved(1) tokens(4 × 9) TID(4) reserved(4) MAC(8). The MAC covers bytes 0–63,
+/// the meter PAN and the card serial, so a purchase cannot be moved to another card or meter.
 public struct PurchaseRecord: Equatable, Sendable {
     public var sequence: UInt32
     public var station: UInt32
@@ -87,19 +93,22 @@ public struct PurchaseRecord: Equatable, Sendable {
     public var kind: CreditKind
     /// The STS tokens the meter applies (1–4).
     public var tokens: [TokenNumber]
+    /// The TID of the credit token (0 for sets without one, such as key changes).
+    public var tid: UInt32
 
-    public init(sequence: UInt32, station: UInt32, issuedMinute: UInt32, units: UInt32, kind: CreditKind, tokens: [TokenNumber]) {
+    public init(sequence: UInt32, station: UInt32, issuedMinute: UInt32, units: UInt32, kind: CreditKind, tokens: [TokenNumber], tid: UInt32 = 0) {
         self.sequence = sequence
         self.station = station
         self.issuedMinute = issuedMinute
         self.units = units
         self.kind = kind
         self.tokens = tokens
+        self.tid = tid
     }
 
     public func encode(keys: CardKeys, meter: MeterPAN, serial: [UInt8]) throws(CardError) -> [UInt8] {
         guard (1...4).contains(tokens.count) else { throw .badRecord("a purchase carries 1 to 4 tokens") }
-        var b = [UInt8](repeating: 0, count: 64)
+        var b = [UInt8](repeating: 0, count: 72)
         b[0] = 1
         b[1] = UInt8(tokens.count)
         b.put(UInt64(sequence), 2, 4)
@@ -111,21 +120,22 @@ public struct PurchaseRecord: Equatable, Sendable {
             b[20 + 9 * i] = t.high
             b.put(t.low, 21 + 9 * i, 8)
         }
-        b.replaceSubrange(56..<64, with: Self.mac(Array(b[0..<56]), keys: keys, meter: meter, serial: serial))
+        b.put(UInt64(tid), 56, 4)
+        b.replaceSubrange(64..<72, with: Self.mac(Array(b[0..<64]), keys: keys, meter: meter, serial: serial))
         return b
     }
 
     /// Reads a purchase; nil for an empty file (no purchase yet). Throws when the MAC fails.
     public static func decode(_ b: [UInt8], keys: CardKeys, meter: MeterPAN, serial: [UInt8]) throws(CardError) -> PurchaseRecord? {
-        guard b.count >= 64 else { throw .badRecord("purchase file too short") }
+        guard b.count >= 72 else { throw .badRecord("purchase file too short") }
         if b.allSatisfy({ $0 == 0 }) { return nil }
-        guard constantTimeEqual(mac(Array(b[0..<56]), keys: keys, meter: meter, serial: serial), Array(b[56..<64])) else {
+        guard constantTimeEqual(mac(Array(b[0..<64]), keys: keys, meter: meter, serial: serial), Array(b[64..<72])) else {
             throw .macMismatch("the purchase record")
         }
         guard b[0] == 1, (1...4).contains(b[1]), let kind = CreditKind(rawValue: b[18]) else { throw .badRecord("malformed purchase record") }
         let tokens = (0..<Int(b[1])).map { TokenNumber(high: b[20 + 9 * $0], low: b.uint(21 + 9 * $0, 8)) }
         return PurchaseRecord(sequence: UInt32(b.uint(2, 4)), station: UInt32(b.uint(6, 4)), issuedMinute: UInt32(b.uint(10, 4)),
-                              units: UInt32(b.uint(14, 4)), kind: kind, tokens: tokens)
+                              units: UInt32(b.uint(14, 4)), kind: kind, tokens: tokens, tid: UInt32(b.uint(56, 4)))
     }
 
     static func mac(_ body: [UInt8], keys: CardKeys, meter: MeterPAN, serial: [UInt8]) -> [UInt8] {

@@ -35,7 +35,7 @@ public struct CardSalesJournal {
         public func record() throws -> PurchaseRecord {
             guard let kind = CreditKind(rawValue: kind) else { throw CardError.badRecord("journal entry with unknown credit kind") }
             return PurchaseRecord(sequence: sequence, station: station, issuedMinute: minute, units: units, kind: kind,
-                                  tokens: try tokens.map { try TokenNumber($0) })
+                                  tokens: try tokens.map { try TokenNumber($0) }, tid: tid)
         }
     }
 

@@ -55,6 +55,7 @@ enum CardJSON {
         if let p = c.purchase {
             w.object("purchase") { o in
                 o.field("sequence", Int(p.sequence)); o.field("tokens", p.tokens.map(\.digits)); o.field("units", UInt64(p.units))
+                o.field("tid", UInt64(p.tid))
                 o.field("credit_type", p.kind.description); o.field("station", Int(p.station))
                 o.field("sold_at", CivilTime.formatMinutes(Int64(p.issuedMinute)))
                 o.field("applied", c.unappliedPurchase == nil)
@@ -193,7 +194,7 @@ struct CardSellCommand: ParsableCommand {
         """)
     @OptionGroup var readerOptions: ReaderOptions
     @OptionGroup var issuer: IssuerKeyOption
-    @Option(help: "The meter PAN (or 11/13-digit meter number).") var pan: String
+    @Option(help: "The meter PAN (default: the meter the card is issued for; if given, it must match).") var pan: String?
     @Option(help: "Supply group code, 6 digits.") var sgc: String
     @Option(help: "Tariff index.") var ti: Int
     @Option var krn: Int = 1
@@ -210,17 +211,20 @@ struct CardSellCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            let meter = try MeterOptions.profile(pan: pan, sgc: sgc, ti: ti, krn: krn, kt: kt, ken: ken, baseDate: baseDate, dkga: dkga, ea: ea)
             let master = try issuer.key()
             var vk = try SecretFile.hexKey(vendingKeyFile)
             defer { wipe(&vk) }
-            let issuerForMeter = try TokenIssuer(meter: meter, vendingKey: VendingKey(bytes: vk))
+            let vendingKey = try VendingKey(bytes: vk)
             let book = CardSalesJournal(path: journal)
             let (_, card) = try readerOptions.connect()
             defer { card.endTransaction() }
             var session = CardSession(channel: card)
             let contents = try CardVending.read(&session, master: master)
+            // The meter is the one the card was issued for; --pan, when given, must agree.
+            let panText = pan ?? contents.info.meter.description
+            let meter = try MeterOptions.profile(pan: panText, sgc: sgc, ti: ti, krn: krn, kt: kt, ken: ken, baseDate: baseDate, dkga: dkga, ea: ea)
             guard contents.info.meter == meter.pan else { throw CardError.wrongMeter("the card is for meter \(contents.info.meter), not \(meter.pan)") }
+            let issuerForMeter = try TokenIssuer(meter: meter, vendingKey: vendingKey)
             let serial = CardJSON.hex(contents.serial)
             var completed = false
             var entry: CardSalesJournal.Entry
@@ -236,7 +240,7 @@ struct CardSellCommand: ParsableCommand {
                 let tid = try TokenIdentifierAllocator.next(atUnixSeconds: now, baseDate: meter.baseDate, after: try book.tids(meter: meter.pan))
                 let token = try issuerForMeter.credit(.electricity, units: units, tid: tid, rnd: randomNibble())
                 let record = PurchaseRecord(sequence: CardVending.nextSequence(contents), station: stationID, issuedMinute: UInt32(now / 60),
-                                            units: UInt32(token.encodedUnits!), kind: .electricity, tokens: [token.number])
+                                            units: UInt32(token.encodedUnits!), kind: .electricity, tokens: [token.number], tid: tid.value)
                 entry = CardSalesJournal.Entry(serial: serial, record: record, meter: meter.pan, tid: tid.value, state: "pending")
                 try book.append(entry)
             }

@@ -76,9 +76,11 @@ extension CommandLineSuites {
             }
         }
 
-        func sell(_ b: Bench, units: Int) throws -> CommandLine.Output {
-            try CommandLine.run(["card", "sell", "--reader", "Virtual PCD 00 00", "--issuer-key-file", b.issuer] + meterArgs
-                                + ["--vending-key-file", b.vk, "--units", "\(units)", "--journal", b.journal, "--json"])
+        /// `withPAN: false` is the exact scripting interface: the meter comes from the card.
+        func sell(_ b: Bench, units: Int, withPAN: Bool = true) throws -> CommandLine.Output {
+            let args = withPAN ? meterArgs : Array(meterArgs.dropFirst(2))
+            return try CommandLine.run(["card", "sell", "--reader", "Virtual PCD 00 00", "--issuer-key-file", b.issuer] + args
+                                       + ["--vending-key-file", b.vk, "--units", "\(units)", "--journal", b.journal, "--json"])
         }
 
         func insertIntoMeter(_ b: Bench) throws -> [String: Any] {
@@ -109,7 +111,8 @@ extension CommandLineSuites {
             #expect((read["purchase"] as? [String: Any])?["sequence"] as? Int == 1)
             #expect((read["return"] as? [String: Any])?["last_sequence"] as? Int == 1 && (read["return"] as? [String: Any])?["credit_kwh"] as? Double == 12.3)
             #expect(try insertIntoMeter(b)["result"] as? String == "used")
-            #expect(CommandLine.json(try sell(b, units: 50).stdout)["sequence"] as? Int == 2)
+            let next = CommandLine.json(try sell(b, units: 50, withPAN: false).stdout)
+            #expect(next["sequence"] as? Int == 2 && (next["tokens"] as? [String])?.count == 1)
             let second = try insertIntoMeter(b)
             #expect(second["result"] as? String == "accept" && (second["credit"] as? [String: Any])?["electricity"] as? Double == 17.3)
         }
