@@ -24,13 +24,15 @@ struct ReaderOptions: ParsableArguments {
     @Option(help: "Seconds to wait for a card.") var wait: Double?
     @Flag(name: .shortAndLong, help: "Print the APDU trace on stderr (keys and MACs masked).") var verbose = false
 
-    /// Connects inside an exclusive transaction.
-    func connect() throws -> (PCSCContext, PCSCCard) {
+    /// Connects to the chosen reader's card and runs `body` inside an exclusive transaction.
+    func withCard<T>(_ body: (inout CardSession<PCSCCard>) throws -> T) throws -> T {
         let context = try PCSCContext()
         let name = try context.chooseReader(reader, waitSeconds: wait)
         let card = try context.connect(name, trace: verbose ? APDUTrace() : nil)
         try card.beginTransaction()
-        return (context, card)
+        defer { card.endTransaction() }
+        var session = CardSession(channel: card)
+        return try body(&session)
     }
 }
 
@@ -111,10 +113,7 @@ struct CardIssueCommand: ParsableCommand {
         try runReporting {
             let meter = try MeterPAN(meterNumber: pan)
             let master = try issuer.key()
-            let (_, card) = try readerOptions.connect()
-            defer { card.endTransaction() }
-            var session = CardSession(channel: card)
-            let info = try CardVending.issue(&session, master: master, meter: meter, issuer: issuerID)
+            let info = try readerOptions.withCard { try CardVending.issue(&$0, master: master, meter: meter, issuer: issuerID) }
             if output.json {
                 printLine(MeterView.json { w in w.field("ok", true); w.field("pan", meter.description); w.field("serial", CardJSON.hex(info.serial)); w.field("type", info.type.description) })
             } else {
@@ -133,10 +132,7 @@ struct CardReadCommand: ParsableCommand {
     func run() throws {
         try runReporting {
             let master = try issuer.key()
-            let (_, card) = try readerOptions.connect()
-            defer { card.endTransaction() }
-            var session = CardSession(channel: card)
-            let contents = try CardVending.read(&session, master: master)
+            let contents = try readerOptions.withCard { try CardVending.read(&$0, master: master) }
             if output.json {
                 printLine(MeterView.json { w in CardJSON.write(contents, to: &w) })
             } else {
@@ -216,48 +212,47 @@ struct CardSellCommand: ParsableCommand {
             defer { wipe(&vk) }
             let vendingKey = try VendingKey(bytes: vk)
             let book = CardSalesJournal(path: journal)
-            let (_, card) = try readerOptions.connect()
-            defer { card.endTransaction() }
-            var session = CardSession(channel: card)
-            let contents = try CardVending.read(&session, master: master)
-            // The meter is the one the card was issued for; --pan, when given, must agree.
-            let panText = pan ?? contents.info.meter.description
-            let meter = try MeterOptions.profile(pan: panText, sgc: sgc, ti: ti, krn: krn, kt: kt, ken: ken, baseDate: baseDate, dkga: dkga, ea: ea)
-            guard contents.info.meter == meter.pan else { throw CardError.wrongMeter("the card is for meter \(contents.info.meter), not \(meter.pan)") }
-            let issuerForMeter = try TokenIssuer(meter: meter, vendingKey: vendingKey)
-            let serial = CardJSON.hex(contents.serial)
-            var completed = false
-            var entry: CardSalesJournal.Entry
-            if let pending = try book.pending(serial: serial) {
-                // An interrupted sale: deliver exactly that purchase, never a new one.
-                entry = pending
-                completed = true
-            } else {
-                if let unapplied = contents.unappliedPurchase {
-                    throw CardError.badRecord("the card still carries purchase \(unapplied.sequence), not yet applied by the meter: insert it into the meter first")
+            try readerOptions.withCard { session in
+                let contents = try CardVending.read(&session, master: master)
+                // The meter is the one the card was issued for; --pan, when given, must agree.
+                let panText = pan ?? contents.info.meter.description
+                let meter = try MeterOptions.profile(pan: panText, sgc: sgc, ti: ti, krn: krn, kt: kt, ken: ken, baseDate: baseDate, dkga: dkga, ea: ea)
+                guard contents.info.meter == meter.pan else { throw CardError.wrongMeter("the card is for meter \(contents.info.meter), not \(meter.pan)") }
+                let issuerForMeter = try TokenIssuer(meter: meter, vendingKey: vendingKey)
+                let serial = CardJSON.hex(contents.serial)
+                var completed = false
+                var entry: CardSalesJournal.Entry
+                if let pending = try book.pending(serial: serial) {
+                    // An interrupted sale: deliver exactly that purchase, never a new one.
+                    entry = pending
+                    completed = true
+                } else {
+                    if let unapplied = contents.unappliedPurchase {
+                        throw CardError.badRecord("the card still carries purchase \(unapplied.sequence), not yet applied by the meter: insert it into the meter first")
+                    }
+                    let now = meterClock()
+                    let tid = try TokenIdentifierAllocator.next(atUnixSeconds: now, baseDate: meter.baseDate, after: try book.tids(meter: meter.pan))
+                    let token = try issuerForMeter.credit(.electricity, units: units, tid: tid, rnd: randomNibble())
+                    let record = PurchaseRecord(sequence: CardVending.nextSequence(contents), station: stationID, issuedMinute: UInt32(now / 60),
+                                                units: UInt32(token.encodedUnits!), kind: .electricity, tokens: [token.number], tid: tid.value)
+                    entry = CardSalesJournal.Entry(serial: serial, record: record, meter: meter.pan, tid: tid.value, state: "pending")
+                    try book.append(entry)
                 }
-                let now = meterClock()
-                let tid = try TokenIdentifierAllocator.next(atUnixSeconds: now, baseDate: meter.baseDate, after: try book.tids(meter: meter.pan))
-                let token = try issuerForMeter.credit(.electricity, units: units, tid: tid, rnd: randomNibble())
-                let record = PurchaseRecord(sequence: CardVending.nextSequence(contents), station: stationID, issuedMinute: UInt32(now / 60),
-                                            units: UInt32(token.encodedUnits!), kind: .electricity, tokens: [token.number], tid: tid.value)
-                entry = CardSalesJournal.Entry(serial: serial, record: record, meter: meter.pan, tid: tid.value, state: "pending")
+                let record = try entry.record()
+                _ = try CardVending.sell(&session, master: master, expectedMeter: meter.pan, record: record)
+                entry.state = "delivered"
                 try book.append(entry)
-            }
-            let record = try entry.record()
-            _ = try CardVending.sell(&session, master: master, expectedMeter: meter.pan, record: record)
-            entry.state = "delivered"
-            try book.append(entry)
-            if output.json {
-                printLine(MeterView.json { w in
-                    w.field("ok", true); w.field("sequence", Int(record.sequence)); w.field("tokens", record.tokens.map(\.digits))
-                    w.field("tid", UInt64(entry.tid)); w.field("units", UInt64(record.units)); w.field("serial", serial)
-                    w.field("completed_pending", completed)
-                })
-            } else {
-                printLine((completed ? "Completed pending purchase " : "Purchase ") + "\(record.sequence) on card \(serial) for meter \(meter.pan)")
-                for t in record.tokens { printLine("Token  \(t.grouped)") }
-                printLine("Units  \(DecimalQuantity.format(Int128(record.units), scale: 1)) kWh")
+                if output.json {
+                    printLine(MeterView.json { w in
+                        w.field("ok", true); w.field("sequence", Int(record.sequence)); w.field("tokens", record.tokens.map(\.digits))
+                        w.field("tid", UInt64(entry.tid)); w.field("units", UInt64(record.units)); w.field("serial", serial)
+                        w.field("completed_pending", completed)
+                    })
+                } else {
+                    printLine((completed ? "Completed pending purchase " : "Purchase ") + "\(record.sequence) on card \(serial) for meter \(meter.pan)")
+                    for t in record.tokens { printLine("Token  \(t.grouped)") }
+                    printLine("Units  \(DecimalQuantity.format(Int128(record.units), scale: 1)) kWh")
+                }
             }
         }
     }
@@ -275,24 +270,23 @@ struct MeterInsertCardCommand: ParsableCommand {
     func run() throws {
         try runReporting {
             let master = try issuer.key()
-            let (_, card) = try readerOptions.connect()
-            defer { card.endTransaction() }
-            var session = CardSession(channel: card)
-            let contents = try CardVending.read(&session, master: master)
-            let now = meterClock()
-            let (outcome, meter) = try StateFile.update(stateOption.state) { m in (m.applyCard(contents, at: now), m) }
-            let keys = try master.cardKeys(serial: contents.serial)
-            try session.write(.returnData, outcome.returned.encode(keys: keys, serial: contents.serial), keys: keys)
-            if output.json {
-                printLine(MeterView.json { w in
-                    w.field("result", outcome.result)
-                    if let s = outcome.sequence { w.field("sequence", Int(s)) }
-                    w.field("token_results", outcome.tokenResults.map(\.rawValue))
-                    MeterView.write(meter, to: &w, events: false)
-                })
-            } else {
-                printLine("Card       \(outcome.result)" + (outcome.sequence.map { "   purchase \($0)" } ?? ""))
-                MeterView.text(meter, events: false).forEach(printLine)
+            try readerOptions.withCard { session in
+                let contents = try CardVending.read(&session, master: master)
+                let now = meterClock()
+                let (outcome, meter) = try StateFile.update(stateOption.state) { m in (m.applyCard(contents, at: now), m) }
+                let keys = try master.cardKeys(serial: contents.serial)
+                try session.write(.returnData, outcome.returned.encode(keys: keys, serial: contents.serial), keys: keys)
+                if output.json {
+                    printLine(MeterView.json { w in
+                        w.field("result", outcome.result)
+                        if let s = outcome.sequence { w.field("sequence", Int(s)) }
+                        w.field("token_results", outcome.tokenResults.map(\.rawValue))
+                        MeterView.write(meter, to: &w, events: false)
+                    })
+                } else {
+                    printLine("Card       \(outcome.result)" + (outcome.sequence.map { "   purchase \($0)" } ?? ""))
+                    MeterView.text(meter, events: false).forEach(printLine)
+                }
             }
         }
     }
@@ -307,25 +301,24 @@ struct CardBenchCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            let (_, card) = try readerOptions.connect()
-            defer { card.endTransaction() }
-            var session = CardSession(channel: card)
-            _ = try session.open()
-            let start = Date()
-            for _ in 0..<count { _ = try session.read(.purchase) }
-            let seconds = Date().timeIntervalSince(start)
-            let t0 = Date()
-            let reads = 20
-            for _ in 0..<reads {
+            try readerOptions.withCard { session in
                 _ = try session.open()
-                for f in CardFile.allCases { _ = try session.read(f) }
-            }
-            let readMs = Date().timeIntervalSince(t0) * 1000 / Double(reads)
-            let rate = Double(count) / seconds
-            if output.json {
-                printLine("{\"apdus_per_second\":\(Int(rate)),\"apdu_ms\":\(String(format: "%.3f", seconds * 1000 / Double(count))),\"card_read_ms\":\(String(format: "%.2f", readMs))}")
-            } else {
-                printLine("\(Int(rate)) APDUs/s (\(String(format: "%.3f", seconds * 1000 / Double(count))) ms each); full card read (select, serial, 3 files): \(String(format: "%.2f", readMs)) ms")
+                let start = Date()
+                for _ in 0..<count { _ = try session.read(.purchase) }
+                let seconds = Date().timeIntervalSince(start)
+                let t0 = Date()
+                let reads = 20
+                for _ in 0..<reads {
+                    _ = try session.open()
+                    for f in CardFile.allCases { _ = try session.read(f) }
+                }
+                let readMs = Date().timeIntervalSince(t0) * 1000 / Double(reads)
+                let rate = Double(count) / seconds
+                if output.json {
+                    printLine("{\"apdus_per_second\":\(Int(rate)),\"apdu_ms\":\(String(format: "%.3f", seconds * 1000 / Double(count))),\"card_read_ms\":\(String(format: "%.2f", readMs))}")
+                } else {
+                    printLine("\(Int(rate)) APDUs/s (\(String(format: "%.3f", seconds * 1000 / Double(count))) ms each); full card read (select, serial, 3 files): \(String(format: "%.2f", readMs)) ms")
+                }
             }
         }
     }
