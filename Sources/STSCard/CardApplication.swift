@@ -102,13 +102,14 @@ public struct CardApplication: Sendable {
     }
 
     mutating func secureUpdate(_ c: CommandAPDU) -> ResponseAPDU {
+        // The challenge is consumed whatever happens: one attempt per challenge.
+        let fresh = challenge
+        challenge = nil
         guard applicationSelected else { return ResponseAPDU(status: .conditionsNotSatisfied) }
         guard image.isPersonalised else { return ResponseAPDU(status: .conditionsNotSatisfied) }
         guard let (file, offset) = target(c) else { return ResponseAPDU(status: .fileNotFound) }
         guard c.data.count > 8 else { return ResponseAPDU(status: .wrongLength) }
-        // The challenge is consumed whatever happens: one MAC attempt per challenge.
-        guard let fresh = challenge else { return ResponseAPDU(status: .securityNotSatisfied) }
-        challenge = nil
+        guard let fresh else { return ResponseAPDU(status: .securityNotSatisfied) }
         let payload = Array(c.data.dropLast(8))
         let key = SymmetricKey(data: file == .returnData ? image.writeKeys[16..<32] : image.writeKeys[0..<16])
         let expected = SecureMessaging.mac(key: key, challenge: fresh, header: c.header, payload: payload)

@@ -34,7 +34,9 @@ public enum CardVending {
         let info = try CardInfo(bytes: try session.read(.cardInfo), keys: keys)
         guard info.serial == serial else { throw CardError.badRecord("the card info belongs to another card serial") }
         let purchase = try PurchaseRecord.decode(try session.read(.purchase), keys: keys, meter: info.meter, serial: serial)
-        let returned = try ReturnRecord.decode(try session.read(.returnData), keys: keys, serial: serial)
+        var returned = try ReturnRecord.decode(try session.read(.returnData), keys: keys, serial: serial)
+        // Only the card's own meter writes its return record; anything else is ignored.
+        if returned?.meter != info.meter { returned = nil }
         return Contents(serial: serial, info: info, purchase: purchase, returned: returned)
     }
 

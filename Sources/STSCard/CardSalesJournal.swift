@@ -46,9 +46,10 @@ public struct CardSalesJournal {
     /// Every entry, oldest first.
     public func entries() throws -> [Entry] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
-        return try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
-            try JSONDecoder().decode(Entry.self, from: Data($0.utf8))
-        }
+        let text = String(decoding: data, as: UTF8.self)
+        // Whole lines are appended with one write; a line that does not decode is a torn append
+        // (crash mid-write) that never counted, and is skipped.
+        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Entry.self, from: Data($0.utf8)) }
     }
 
     /// The pending sale of a card (latest state per sequence), if any.
@@ -68,10 +69,23 @@ public struct CardSalesJournal {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let line = try encoder.encode(entry) + Data("\n".utf8)
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600)
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw CardError.badRecord("cannot open the card sales journal \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & 0o077 == 0 else {
+            throw CardError.badRecord("the card sales journal \(path) holds live tokens and can be read by group or others; run: chmod 600 \(path)")
+        }
+        let size = lseek(fd, 0, SEEK_END)
+        // A journal ending in a torn line (crash mid-append) is completed with a newline first.
+        if size > 0 {
+            var last: UInt8 = 0
+            if pread(fd, &last, 1, size - 1) == 1, last != 10 { _ = write(fd, "\n", 1) }
+        }
         let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == line.count, fsync(fd) == 0 else { throw CardError.badRecord("cannot write the card sales journal \(path)") }
+        guard written == line.count, fsync(fd) == 0 else {
+            ftruncate(fd, size)
+            throw CardError.badRecord("cannot write the card sales journal \(path); the sale was not recorded")
+        }
     }
 }

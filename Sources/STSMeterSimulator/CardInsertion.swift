@@ -1,3 +1,4 @@
+import Foundation
 import STSCard
 import STSMeter
 import STSTokenFormat
@@ -11,8 +12,9 @@ public struct CardInsertionOutcome: Equatable, Sendable {
     public var sequence: UInt32?
     /// Each token's result, in order.
     public var tokenResults: [TokenResult] = []
-    /// The return record to write back onto the card.
-    public var returned: ReturnRecord
+    /// The return record to write back onto the card; nil for a card the meter refuses
+    /// (another meter's card is never written by this meter).
+    public var returned: ReturnRecord?
 }
 
 extension SimulatedMeter {
@@ -24,6 +26,8 @@ extension SimulatedMeter {
     /// recognised as already applied next time.
     public mutating func applyCard(_ contents: CardVending.Contents, at now: Int64) -> CardInsertionOutcome {
         let minute = UInt32(clamping: max(0, now / 60))
+        let serial = contents.serial.map { String(format: "%02X", $0) }.joined()
+        let cardSequence = cardSequences[serial] ?? 0
         func returnRecord(_ code: UInt8, gap: Bool) -> ReturnRecord {
             var flags: UInt16 = 0
             if state.registers.tamper { flags |= ReturnRecord.tamperFlag }
@@ -34,7 +38,7 @@ extension SimulatedMeter {
         }
         guard contents.info.meter == state.pan, contents.info.type == .user else {
             log(now, "card", "refused: card for meter \(contents.info.meter) (\(contents.info.type))")
-            return CardInsertionOutcome(result: "wrong-meter", sequence: nil, returned: returnRecord(5, gap: false))
+            return CardInsertionOutcome(result: "wrong-meter", sequence: nil, returned: nil)
         }
         guard let purchase = contents.purchase, purchase.sequence > cardSequence else {
             log(now, "card", "no new purchase (card at \(contents.purchase?.sequence ?? 0), meter at \(cardSequence))")
@@ -48,14 +52,16 @@ extension SimulatedMeter {
         for token in purchase.tokens {
             results.append(enter(token.digits, at: now).result)
         }
-        // Applied when every token was accepted now or had already been keyed in (USED).
-        let applied = results.allSatisfy { $0.isAccepted || $0 == .used }
-        if applied {
-            cardSequence = purchase.sequence
+        // Applied only when every token was accepted now: a USED answer may be another token
+        // with the same TID, and must not swallow a paid purchase unnoticed.
+        if results.allSatisfy(\.isAccepted) {
+            cardSequences[serial] = purchase.sequence
             log(now, "card", "purchase \(purchase.sequence) applied")
-            return CardInsertionOutcome(result: "accept", sequence: purchase.sequence, tokenResults: results, returned: returnRecord(1, gap: false))
+            var returned = returnRecord(1, gap: false)
+            returned.lastSequence = purchase.sequence
+            return CardInsertionOutcome(result: "accept", sequence: purchase.sequence, tokenResults: results, returned: returned)
         }
-        let refused = results.first { !($0.isAccepted || $0 == .used) }!
+        let refused = results.first { !$0.isAccepted }!
         log(now, "card", "purchase \(purchase.sequence) refused: \(refused.rawValue)")
         return CardInsertionOutcome(result: refused.rawValue, sequence: purchase.sequence, tokenResults: results, returned: returnRecord(4, gap: false))
     }
@@ -65,8 +71,10 @@ extension SimulatedMeter {
     public mutating func insertCard<C: CardChannel>(_ session: inout CardSession<C>, master: IssuerMasterKey, at now: Int64) throws -> CardInsertionOutcome {
         let contents = try CardVending.read(&session, master: master)
         let outcome = applyCard(contents, at: now)
-        let keys = try master.cardKeys(serial: contents.serial)
-        try session.write(.returnData, outcome.returned.encode(keys: keys, serial: contents.serial), keys: keys)
+        if let returned = outcome.returned {
+            let keys = try master.cardKeys(serial: contents.serial)
+            try session.write(.returnData, returned.encode(keys: keys, serial: contents.serial), keys: keys)
+        }
         return outcome
     }
 }

@@ -42,8 +42,9 @@ public struct SimulatedMeter: Equatable, Sendable {
     public var events: [MeterEvent] = []
     /// How many events are kept.
     public var eventLimit = 100
-    /// The last card purchase sequence applied (0: none yet).
-    public var cardSequence: UInt32 = 0
+    /// The last purchase sequence applied, per card serial (hex): each card, a replacement
+    /// included, numbers its purchases from 1.
+    public var cardSequences: [String: UInt32] = [:]
     /// Energy drawn over the meter's life, in tenths of a kWh (reported on the card).
     public var consumedTenths: UInt64 = 0
     /// Collects the events of one operation (not saved).

@@ -53,7 +53,7 @@ struct StateDocument: Codable {
     var warning_tenths_kwh: [Int64]
     var warned: [Int64]
     var events: [MeterEvent]
-    var card_sequence: UInt32?
+    var card_sequences: [String: UInt32]?
     var consumed_tenths_kwh: UInt64?
 
     init(_ m: SimulatedMeter) {
@@ -83,7 +83,7 @@ struct StateDocument: Codable {
         warning_tenths_kwh = m.warningTenths
         warned = m.warned
         events = m.events
-        card_sequence = m.cardSequence
+        card_sequences = m.cardSequences
         consumed_tenths_kwh = m.consumedTenths
     }
 
@@ -147,7 +147,7 @@ struct StateDocument: Codable {
         m.warningTenths = warning_tenths_kwh
         m.warned = warned
         m.events = events
-        m.cardSequence = card_sequence ?? 0
+        m.cardSequences = card_sequences ?? [:]
         m.consumedTenths = consumed_tenths_kwh ?? 0
         return m
     }

@@ -153,11 +153,14 @@ public final class PCSCCard: CardChannel {
             response = try raw(again)
         }
         var data = response.data
+        var rounds = 0
         while response.status.rawValue >> 8 == 0x61 {
+            rounds += 1
+            guard rounds <= 32 else { throw PCSCError.failure(code: 0, call: "GET RESPONSE (the card keeps answering 61xx)") }
             response = try raw(CommandAPDU(ins: 0xC0, p1: 0, p2: 0, le: Int(response.status.rawValue & 0xFF)))
             data += response.data
         }
-        return ResponseAPDU(data: data, status: response.status)
+        return ResponseAPDU(data: response.status.isSuccess || response.status == .endOfFile ? data : [], status: response.status)
     }
 
     func raw(_ command: CommandAPDU) throws(PCSCError) -> ResponseAPDU {

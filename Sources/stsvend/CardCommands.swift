@@ -218,6 +218,7 @@ struct CardSellCommand: ParsableCommand {
                 let panText = pan ?? contents.info.meter.description
                 let meter = try MeterOptions.profile(pan: panText, sgc: sgc, ti: ti, krn: krn, kt: kt, ken: ken, baseDate: baseDate, dkga: dkga, ea: ea)
                 guard contents.info.meter == meter.pan else { throw CardError.wrongMeter("the card is for meter \(contents.info.meter), not \(meter.pan)") }
+                guard contents.info.type == .user else { throw CardError.badRecord("a \(contents.info.type) card cannot carry purchases") }
                 let issuerForMeter = try TokenIssuer(meter: meter, vendingKey: vendingKey)
                 let serial = CardJSON.hex(contents.serial)
                 var completed = false
@@ -233,7 +234,7 @@ struct CardSellCommand: ParsableCommand {
                     let now = meterClock()
                     let tid = try TokenIdentifierAllocator.next(atUnixSeconds: now, baseDate: meter.baseDate, after: try book.tids(meter: meter.pan))
                     let token = try issuerForMeter.credit(.electricity, units: units, tid: tid, rnd: randomNibble())
-                    let record = PurchaseRecord(sequence: CardVending.nextSequence(contents), station: stationID, issuedMinute: UInt32(now / 60),
+                    let record = PurchaseRecord(sequence: CardVending.nextSequence(contents), station: stationID, issuedMinute: UInt32(clamping: max(0, now / 60)),
                                                 units: UInt32(token.encodedUnits!), kind: .electricity, tokens: [token.number], tid: tid.value)
                     entry = CardSalesJournal.Entry(serial: serial, record: record, meter: meter.pan, tid: tid.value, state: "pending")
                     try book.append(entry)
@@ -274,8 +275,10 @@ struct MeterInsertCardCommand: ParsableCommand {
                 let contents = try CardVending.read(&session, master: master)
                 let now = meterClock()
                 let (outcome, meter) = try StateFile.update(stateOption.state) { m in (m.applyCard(contents, at: now), m) }
-                let keys = try master.cardKeys(serial: contents.serial)
-                try session.write(.returnData, outcome.returned.encode(keys: keys, serial: contents.serial), keys: keys)
+                if let returned = outcome.returned {
+                    let keys = try master.cardKeys(serial: contents.serial)
+                    try session.write(.returnData, returned.encode(keys: keys, serial: contents.serial), keys: keys)
+                }
                 if output.json {
                     printLine(MeterView.json { w in
                         w.field("result", outcome.result)
@@ -298,6 +301,8 @@ struct CardBenchCommand: ParsableCommand {
     @OptionGroup var readerOptions: ReaderOptions
     @Option(help: "APDUs to send.") var count = 2000
     @OptionGroup var output: OutputOptions
+
+    func validate() throws { guard count >= 1 else { throw ValidationError("--count must be at least 1") } }
 
     func run() throws {
         try runReporting {

@@ -70,14 +70,20 @@ struct CardTests {
         var meter = try Self.meter()
         let applied = try meter.insertCard(&session, master: Self.master, at: 1_800_000_000)
         #expect(applied.result == "accept" && applied.tokenResults == [.accept])
-        #expect(meter.electricityTenths == 100 && meter.cardSequence == 1)
+        #expect(meter.electricityTenths == 100 && meter.cardSequences["1122334455667707"] == 1)
         let station = try CardVending.read(&session, master: Self.master)
         #expect(station.returned?.lastSequence == 1 && station.returned?.creditTenths == 100 && station.unappliedPurchase == nil)
         let again = try meter.insertCard(&session, master: Self.master, at: 1_800_000_100)
         #expect(again.result == "used" && meter.electricityTenths == 100)
         _ = try CardVending.sell(&session, master: Self.master, expectedMeter: Self.meterProfile.pan, record: try Self.purchase(2, tid: 6_000_002, units: 50))
         #expect(try meter.insertCard(&session, master: Self.master, at: 1_800_000_200).result == "accept")
-        #expect(meter.electricityTenths == 150 && meter.cardSequence == 2)
+        #expect(meter.electricityTenths == 150 && meter.cardSequences["1122334455667707"] == 2)
+        // A replacement card for the same meter numbers its purchases from 1 again, and is credited.
+        var replacement = CardSession(channel: Self.blankCard(8))
+        _ = try CardVending.issue(&replacement, master: Self.master, meter: Self.meterProfile.pan, issuer: 42)
+        _ = try CardVending.sell(&replacement, master: Self.master, expectedMeter: Self.meterProfile.pan, record: try Self.purchase(1, tid: 6_000_004, units: 5))
+        #expect(try meter.insertCard(&replacement, master: Self.master, at: 1_800_000_300).result == "accept")
+        #expect(meter.electricityTenths == 155)
     }
 
     @Test("a card pulled mid-write: the sale completes on the next insertion, and is never applied twice")
@@ -149,7 +155,15 @@ struct CardTests {
         gap.purchase?.sequence = 3
         #expect(meter.applyCard(gap, at: 0).result == "sequence-gap" && meter.electricityTenths == 0)
         contents.info.meter = try MeterPAN("600727111111111153")
-        #expect(meter.applyCard(contents, at: 0).result == "wrong-meter")
+        let foreign = meter.applyCard(contents, at: 0)
+        #expect(foreign.result == "wrong-meter" && foreign.returned == nil, "another meter's card is never written")
+        // A token already used (same TID keyed in by hand) does not count the purchase as applied.
+        var used = try Self.meter()
+        _ = used.enter(contents.purchase!.tokens[0].digits, at: 0)
+        var own = try CardVending.read(&session, master: Self.master)
+        own.purchase = contents.purchase
+        let outcome = used.applyCard(own, at: 0)
+        #expect(outcome.result == "used" && used.cardSequences.isEmpty)
         #expect(!"\(Self.master)".contains("0102"))
     }
 
