@@ -48,6 +48,13 @@ public enum SecretFile {
         return bytes
     }
 
+    /// Builds a key from a hex key file, wiping the file's bytes afterwards.
+    public static func key<K>(_ path: String, _ make: ([UInt8]) throws -> K) throws -> K {
+        var bytes = try hexKey(path)
+        defer { wipe(&bytes) }
+        return try make(bytes)
+    }
+
     /// A keys file: a JSON object of key names to hex vending keys.
     public static func vendingKeys(_ path: String) throws -> [String: VendingKey] {
         var text = try read(path)

@@ -40,9 +40,7 @@ struct IssuerKeyOption: ParsableArguments {
     @Option(name: .customLong("issuer-key-file"), help: "The issuer master key (AES-128, 32 hex digits, mode 0600).") var issuerKeyFile: String
 
     func key() throws -> IssuerMasterKey {
-        var bytes = try SecretFile.hexKey(issuerKeyFile)
-        defer { wipe(&bytes) }
-        return try IssuerMasterKey(bytes: bytes)
+        try SecretFile.key(issuerKeyFile) { try IssuerMasterKey(bytes: $0) }
     }
 }
 
@@ -208,9 +206,7 @@ struct CardSellCommand: ParsableCommand {
     func run() throws {
         try runReporting {
             let master = try issuer.key()
-            var vk = try SecretFile.hexKey(vendingKeyFile)
-            defer { wipe(&vk) }
-            let vendingKey = try VendingKey(bytes: vk)
+            let vendingKey = try SecretFile.key(vendingKeyFile) { try VendingKey(bytes: $0) }
             let book = CardSalesJournal(path: journal)
             try readerOptions.withCard { session in
                 let contents = try CardVending.read(&session, master: master)

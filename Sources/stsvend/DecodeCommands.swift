@@ -90,9 +90,7 @@ struct DeriveKeyCommand: ParsableCommand {
     func run() throws {
         try runReporting {
             let profile = try meter.profile()
-            var vkBytes = try SecretFile.hexKey(vendingKeyFile)
-            defer { wipe(&vkBytes) }
-            let dk = try profile.decoderKey(vendingKey: VendingKey(bytes: vkBytes))
+            let dk = try profile.decoderKey(vendingKey: SecretFile.key(vendingKeyFile) { try VendingKey(bytes: $0) })
             var hex = Array(dk.revealBytes().map { Hex.encode(UInt64($0), digits: 2) }.joined().utf8) + [10]
             defer { wipe(&hex) }
             let fd = open(out, O_WRONLY | O_CREAT | O_EXCL, 0o600)

@@ -171,9 +171,7 @@ struct KeyChangeCommand: ParsableCommand {
             } ?? key.issuer(for: current)
             let newKey: VendingKey
             if let path = newVendingKeyFile {
-                var bytes = try SecretFile.hexKey(path)
-                defer { wipe(&bytes) }
-                newKey = try VendingKey(bytes: bytes)
+                newKey = try SecretFile.key(path) { try VendingKey(bytes: $0) }
             } else if let currentVendingKey {
                 newKey = currentVendingKey
             } else {

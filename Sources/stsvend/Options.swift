@@ -50,18 +50,14 @@ struct KeyOptions: ParsableArguments {
 
     func vendingKey() throws -> VendingKey {
         guard let path = vendingKeyFile else { throw ValidationError("--vending-key-file is required here") }
-        var bytes = try SecretFile.hexKey(path)
-        defer { wipe(&bytes) }
-        return try VendingKey(bytes: bytes)
+        return try SecretFile.key(path) { try VendingKey(bytes: $0) }
     }
 
     func decoderKey(for meter: MeterProfile) throws -> DecoderKey {
         switch (vendingKeyFile, decoderKeyFile) {
         case (_?, nil): return try meter.decoderKey(vendingKey: vendingKey())
         case (nil, let path?):
-            var bytes = try SecretFile.hexKey(path)
-            defer { wipe(&bytes) }
-            return try DecoderKey(bytes: bytes)
+            return try SecretFile.key(path) { try DecoderKey(bytes: $0) }
         default: throw ValidationError("give exactly one of --vending-key-file and --decoder-key-file")
         }
     }
