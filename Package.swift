@@ -5,6 +5,7 @@
 //   STSTokenFormat (pure values, 66-bit codec)  <-  STSCrypto (ciphers, key derivation)
 //   <-  STSVending (issue and verify tokens)  <-  STSBatch (JSON-lines bulk vending)
 //   <-  STSBenchmark (measurements)  <-  stsvend (CLI)
+//   STSTariff (pure pricing)  <-  STSStation (store, people, selling)  ->  STSAuditLog (hash chain, verifier)
 import PackageDescription
 
 let package = Package(
@@ -17,11 +18,15 @@ let package = Package(
         .library(name: "STSBatch", targets: ["STSBatch"]),
         .library(name: "STSMeter", targets: ["STSMeter"]),
         .library(name: "STSCard", targets: ["STSCard"]),
+        .library(name: "STSTariff", targets: ["STSTariff"]),
+        .library(name: "STSAuditLog", targets: ["STSAuditLog"]),
+        .library(name: "STSStation", targets: ["STSStation"]),
         .executable(name: "stsvend", targets: ["stsvend"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // OpenSSL's libcrypto (DES for DKGA02 and EA09), found through pkg-config, never vendored.
@@ -64,13 +69,29 @@ let package = Package(
             name: "STSMeterSimulator",
             dependencies: ["STSTokenFormat", "STSCrypto", "STSMeter", "STSCard", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Prices: money in, deductions in a fixed order, units out (no I/O).
+        .target(name: "STSTariff", dependencies: ["STSTokenFormat"]),
+        // The station's tamper-evident log: entry lines, hash chain, signed checkpoints, offline verifier.
+        .target(
+            name: "STSAuditLog",
+            dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSTariff",
+                           .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The vending station: SQLite store, users and second factor, keys at rest, sales, campaigns, reports.
+        .target(
+            name: "STSStation",
+            dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSTariff", "STSAuditLog",
+                           .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "CryptoExtras", package: "swift-crypto")]
+        ),
         // Throughput and latency measurements behind `stsvend bench`.
-        .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSMeter", "STSMeterSimulator"]),
+        .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSMeter", "STSMeterSimulator", "STSStation", "STSAuditLog", "STSTariff"]),
         .executableTarget(
             name: "stsvend",
             dependencies: [
                 "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSBenchmark", "STSMeter", "STSMeterSimulator",
-                "STSCard", "STSPCSC", "STSCardEmulator",
+                "STSCard", "STSPCSC", "STSCardEmulator", "STSTariff", "STSAuditLog", "STSStation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -82,6 +103,9 @@ let package = Package(
         .testTarget(name: "STSBatchTests", dependencies: ["STSBatch", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSMeterTests", dependencies: ["STSMeter", "STSMeterSimulator", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSCardTests", dependencies: ["STSCard", "STSMeterSimulator", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSTariffTests", dependencies: ["STSTariff", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSStationTests", dependencies: ["STSStation", "STSAuditLog", "STSTariff", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSBatch", "STSTestFixtures",
+                                                             .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures"]),
     ]
 )

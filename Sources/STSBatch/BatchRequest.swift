@@ -49,3 +49,27 @@ struct RequestFields {
         return (profile, key)
     }
 }
+
+/// The meter object of the batch format (`pan`, `sgc`, `ti`, `krn`, `kt`, `ken`, `base_date`,
+/// `dkga`, `ea`, `vending_key`), shared with the station's audit log so an auditor's keys file
+/// works for both.
+public enum MeterJSON {
+    /// The meter profile and its vending key, found in `keys` by the `vending_key` name.
+    public static func profile(_ o: JSON, keys: [String: VendingKey]) throws -> (MeterProfile, VendingKey) {
+        try RequestFields.meter(o, keys: keys, field: "meter")
+    }
+
+    /// Writes `meter` as the members of an open object.
+    public static func write(_ meter: MeterProfile, vendingKey: String, to w: inout JSONLineWriter) {
+        w.field("pan", meter.pan.description)
+        w.field("sgc", meter.supplyGroup.description)
+        w.field("ti", Int(meter.tariffIndex.value))
+        w.field("krn", Int(meter.revision.value))
+        w.field("kt", Int(meter.keyType.rawValue))
+        w.field("ken", Int(meter.expiry.value))
+        w.field("base_date", meter.baseDate.year)
+        w.field("dkga", Int(meter.derivation.rawValue))
+        w.field("ea", Int(meter.encryption.rawValue))
+        w.field("vending_key", vendingKey)
+    }
+}

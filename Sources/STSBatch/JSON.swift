@@ -22,6 +22,7 @@ public enum JSON: Equatable, Sendable {
     public var integer: Int64? { if case let .integer(i) = self { return i } else { return nil } }
     public var bool: Bool? { if case let .bool(b) = self { return b } else { return nil } }
     public var object: JSONObject? { if case let .object(o) = self { return o } else { return nil } }
+    public var array: [JSON]? { if case let .array(a) = self { return a } else { return nil } }
 
     /// Parses one JSON text.
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(BatchError) -> JSON {
@@ -198,6 +199,8 @@ public struct JSONLineWriter {
 
     public mutating func begin() { bytes.append(123); first = true }
     public mutating func end() { bytes.append(125); bytes.append(10) }
+    /// Closes the object without a line end (for JSON embedded in other text).
+    public mutating func close() { bytes.append(125) }
 
     mutating func key(_ k: String) {
         if !first { bytes.append(44) }
@@ -257,6 +260,34 @@ public struct JSONLineWriter {
         bytes.append(125)
         first = false
     }
+    /// A nested array whose elements `body` writes with ``element(_:)`` or ``value(_:)``.
+    public mutating func array(_ k: String, _ body: (inout JSONLineWriter) -> Void) {
+        key(k)
+        bytes.append(91)
+        first = true
+        body(&self)
+        bytes.append(93)
+        first = false
+    }
+    /// An object as the next element of an array opened by ``array(_:_:)``.
+    public mutating func element(_ body: (inout JSONLineWriter) -> Void) {
+        if !first { bytes.append(44) }
+        bytes.append(123)
+        first = true
+        body(&self)
+        bytes.append(125)
+        first = false
+    }
+    /// A string as the next element of an array opened by ``array(_:_:)``.
+    public mutating func value(_ s: String) {
+        if !first { bytes.append(44) }
+        appendString(s)
+        first = false
+    }
+    /// A field whose value is JSON text already encoded (trusted, written as is).
+    public mutating func rawText(_ k: String, _ text: [UInt8]) { key(k); bytes.append(contentsOf: text) }
+    /// A field set to null.
+    public mutating func null(_ k: String) { key(k); bytes.append(contentsOf: "null".utf8) }
     /// Writes an already-encoded JSON value.
     public mutating func raw(_ k: String, _ json: JSON) { key(k); append(json) }
 

@@ -27,6 +27,16 @@ public struct TransferAmount: Hashable, Sendable, CustomStringConvertible {
         self.field = Self.encode(units)
     }
 
+    /// Encodes the largest representable amount not above `units` (at most ``maximumUnits``):
+    /// what a vending station uses so a token never carries more energy than was paid for.
+    @inlinable public init(roundingDown units: UInt64) {
+        let u = min(units, Self.maximumUnits)
+        if u <= 16_383 { field = UInt16(u) }
+        else if u < 180_224 { field = 0x4000 | UInt16((u - 16_384) / 10) }
+        else if u < 1_818_624 { field = 0x8000 | UInt16((u - 180_224) / 100) }
+        else { field = 0xC000 | UInt16((u - 1_818_624) / 1000) }
+    }
+
     /// The exponent and mantissa for `units` ≤ ``maximumUnits``; the mantissa is rounded up, and a
     /// value past one exponent's last step moves to the next exponent.
     @inlinable static func encode(_ units: UInt64) -> UInt16 {

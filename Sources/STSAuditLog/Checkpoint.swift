@@ -1,0 +1,63 @@
+import Crypto
+import Foundation
+
+/// A signed checkpoint: the station's Ed25519 signature over the hash of the entry it seals.
+/// Because every entry holds the previous one's hash, signing the last hash seals every entry
+/// before it; nobody without the station key can change, drop or reorder a sealed entry and
+/// produce a checkpoint that still verifies.
+public enum Checkpoint {
+    /// The entry type of a checkpoint.
+    public static let type = "checkpoint"
+
+    /// The exact bytes signed: `stsvend-checkpoint/1`, the station id, the sealed seq and its
+    /// hash in hex, separated by line feeds.
+    public static func message(stationID: String, through seq: Int64, head: [UInt8]) -> Data {
+        Data("stsvend-checkpoint/1\n\(stationID)\n\(seq)\n\(Hex.string(head))".utf8)
+    }
+
+    /// The `data` object of a checkpoint entry.
+    public static func data(stationID: String, through seq: Int64, head: [UInt8],
+                            signingKey: Curve25519.Signing.PrivateKey) throws -> [UInt8] {
+        let signature = try signingKey.signature(for: message(stationID: stationID, through: seq, head: head))
+        var w = JSONText()
+        w.raw(Array(#"{"through":"#.utf8))
+        w.raw(Array(String(seq).utf8))
+        w.raw(Array(#","head":"#.utf8))
+        w.string(Hex.string(head))
+        w.raw(Array(#","signature":"#.utf8))
+        w.string(signature.base64EncodedString())
+        w.raw([125])
+        return w.bytes
+    }
+}
+
+/// The station's public key file (`STATION.db.pub`): one line, `stsvend-station-ed25519 <base64>`,
+/// what an auditor is handed to verify exported logs.
+public enum StationPublicKeyFile {
+    static let label = "stsvend-station-ed25519"
+
+    public static func text(_ key: Curve25519.Signing.PublicKey) -> String {
+        "\(label) \(key.rawRepresentation.base64EncodedString())\n"
+    }
+
+    public static func parse(_ text: String) throws -> Curve25519.Signing.PublicKey {
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\r" })
+        guard parts.count == 2, parts[0] == label, let raw = Data(base64Encoded: String(parts[1])), raw.count == 32 else {
+            throw AuditFileError.badPublicKey
+        }
+        return try Curve25519.Signing.PublicKey(rawRepresentation: raw)
+    }
+}
+
+/// Why an audit input file could not be used at all.
+public enum AuditFileError: Error, CustomStringConvertible, Equatable {
+    case badPublicKey
+    case unreadable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .badPublicKey: "the public key file must hold one line: stsvend-station-ed25519 <base64 of 32 bytes>"
+        case let .unreadable(path, reason): "cannot read \(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import GRDB
+import STSBatch
+import STSTariff
+import STSTokenFormat
+import STSVending
+
+/// How a meter takes its credit.
+public enum MeterKind: String, Sendable, CaseIterable {
+    case keypad
+    case card
+}
+
+/// A new meter and the first account on it.
+public struct MeterRegistration: Sendable {
+    public var pan: MeterPAN
+    public var keyName: String
+    public var tariff: String
+    public var customer: String
+    public var kind: MeterKind
+    public var arrears: Money
+    public var debt: Money
+    public var debtRecoveryBasisPoints: Int64
+    public var fixedMonthly: Money
+
+    public init(pan: MeterPAN, keyName: String, tariff: String, customer: String, kind: MeterKind = .keypad,
+                arrears: Money = .zero, debt: Money = .zero, debtRecoveryBasisPoints: Int64 = 0, fixedMonthly: Money = .zero) {
+        self.pan = pan
+        self.keyName = keyName
+        self.tariff = tariff
+        self.customer = customer
+        self.kind = kind
+        self.arrears = arrears
+        self.debt = debt
+        self.debtRecoveryBasisPoints = debtRecoveryBasisPoints
+        self.fixedMonthly = fixedMonthly
+    }
+}
+
+/// A meter as the station holds it.
+struct StationMeter {
+    var profile: MeterProfile
+    var keyName: String
+    var kind: MeterKind
+    var tariff: String
+    var lastTID: UInt32
+    var lastTIDBaseDate: Int
+}
+
+extension Station {
+    /// Registers a meter under a vending key and tariff and opens its first account (operators
+    /// and supervisors). The customer is created when new.
+    @discardableResult
+    public func addMeter(_ m: MeterRegistration, by actor: Actor) throws -> Int64 {
+        try actor.require(sellers, to: "register meters")
+        guard (0...10_000).contains(m.debtRecoveryBasisPoints) else { throw StationError.invalid("debt recovery must be 0–100 %") }
+        return try write { tx in
+            let key = try vendingKey(m.keyName, tx)
+            _ = try tariff(m.tariff, tx)
+            guard try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM meters WHERE pan = ?", arguments: [m.pan.description]) == nil else {
+                throw StationError.alreadyExists("meter \(m.pan)")
+            }
+            let profile = key.attributes.meter(m.pan)
+            try tx.db.execute(sql: """
+                INSERT INTO meters (pan, key_name, sgc, ti, krn, kt, ken, base_date, dkga, ea, kind, tariff, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [m.pan.description, m.keyName, profile.supplyGroup.description, Int(profile.tariffIndex.value),
+                                 Int(profile.revision.value), Int(profile.keyType.rawValue), Int(profile.expiry.value),
+                                 profile.baseDate.year, Int(profile.derivation.rawValue), Int(profile.encryption.rawValue),
+                                 m.kind.rawValue, m.tariff, tx.now])
+            try tx.log("meter_add", actor: actor.name) { w in
+                w.object("meter") { MeterJSON.write(profile, vendingKey: m.keyName, to: &$0) }
+                w.field("kind", m.kind.rawValue)
+                w.field("tariff", m.tariff)
+            }
+            return try tx.openAccount(meter: m.pan.description, customer: m.customer, arrears: m.arrears, debt: m.debt,
+                                      recovery: m.debtRecoveryBasisPoints, fixedMonthly: m.fixedMonthly, actor: actor)
+        }
+    }
+
+    /// Moves a meter to another tariff (supervisor with second factor).
+    public func assignTariff(meter pan: MeterPAN, tariff name: String, by actor: Actor) throws {
+        try actor.require([.supervisor], to: "change a meter's tariff", secondFactor: true)
+        try write { tx in
+            _ = try tariff(name, tx)
+            try tx.db.execute(sql: "UPDATE meters SET tariff = ? WHERE pan = ?", arguments: [name, pan.description])
+            guard tx.db.changesCount == 1 else { throw StationError.notFound("meter \(pan)") }
+            try tx.log("meter_tariff", actor: actor.name) { w in
+                w.field("pan", pan.description)
+                w.field("tariff", name)
+            }
+        }
+    }
+}
+
+extension StoreTransaction {
+    func meter(_ pan: String) throws -> StationMeter {
+        guard let r = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM meters WHERE pan = ?"), arguments: [pan]) else {
+            throw StationError.notFound("meter \(pan)")
+        }
+        let profile = MeterProfile(
+            pan: try MeterPAN(meterNumber: r["pan"]), supplyGroup: try SupplyGroupCode(r["sgc"] as String),
+            tariffIndex: try TariffIndex(r["ti"]), revision: try KeyRevisionNumber(r["krn"]), keyType: try KeyType(r["kt"]),
+            expiry: try KeyExpiryNumber(r["ken"]), baseDate: try BaseDate(year: r["base_date"]),
+            derivation: try KeyDerivationAlgorithm(code: r["dkga"]), encryption: try EncryptionAlgorithm(code: r["ea"]))
+        return StationMeter(profile: profile, keyName: r["key_name"], kind: MeterKind(rawValue: r["kind"]) ?? .keypad,
+                            tariff: r["tariff"], lastTID: UInt32(r["last_tid"] as Int64), lastTIDBaseDate: r["last_tid_base_date"])
+    }
+
+    /// The next TID for a meter, recorded as used in this transaction: after every TID the meter
+    /// was given on its base date, never 00:01, never reused.
+    func allocateTID(_ m: StationMeter) throws -> TokenIdentifier {
+        let issued = m.lastTIDBaseDate == m.profile.baseDate.year ? [TokenIdentifier(field: m.lastTID)] : []
+        let tid = try TokenIdentifierAllocator.next(atUnixSeconds: now, baseDate: m.profile.baseDate, after: issued)
+        try db.cachedStatement(sql: "UPDATE meters SET last_tid = ?, last_tid_base_date = ? WHERE pan = ?")
+            .execute(arguments: [Int64(tid.value), m.profile.baseDate.year, m.profile.pan.description])
+        return tid
+    }
+
+    func customerID(_ name: String, actor: Actor) throws -> Int64 {
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE name = ?", arguments: [name]) { return id }
+        guard !name.isEmpty else { throw StationError.invalid("a customer needs a name") }
+        try db.execute(sql: "INSERT INTO customers (name, created_at) VALUES (?, ?)", arguments: [name, now])
+        let id = db.lastInsertedRowID
+        try log("customer", actor: actor.name) { w in
+            w.field("customer", Int(id))
+            w.field("name", name)
+        }
+        return id
+    }
+
+    func openAccount(meter: String, customer: String, arrears: Money, debt: Money, recovery: Int64, fixedMonthly: Money, actor: Actor) throws -> Int64 {
+        let customerID = try customerID(customer, actor: actor)
+        try db.execute(sql: """
+            INSERT INTO accounts (meter_pan, customer_id, opened_at, arrears, debt, debt_recovery_bp, fixed_monthly)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [meter, customerID, now, arrears.cents, debt.cents, recovery, fixedMonthly.cents])
+        let id = db.lastInsertedRowID
+        try log("account_open", actor: actor.name) { w in
+            w.field("account", Int(id))
+            w.field("pan", meter)
+            w.field("customer", Int(customerID))
+            w.field("arrears", arrears.description)
+            w.field("debt", debt.description)
+            w.field("debt_recovery_bp", Int(recovery))
+            w.field("fixed_monthly", fixedMonthly.description)
+        }
+        return id
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import GRDB
+import STSCrypto
+import STSTokenFormat
+import STSVending
+import STSAuditLog
+
+/// What a vending key is for: the supply group, tariff index, revision and type it derives
+/// decoder keys under, their base date, algorithms and expiry.
+public struct VendingKeyAttributes: Sendable, Equatable {
+    public var derivation: KeyDerivationAlgorithm
+    public var encryption: EncryptionAlgorithm
+    public var baseDate: BaseDate
+    public var supplyGroup: SupplyGroupCode
+    public var revision: KeyRevisionNumber
+    public var keyType: KeyType
+    public var tariffIndex: TariffIndex
+    public var expiry: KeyExpiryNumber
+
+    public init(derivation: KeyDerivationAlgorithm, encryption: EncryptionAlgorithm, baseDate: BaseDate, supplyGroup: SupplyGroupCode,
+                revision: KeyRevisionNumber, keyType: KeyType, tariffIndex: TariffIndex, expiry: KeyExpiryNumber) {
+        self.derivation = derivation
+        self.encryption = encryption
+        self.baseDate = baseDate
+        self.supplyGroup = supplyGroup
+        self.revision = revision
+        self.keyType = keyType
+        self.tariffIndex = tariffIndex
+        self.expiry = expiry
+    }
+
+    /// The profile of meter `pan` holding a decoder key derived under these attributes.
+    public func meter(_ pan: MeterPAN) -> MeterProfile {
+        MeterProfile(pan: pan, supplyGroup: supplyGroup, tariffIndex: tariffIndex, revision: revision, keyType: keyType,
+                     expiry: expiry, baseDate: baseDate, derivation: derivation, encryption: encryption)
+    }
+}
+
+struct CachedVendingKey {
+    let key: VendingKey
+    let attributes: VendingKeyAttributes
+}
+
+extension Station {
+    /// Imports a vending key (supervisor with second factor). The key is stored only encrypted
+    /// under the key-encryption key; the log records its attributes, never its bytes.
+    public func importKey(name: String, bytes: [UInt8], attributes a: VendingKeyAttributes, by actor: Actor) throws {
+        try actor.require([.supervisor], to: "import vending keys", secondFactor: true)
+        guard !name.isEmpty, name.utf8.count <= 64 else { throw StationError.invalid("a key name is 1–64 characters") }
+        let key = try VendingKey(bytes: bytes)
+        // Derive once to prove the key fits its algorithm before it is stored.
+        _ = try a.meter(try MeterPAN(meterNumber: "600727000000000009")).decoderKey(vendingKey: key)
+        try write { tx in
+            guard try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM vending_keys WHERE name = ?", arguments: [name]) == nil else {
+                throw StationError.alreadyExists("vending key \(name)")
+            }
+            try tx.db.execute(sql: """
+                INSERT INTO vending_keys (name, sealed, dkga, ea, base_date, sgc, krn, kt, ti, ken, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [name, Data(try kek.seal(bytes, purpose: "vending-key:\(name)")), Int(a.derivation.rawValue),
+                                 Int(a.encryption.rawValue), a.baseDate.year, a.supplyGroup.description, Int(a.revision.value),
+                                 Int(a.keyType.rawValue), Int(a.tariffIndex.value), Int(a.expiry.value), tx.now])
+            try tx.log("key_import", actor: actor.name) { w in
+                w.field("name", name)
+                w.field("bits", bytes.count * 8)
+                w.field("dkga", Int(a.derivation.rawValue))
+                w.field("ea", Int(a.encryption.rawValue))
+                w.field("base_date", a.baseDate.year)
+                w.field("sgc", a.supplyGroup.description)
+                w.field("krn", Int(a.revision.value))
+                w.field("kt", Int(a.keyType.rawValue))
+                w.field("ti", Int(a.tariffIndex.value))
+                w.field("ken", Int(a.expiry.value))
+            }
+            tx.forceSeal = true
+        }
+    }
+
+    /// A vending key, decrypted once per process.
+    func vendingKey(_ name: String, _ tx: StoreTransaction) throws -> CachedVendingKey {
+        if let k = vendingKeyCache[name] { return k }
+        guard let row = try Row.fetchOne(tx.db.cachedStatement(sql: "SELECT * FROM vending_keys WHERE name = ?"), arguments: [name]) else {
+            throw StationError.notFound("vending key \(name)")
+        }
+        var bytes = try kek.open(row["sealed"] as Data, purpose: "vending-key:\(name)")
+        defer { for i in bytes.indices { bytes[i] = 0 } }
+        let attributes = VendingKeyAttributes(
+            derivation: try KeyDerivationAlgorithm(code: row["dkga"]), encryption: try EncryptionAlgorithm(code: row["ea"]),
+            baseDate: try BaseDate(year: row["base_date"]), supplyGroup: try SupplyGroupCode(row["sgc"] as String),
+            revision: try KeyRevisionNumber(row["krn"]), keyType: try KeyType(row["kt"]), tariffIndex: try TariffIndex(row["ti"]),
+            expiry: try KeyExpiryNumber(row["ken"]))
+        let cached = CachedVendingKey(key: try VendingKey(bytes: bytes), attributes: attributes)
+        vendingKeyCache[name] = cached
+        return cached
+    }
+
+    /// Vending keys with their attributes and how long they last (no key bytes).
+    public func keys() throws -> [(name: String, attributes: VendingKeyAttributes, expires: String)] {
+        try read { tx in
+            try String.fetchAll(tx.db, sql: "SELECT name FROM vending_keys ORDER BY name").map { name in
+                let k = try vendingKey(name, tx)
+                return (name, k.attributes, KeyExpiry.lastMinute(k.attributes))
+            }
+        }
+    }
+}
+
+/// When a key's KEN runs out: the last TID it permits, as a UTC time.
+enum KeyExpiry {
+    /// Minutes after the base date at which tokens stop being allowed.
+    static func endMinute(_ a: VendingKeyAttributes) -> Int64 { (Int64(a.expiry.value) + 1) << 16 }
+
+    static func unixSeconds(minute: Int64, baseDate: BaseDate) -> Int64 {
+        Int64(CivilTime.daysFromCivil(year: baseDate.year, month: 1, day: 1)) * 86_400 + minute * 60
+    }
+
+    static func lastMinute(_ a: VendingKeyAttributes) -> String {
+        a.expiry.value == 255 ? "never (KEN 255)" : AuditTime.format(unixSeconds(minute: endMinute(a), baseDate: a.baseDate))
+    }
+
+    /// Days left before the key expires at `now`, or nil for KEN 255.
+    static func daysLeft(_ a: VendingKeyAttributes, now: Int64) -> Int64? {
+        guard a.expiry.value != 255 else { return nil }
+        return (unixSeconds(minute: endMinute(a), baseDate: a.baseDate) - now) / 86_400
+    }
+}

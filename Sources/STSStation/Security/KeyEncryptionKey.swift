@@ -1,0 +1,93 @@
+import Crypto
+import CryptoExtras
+import Foundation
+import STSBatch
+
+/// The key that encrypts the station's secrets at rest (vending keys, the station's signing key,
+/// second-factor secrets) with AES-256-GCM. It comes from a file: 64 hex digits are the key
+/// itself; anything else is a passphrase stretched with scrypt (N = 2¹⁵, r = 8, p = 1) and the
+/// station's salt. The file must not be readable by group or others.
+public struct KeyEncryptionKey: Sendable {
+    let key: SymmetricKey
+
+    init(key: SymmetricKey) { self.key = key }
+
+    /// A fresh random key, written in hex to `path` (mode 0600, never overwriting).
+    public static func generate(writingTo path: String) throws -> KeyEncryptionKey {
+        let key = SymmetricKey(size: .bits256)
+        let hex = key.withUnsafeBytes { Hex.string($0) }
+        try PrivateFile.create(path, contents: Array((hex + "\n").utf8))
+        return KeyEncryptionKey(key: key)
+    }
+
+    /// Reads a key or passphrase file; `salt` is the station's KDF salt.
+    public static func load(path: String, salt: [UInt8]) throws -> KeyEncryptionKey {
+        var bytes = try SecretFile.read(path)
+        defer { for i in bytes.indices { bytes[i] = 0 } }
+        while let last = bytes.last, last == 10 || last == 13 || last == 32 { bytes.removeLast() }
+        if bytes.count == 64, var raw = Hex.decode(bytes.map { $0 >= 65 && $0 <= 70 ? $0 + 32 : $0 }) {
+            defer { for i in raw.indices { raw[i] = 0 } }
+            return KeyEncryptionKey(key: SymmetricKey(data: raw))
+        }
+        guard bytes.count >= 12 else { throw StationError.invalid("a key-encryption passphrase must be at least 12 characters (or 64 hex digits)") }
+        let key = try KDF.Scrypt.deriveKey(from: bytes, salt: salt, outputByteCount: 32, rounds: 1 << 15, blockSize: 8, parallelism: 1)
+        return KeyEncryptionKey(key: key)
+    }
+
+    /// Encrypts `secret`, binding it to `purpose` (so one sealed value cannot stand in for another).
+    func seal(_ secret: [UInt8], purpose: String) throws -> [UInt8] {
+        Array(try AES.GCM.seal(secret, using: key, authenticating: Array(purpose.utf8)).combined!)
+    }
+
+    func open(_ sealed: Data, purpose: String) throws(StationError) -> [UInt8] { try open(Array(sealed), purpose: purpose) }
+
+    /// Decrypts a sealed value; a wrong key or a swapped value fails as ``StationError/wrongKeyEncryptionKey``.
+    func open(_ sealed: [UInt8], purpose: String) throws(StationError) -> [UInt8] {
+        do {
+            return Array(try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key, authenticating: Array(purpose.utf8)))
+        } catch { throw .wrongKeyEncryptionKey }
+    }
+}
+
+/// Hex of bytes and back (lower case out; either case in).
+enum Hex {
+    static func string(_ bytes: some Sequence<UInt8>) -> String {
+        let d = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in bytes { out.append(d[Int(b >> 4)]); out.append(d[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
+        guard text.count % 2 == 0 else { return nil }
+        var out: [UInt8] = [], high: UInt8 = 0, odd = false
+        for c in text {
+            let v: UInt8
+            switch c {
+            case 48...57: v = c - 48
+            case 97...102: v = c - 87
+            case 65...70: v = c - 55
+            default: return nil
+            }
+            if odd { out.append(high << 4 | v) } else { high = v }
+            odd.toggle()
+        }
+        return out
+    }
+}
+
+/// Files only the owner may read, created without ever existing with wider permissions.
+enum PrivateFile {
+    static func create(_ path: String, contents: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StationError.invalid("cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var written = 0
+        while written < contents.count {
+            let n = contents[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { throw StationError.invalid("cannot write \(path): \(String(cString: strerror(errno)))") }
+            written += n
+        }
+        guard fsync(fd) == 0 else { throw StationError.invalid("cannot sync \(path): \(String(cString: strerror(errno)))") }
+    }
+}

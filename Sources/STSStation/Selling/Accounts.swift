@@ -1,0 +1,49 @@
+import GRDB
+import STSAuditLog
+import STSTariff
+
+/// The open account on a meter, with the month's counters brought up to date.
+struct StationAccount {
+    var id: Int64
+    var customer: String
+    var position: AccountPosition
+    var fixedMonthly: Money
+    var month: String
+}
+
+extension StoreTransaction {
+    /// "2026-11" for the current UTC month.
+    var month: String { String(AuditTime.format(now).prefix(7)) }
+
+    func openAccount(meter pan: String) throws -> StationAccount {
+        guard let r = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT a.*, c.name AS customer FROM accounts a JOIN customers c ON c.id = a.customer_id
+            WHERE a.meter_pan = ? AND a.closed_at IS NULL
+            """), arguments: [pan]) else { throw StationError.notFound("open account on meter \(pan)") }
+        var a = StationAccount(
+            id: r["id"], customer: r["customer"],
+            position: AccountPosition(arrears: Money(cents: r["arrears"]), debt: Money(cents: r["debt"]),
+                                      debtRecoveryBasisPoints: r["debt_recovery_bp"], fixedChargesDue: Money(cents: r["fixed_due"]),
+                                      monthPurchasedTenths: r["month_purchased"], monthFreeTenths: r["month_free"],
+                                      carriedCredit: Money(cents: r["carried"])),
+            fixedMonthly: Money(cents: r["fixed_monthly"]), month: r["month"])
+        let current = month
+        if a.month != current {
+            // A new month: block position and free units start again; the month's fixed charge falls due.
+            a.position.monthPurchasedTenths = 0
+            a.position.monthFreeTenths = 0
+            a.position.fixedChargesDue += a.fixedMonthly
+            a.month = current
+        }
+        return a
+    }
+
+    func save(_ a: StationAccount) throws {
+        let p = a.position
+        try db.cachedStatement(sql: """
+            UPDATE accounts SET arrears = ?, debt = ?, fixed_due = ?, month = ?, month_purchased = ?, month_free = ?, carried = ?
+            WHERE id = ?
+            """).execute(arguments: [p.arrears.cents, p.debt.cents, p.fixedChargesDue.cents, a.month,
+                                     p.monthPurchasedTenths, p.monthFreeTenths, p.carriedCredit.cents, a.id])
+    }
+}

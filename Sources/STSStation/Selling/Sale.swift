@@ -1,0 +1,176 @@
+import Foundation
+import GRDB
+import STSAuditLog
+import STSBatch
+import STSTariff
+import STSTokenFormat
+import STSVending
+
+extension Station {
+    /// Sells credit (operators and supervisors). The sale, its token and its log entry are
+    /// committed durably in one transaction before this returns, so a receipt is never shown for
+    /// a sale that could be lost. A request id seen before returns the original receipt
+    /// (`replayed`), never a second token; the same id for a different request is refused.
+    public func sell(_ request: SaleRequest, by actor: Actor) throws -> SaleReceipt {
+        try actor.require(sellers, to: "sell")
+        return try write { tx in try sell(request, by: actor, tx) }
+    }
+
+    func sell(_ request: SaleRequest, by actor: Actor, _ tx: StoreTransaction) throws -> SaleReceipt {
+        if let earlier = try tx.sale(requestID: request.requestID) {
+            guard earlier.request == request.fingerprint else { throw StationError.requestIDReused(request.requestID) }
+            var r = earlier.receipt
+            r.replayed = true
+            return r
+        }
+        let pan = request.meter.description
+        let meter = try tx.meter(pan)
+        var account = try tx.openAccount(meter: pan)
+        let (tariff, version) = try cachedTariff(meter.tariff, tx)
+        let pricing = SalePricing(tariff: tariff, channel: request.channel)
+        let sale: SaleBreakdown
+        do {
+            switch request.amount {
+            case let .money(m): sale = try pricing.price(money: m, account: account.position)
+            case let .units(u): sale = try pricing.price(units: u, account: account.position)
+            }
+        } catch { throw StationError.pricing(error) }
+
+        let key = try vendingKey(meter.keyName, tx)
+        var warnings: [String] = []
+        if let days = KeyExpiry.daysLeft(key.attributes, now: tx.now), days <= 30 {
+            warnings.append("vending key \(meter.keyName) expires in \(max(days, 0)) days (\(KeyExpiry.lastMinute(key.attributes))): plan a key change")
+        }
+        if meter.kind == .card { warnings.append("card meter: write this purchase to the customer's card") }
+        var tokens: [IssuedToken] = []
+        var tid: TokenIdentifier?
+        if sale.unitsEncoded > 0 {
+            let issuer = try TokenIssuer(meter: meter.profile, vendingKey: key.key)
+            let t = try tx.allocateTID(meter)
+            do {
+                tokens.append(try issuer.credit(.electricity, units: UInt64(sale.unitsEncoded), tid: t, rnd: randomNibble()))
+            } catch VendingError.keyExpired { throw StationError.keyExpired(name: meter.keyName) }
+            guard tokens[0].encodedUnits == UInt64(sale.unitsEncoded) else {
+                throw StationError.vending("internal: the token carries \(tokens[0].encodedUnits ?? 0) tenths, priced \(sale.unitsEncoded)")
+            }
+            tid = t
+        }
+        account.position = sale.applied(to: account.position)
+        try tx.save(account)
+
+        let saleID = try tx.nextSaleID()
+        var w = JSONLineWriter()
+        w.begin()
+        w.field("sale", Int(saleID))
+        w.field("request_id", request.requestID)
+        w.field("kind", "credit")
+        w.field("time", AuditTime.format(tx.now))
+        w.object("meter") { MeterJSON.write(meter.profile, vendingKey: meter.keyName, to: &$0) }
+        w.field("account", Int(account.id))
+        w.field("customer", account.customer)
+        w.field("operator", actor.name)
+        w.field("channel", request.channel)
+        w.field("tariff", tariff.name)
+        w.field("tariff_version", version)
+        w.field("money", sale.paid.description)
+        w.field("carried_in", sale.carriedIn.description)
+        w.array("deductions") { w in
+            for d in sale.deductions { w.element { $0.field("kind", d.kind.rawValue); $0.field("amount", d.amount.description) } }
+        }
+        w.array("blocks") { w in
+            for b in sale.blocks {
+                w.element {
+                    $0.field("block", b.block)
+                    $0.field("price", b.price.description)
+                    $0.field("tenths", Int(b.tenths))
+                    $0.field("cost", b.cost.description)
+                }
+            }
+        }
+        if let asked = sale.unitsAsked { w.field("units_asked", Int(asked)) } else { w.null("units_asked") }
+        w.field("units_tenths", Int(sale.unitsEncoded))
+        w.field("carried_out", sale.carriedOut.description)
+        writeTokens(tokens, to: &w)
+        w.field("warnings", warnings)
+        w.close()
+        let receipt = SaleReceipt(json: w.bytes, saleID: saleID, tokens: tokens.map { $0.number.description },
+                                  tid: tid.map { Int64($0.value) }, unitsTenths: sale.unitsEncoded)
+        try tx.insertSale(id: saleID, request: request, kind: "credit", meter: pan, account: account.id, actor: actor,
+                          sale: sale, receipt: receipt)
+        try tx.log("sale", actor: actor.name, data: receipt.json)
+        return receipt
+    }
+
+    /// The latest version of a tariff, decoded once per process.
+    func cachedTariff(_ name: String, _ tx: StoreTransaction) throws -> (Tariff, Int) {
+        let version = try Int.fetchOne(tx.db.cachedStatement(sql: "SELECT MAX(version) FROM tariffs WHERE name = ?"), arguments: [name])
+        if let version, let t = tariffCache[name], t.1 == version { return t }
+        let t = try tariff(name, tx)
+        tariffCache[name] = t
+        return t
+    }
+}
+
+func randomNibble() -> UInt8 {
+    var g = SystemRandomNumberGenerator()
+    return UInt8.random(in: 0...15, using: &g)
+}
+
+/// Tokens as receipt objects: digits, TID, class and subclass.
+func writeTokens(_ tokens: [IssuedToken], to w: inout JSONLineWriter) {
+    w.array("tokens") { w in
+        for t in tokens {
+            w.element {
+                $0.field("token", t.number.description)
+                if let tid = t.content.tid { $0.field("tid", Int(tid.value)) }
+                $0.field("class", Int(t.content.tokenClass.rawValue))
+                $0.field("subclass", Int(t.dataBlock.subclass))
+            }
+        }
+    }
+}
+
+extension StoreTransaction {
+    func nextSaleID() throws -> Int64 {
+        (try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(id) FROM sales")) ?? 0) + 1
+    }
+
+    func sale(requestID: String) throws -> (request: String, receipt: SaleReceipt)? {
+        guard let r = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, request, receipt, tokens, tid, units FROM sales WHERE request_id = ?"),
+                                       arguments: [requestID]) else { return nil }
+        return (r["request"], receipt(r))
+    }
+
+    func sale(id: Int64) throws -> (row: Row, receipt: SaleReceipt) {
+        guard let r = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM sales WHERE id = ?"), arguments: [id]) else {
+            throw StationError.notFound("sale \(id)")
+        }
+        return (r, receipt(r))
+    }
+
+    func receipt(_ r: Row) -> SaleReceipt {
+        let tokens: String = r["tokens"]
+        return SaleReceipt(json: Array(r["receipt"] as Data), saleID: r["id"], tokens: tokens.split(separator: " ").map(String.init),
+                           tid: r["tid"], unitsTenths: r["units"])
+    }
+
+    func insertSale(id: Int64, request: SaleRequest?, kind: String, meter: String, account: Int64?, actor: Actor,
+                    sale: SaleBreakdown?, receipt: SaleReceipt, requestID: String? = nil, fingerprint: String? = nil) throws {
+        let s = sale
+        try db.cachedStatement(sql: """
+            INSERT INTO sales (id, request_id, request, kind, meter_pan, account_id, operator, channel, created_at,
+                money, fee, arrears, debt, fixed, vat, energy, units, free_units, carried_in, carried_out, tokens, tid, receipt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                id, request?.requestID ?? requestID ?? "\(kind):\(id)", request?.fingerprint ?? fingerprint ?? kind, kind, meter, account,
+                actor.name, request?.channel ?? "station", now,
+                s?.paid.cents ?? 0, s?.deducted(.channelFee).cents ?? 0, s?.deducted(.arrears).cents ?? 0,
+                s?.deducted(.debtRecovery).cents ?? 0, s?.deducted(.fixedCharges).cents ?? 0, s?.deducted(.vat).cents ?? 0,
+                s?.energy.cents ?? 0, receipt.unitsTenths, s?.freeTenths ?? 0, s?.carriedIn.cents ?? 0, s?.carriedOut.cents ?? 0,
+                receipt.tokens.joined(separator: " "), receipt.tid, Data(receipt.json)])
+        for b in s?.blocks ?? [] {
+            try db.cachedStatement(sql: "INSERT INTO sale_blocks (sale_id, block, price, tenths, cost) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [id, b.block, b.price.perKWhTenThousandths, b.tenths, b.cost.cents])
+        }
+    }
+}

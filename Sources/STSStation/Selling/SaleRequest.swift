@@ -1,0 +1,49 @@
+import STSTariff
+import STSTokenFormat
+
+/// A request to sell credit to a meter.
+public struct SaleRequest: Sendable, Equatable {
+    /// What the customer asks for: an amount of money, or an amount of energy (tenths of a kWh).
+    public enum Amount: Sendable, Equatable {
+        case money(Money)
+        case units(Int64)
+    }
+
+    public var meter: MeterPAN
+    public var amount: Amount
+    /// The idempotency key: the same id returns the original sale and token, never a new one.
+    public var requestID: String
+    /// Where the money came in ("counter", "mobile", "agent"…); the tariff may charge a fee for it.
+    public var channel: String
+
+    public init(meter: MeterPAN, amount: Amount, requestID: String, channel: String = "counter") {
+        self.meter = meter
+        self.amount = amount
+        self.requestID = requestID
+        self.channel = channel
+    }
+
+    /// What must match when a request id comes again.
+    var fingerprint: String {
+        switch amount {
+        case let .money(m): "credit|\(meter)|money:\(m)|\(channel)"
+        case let .units(u): "credit|\(meter)|units:\(u)|\(channel)"
+        }
+    }
+}
+
+/// A recorded sale (credit, engineering or key change) as its receipt: the JSON object stored
+/// with the sale and written to the log, read back unchanged for reprints.
+public struct SaleReceipt: Sendable {
+    /// The receipt object's JSON text.
+    public let json: [UInt8]
+    public let saleID: Int64
+    /// The 20-digit tokens in the order the meter takes them.
+    public let tokens: [String]
+    /// The credit token's TID (nil for key changes and sales that bought no energy).
+    public let tid: Int64?
+    /// Tenths of a kWh the credit token carries.
+    public let unitsTenths: Int64
+    /// True when this is the record of an earlier request (retry or reprint), not a new sale.
+    public var replayed = false
+}

@@ -1,0 +1,93 @@
+import Crypto
+import Foundation
+import GRDB
+import STSAuditLog
+import STSTariff
+
+/// One vending station: its SQLite file (WAL, `synchronous=FULL`), its secrets opened with the
+/// key-encryption key, and every operation a vending office performs. Each operation is one
+/// serialised transaction (SQLite `BEGIN IMMEDIATE`), so several processes may sell from the same
+/// file at once; it appends its log entries in that same transaction, so the log and the sales
+/// never disagree, even after a crash.
+public final class Station: @unchecked Sendable {
+    let db: DatabaseQueue
+    let kek: KeyEncryptionKey
+    let signingKey: Curve25519.Signing.PrivateKey
+    public let stationID: String
+    public let path: String
+    /// The clock (Unix seconds); tests and benchmarks inject their own.
+    public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    /// Entries between signed checkpoints, and the longest time a sealed log may lag.
+    public var checkpointEvery = 1_000
+    public var checkpointSeconds: Int64 = 300
+    /// Decrypted vending keys, by name, for the life of this object.
+    var vendingKeyCache: [String: CachedVendingKey] = [:]
+    /// Decoded tariffs (name → latest version seen).
+    var tariffCache: [String: (Tariff, Int)] = [:]
+
+    /// The public key that verifies this station's checkpoints.
+    public var publicKey: Curve25519.Signing.PublicKey { signingKey.publicKey }
+
+    static func connect(_ path: String) throws -> DatabaseQueue {
+        var config = Configuration()
+        config.journalMode = .wal
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do { return try DatabaseQueue(path: path, configuration: config) } catch {
+            throw StationError.store("cannot open \(path): \(error)")
+        }
+    }
+
+    init(path: String, db: DatabaseQueue, kek: KeyEncryptionKey, signingKey: Curve25519.Signing.PrivateKey, stationID: String) {
+        self.path = path
+        self.db = db
+        self.kek = kek
+        self.signingKey = signingKey
+        self.stationID = stationID
+    }
+
+    /// Opens an existing station; `kekPath` defaults to `PATH.kek`.
+    public static func open(path: String, kekPath: String? = nil) throws -> Station {
+        guard FileManager.default.fileExists(atPath: path) else { throw StationError.notFound("station database \(path)") }
+        let db = try connect(path)
+        try StationSchema.migrator.migrate(db)
+        guard let row = try db.read({ try Row.fetchOne($0, sql: "SELECT station_id, kdf_salt, kek_check, signing_key FROM station") }) else {
+            throw StationError.store("\(path) is not an initialised station")
+        }
+        let stationID: String = row["station_id"]
+        let kek = try KeyEncryptionKey.load(path: kekPath ?? path + ".kek", salt: Array(row["kdf_salt"] as Data))
+        _ = try kek.open(row["kek_check"] as Data, purpose: "kek-check:\(stationID)")
+        var raw = try kek.open(row["signing_key"] as Data, purpose: "station-signing-key:\(stationID)")
+        defer { for i in raw.indices { raw[i] = 0 } }
+        let key = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+        return Station(path: path, db: db, kek: kek, signingKey: key, stationID: stationID)
+    }
+
+    /// Runs `body` as one durable write transaction; it is rolled back if `body` throws.
+    func write<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        do {
+            return try db.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    let tx = StoreTransaction(db: db, station: self)
+                    result = try body(tx)
+                    try tx.sealIfDue()
+                    return .commit
+                }
+                return result!
+            }
+        } catch let e as StationError { throw e } catch let e as DatabaseError {
+            throw StationError.store(e.message ?? "\(e)")
+        }
+    }
+
+    func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        do {
+            return try db.read { db in try body(StoreTransaction(db: db, station: self)) }
+        } catch let e as StationError { throw e } catch let e as DatabaseError {
+            throw StationError.store(e.message ?? "\(e)")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import GRDB
+
+/// The station database's schema, built by numbered migrations so an older station file is
+/// brought forward in place. Money is integer cents, energy integer tenths of a kWh, times
+/// Unix seconds (UTC).
+enum StationSchema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+            CREATE TABLE station (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                station_id TEXT NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT NULL,
+                kdf_salt BLOB NOT NULL, kek_check BLOB NOT NULL,
+                signing_key BLOB NOT NULL, public_key BLOB NOT NULL,
+                checkpoint_seq INTEGER NOT NULL DEFAULT 0, checkpoint_time INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE users (
+                id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+                password TEXT NOT NULL, totp_secret BLOB NOT NULL, totp_last_step INTEGER NOT NULL DEFAULT 0,
+                active INTEGER NOT NULL DEFAULT 1, created_at INTEGER NOT NULL);
+            CREATE TABLE vending_keys (
+                name TEXT PRIMARY KEY, sealed BLOB NOT NULL,
+                dkga INTEGER NOT NULL, ea INTEGER NOT NULL, base_date INTEGER NOT NULL, sgc TEXT NOT NULL,
+                krn INTEGER NOT NULL, kt INTEGER NOT NULL, ti INTEGER NOT NULL, ken INTEGER NOT NULL,
+                created_at INTEGER NOT NULL);
+            CREATE TABLE tariffs (
+                name TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL, created_at INTEGER NOT NULL,
+                PRIMARY KEY (name, version));
+            CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);
+            CREATE TABLE meters (
+                pan TEXT PRIMARY KEY, key_name TEXT NOT NULL REFERENCES vending_keys(name),
+                sgc TEXT NOT NULL, ti INTEGER NOT NULL, krn INTEGER NOT NULL, kt INTEGER NOT NULL, ken INTEGER NOT NULL,
+                base_date INTEGER NOT NULL, dkga INTEGER NOT NULL, ea INTEGER NOT NULL,
+                kind TEXT NOT NULL, tariff TEXT NOT NULL,
+                last_tid INTEGER NOT NULL DEFAULT 0, last_tid_base_date INTEGER NOT NULL DEFAULT 0,
+                created_at INTEGER NOT NULL);
+            CREATE TABLE accounts (
+                id INTEGER PRIMARY KEY, meter_pan TEXT NOT NULL REFERENCES meters(pan),
+                customer_id INTEGER NOT NULL REFERENCES customers(id),
+                opened_at INTEGER NOT NULL, closed_at INTEGER,
+                arrears INTEGER NOT NULL DEFAULT 0, debt INTEGER NOT NULL DEFAULT 0,
+                debt_recovery_bp INTEGER NOT NULL DEFAULT 0, fixed_monthly INTEGER NOT NULL DEFAULT 0,
+                fixed_due INTEGER NOT NULL DEFAULT 0, month TEXT NOT NULL DEFAULT '',
+                month_purchased INTEGER NOT NULL DEFAULT 0, month_free INTEGER NOT NULL DEFAULT 0,
+                carried INTEGER NOT NULL DEFAULT 0);
+            CREATE UNIQUE INDEX one_open_account ON accounts(meter_pan) WHERE closed_at IS NULL;
+            CREATE TABLE sales (
+                id INTEGER PRIMARY KEY, request_id TEXT NOT NULL UNIQUE, request TEXT NOT NULL,
+                kind TEXT NOT NULL, meter_pan TEXT NOT NULL, account_id INTEGER,
+                operator TEXT NOT NULL, channel TEXT NOT NULL, created_at INTEGER NOT NULL,
+                money INTEGER NOT NULL DEFAULT 0, fee INTEGER NOT NULL DEFAULT 0, arrears INTEGER NOT NULL DEFAULT 0,
+                debt INTEGER NOT NULL DEFAULT 0, fixed INTEGER NOT NULL DEFAULT 0, vat INTEGER NOT NULL DEFAULT 0,
+                energy INTEGER NOT NULL DEFAULT 0, units INTEGER NOT NULL DEFAULT 0, free_units INTEGER NOT NULL DEFAULT 0,
+                carried_in INTEGER NOT NULL DEFAULT 0, carried_out INTEGER NOT NULL DEFAULT 0,
+                tokens TEXT NOT NULL, tid INTEGER, receipt BLOB NOT NULL,
+                reversed_at INTEGER, reversed_by TEXT);
+            CREATE INDEX sales_by_time ON sales(created_at);
+            CREATE INDEX sales_by_account ON sales(account_id);
+            CREATE TABLE sale_blocks (
+                sale_id INTEGER NOT NULL REFERENCES sales(id), block INTEGER NOT NULL, price INTEGER NOT NULL,
+                tenths INTEGER NOT NULL, cost INTEGER NOT NULL);
+            CREATE INDEX sale_blocks_by_sale ON sale_blocks(sale_id);
+            CREATE TABLE log (seq INTEGER PRIMARY KEY, line BLOB NOT NULL, hash BLOB NOT NULL);
+            CREATE TABLE campaigns (
+                name TEXT PRIMARY KEY, from_key TEXT NOT NULL, to_key TEXT NOT NULL, created_at INTEGER NOT NULL,
+                created_by TEXT NOT NULL);
+            CREATE TABLE campaign_meters (
+                campaign TEXT NOT NULL REFERENCES campaigns(name), meter_pan TEXT NOT NULL,
+                state TEXT NOT NULL, sale_id INTEGER, PRIMARY KEY (campaign, meter_pan));
+            """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,75 @@
+import Crypto
+import Foundation
+import GRDB
+import STSAuditLog
+import STSBatch
+
+/// One open transaction on the station database. Every SQL statement of the station lives in
+/// `Store/`, behind methods named for what they do; a PostgreSQL store for multi-station
+/// utilities implements the same methods.
+final class StoreTransaction {
+    let db: Database
+    unowned let station: Station
+    /// The log's head, read once per transaction.
+    private var head: (seq: Int64, hash: [UInt8])?
+    private var appended = 0
+    var forceSeal = false
+
+    init(db: Database, station: Station) {
+        self.db = db
+        self.station = station
+    }
+
+    var now: Int64 { station.now() }
+
+    /// Appends one entry to the hash-chained log.
+    @discardableResult
+    func log(_ type: String, actor: String, _ data: (inout JSONLineWriter) -> Void) throws -> Int64 {
+        var w = JSONLineWriter()
+        w.begin()
+        data(&w)
+        w.close()
+        return try log(type, actor: actor, data: w.bytes)
+    }
+
+    @discardableResult
+    func log(_ type: String, actor: String, data: [UInt8]) throws -> Int64 {
+        let (seq, prev) = try currentHead()
+        let line = AuditEntryLine(seq: seq + 1, unixSeconds: now, type: type, actor: actor, data: data, prev: prev)
+        try db.cachedStatement(sql: "INSERT INTO log (seq, line, hash) VALUES (?, ?, ?)")
+            .execute(arguments: [line.seq, Data(line.bytes), Data(line.hash)])
+        head = (line.seq, line.hash)
+        appended += 1
+        return line.seq
+    }
+
+    func currentHead() throws -> (Int64, [UInt8]) {
+        if let head { return head }
+        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1")) {
+            let h: (Int64, [UInt8]) = (row[0], Array(row[1] as Data))
+            head = h
+            return h
+        }
+        return (0, AuditEntryLine.genesis)
+    }
+
+    /// Adds a signed checkpoint when the entries since the last one reach the station's count
+    /// or age, or when the transaction asked for one (station, key, tariff and user changes, exports).
+    func sealIfDue() throws {
+        guard appended > 0 else { return }
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT checkpoint_seq, checkpoint_time FROM station"))!
+        let lastSeq: Int64 = row[0], lastTime: Int64 = row[1]
+        let (seq, hash) = try currentHead()
+        guard forceSeal || seq - lastSeq >= Int64(station.checkpointEvery) || now - lastTime >= station.checkpointSeconds else { return }
+        let data = try Checkpoint.data(stationID: station.stationID, through: seq, head: hash, signingKey: station.signingKey)
+        let cp = try log(Checkpoint.type, actor: "station", data: data)
+        try db.execute(sql: "UPDATE station SET checkpoint_seq = ?, checkpoint_time = ?", arguments: [cp, now])
+        appended = 0
+    }
+
+    /// Every log line in order, for export.
+    func logLines(_ body: (Data) throws -> Void) throws {
+        let cursor = try Data.fetchCursor(db, sql: "SELECT line FROM log ORDER BY seq")
+        while let line = try cursor.next() { try body(line) }
+    }
+}

@@ -1,0 +1,63 @@
+/// One step of a block (inclining) tariff: the price of energy while the month's purchases
+/// stay below `upToTenths` (tenths of a kWh; `nil` for the last, open-ended block).
+public struct TariffBlock: Hashable, Sendable, Codable {
+    public var upToTenths: Int64?
+    public var price: EnergyPrice
+
+    public init(upToTenths: Int64?, price: EnergyPrice) {
+        self.upToTenths = upToTenths
+        self.price = price
+    }
+}
+
+/// How a station prices electricity for the meters on it: block rates on the month's
+/// cumulative purchases (a flat tariff is one open block), free basic electricity per month,
+/// VAT (prices are VAT exclusive) and a fee per sales channel.
+public struct Tariff: Hashable, Sendable, Codable {
+    public var name: String
+    /// Ascending, non-overlapping; the last block is open-ended.
+    public var blocks: [TariffBlock]
+    /// Free basic electricity granted per calendar month, in tenths of a kWh.
+    public var freeBasicTenthsPerMonth: Int64
+    /// VAT on energy in basis points (1500 = 15 %).
+    public var vatBasisPoints: Int64
+    /// Fee per sale for each channel that charges one ("mobile", "agent"; the counter usually none).
+    public var channelFees: [String: Int64]
+
+    /// A validated tariff.
+    public init(name: String, blocks: [TariffBlock], freeBasicTenthsPerMonth: Int64 = 0,
+                vatBasisPoints: Int64 = 0, channelFees: [String: Money] = [:]) throws(TariffError) {
+        guard !name.isEmpty else { throw .invalidTariff("a tariff needs a name") }
+        guard !blocks.isEmpty else { throw .invalidTariff("a tariff needs at least one price") }
+        var last: Int64 = 0
+        for (i, b) in blocks.enumerated() {
+            guard b.price.perKWhTenThousandths >= 0 else { throw .invalidTariff("prices cannot be negative") }
+            if i == blocks.count - 1 {
+                guard b.upToTenths == nil else { throw .invalidTariff("the last block must be open-ended") }
+            } else {
+                guard let limit = b.upToTenths, limit > last else {
+                    throw .invalidTariff("block limits must rise (block \(i + 1))")
+                }
+                last = limit
+            }
+        }
+        guard (0...100_000).contains(freeBasicTenthsPerMonth) else {
+            throw .invalidTariff("free basic electricity must be 0–10 000 kWh a month")
+        }
+        guard (0...10_000).contains(vatBasisPoints) else { throw .invalidTariff("VAT must be 0–100 %") }
+        guard channelFees.values.allSatisfy({ $0.cents >= 0 }) else { throw .invalidTariff("channel fees cannot be negative") }
+        self.name = name
+        self.blocks = blocks
+        self.freeBasicTenthsPerMonth = freeBasicTenthsPerMonth
+        self.vatBasisPoints = vatBasisPoints
+        self.channelFees = channelFees.mapValues(\.cents)
+    }
+
+    /// A one-price tariff.
+    public static func flat(name: String, price: EnergyPrice, vatBasisPoints: Int64 = 0) throws(TariffError) -> Tariff {
+        try Tariff(name: name, blocks: [TariffBlock(upToTenths: nil, price: price)], vatBasisPoints: vatBasisPoints)
+    }
+
+    /// The fee a sale through `channel` pays first.
+    public func fee(channel: String) -> Money { Money(cents: channelFees[channel] ?? 0) }
+}
