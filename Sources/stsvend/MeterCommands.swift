@@ -18,7 +18,7 @@ struct MeterCommand: ParsableCommand {
         overrides the clock for scripted tests.
         """,
         subcommands: [MeterInitCommand.self, MeterEnterCommand.self, MeterStatusCommand.self, MeterRunCommand.self,
-                      MeterKeypadCommand.self, MeterTamperCommand.self, MeterInsertCardCommand.self]
+                      MeterKeypadCommand.self, MeterTamperCommand.self, MeterInsertCardCommand.self, MeterAddCommand.self]
     )
 }
 

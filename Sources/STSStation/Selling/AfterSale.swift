@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+import STSAuditLog
+import STSBatch
+import STSTariff
+import STSTokenFormat
+
+extension Station {
+    /// The receipt of an earlier sale, from its record: the same tokens, never a new TID.
+    /// Logged as a reprint.
+    public func reprint(sale id: Int64? = nil, requestID: String? = nil, by actor: Actor) throws -> SaleReceipt {
+        try actor.require(sellers, to: "reprint")
+        return try write { tx in
+            var receipt: SaleReceipt
+            if let id { receipt = try tx.sale(id: id).receipt } else if let requestID, let r = try tx.sale(requestID: requestID) {
+                receipt = r.receipt
+            } else { throw StationError.notFound("sale \(id.map { "\($0)" } ?? requestID ?? "")") }
+            try tx.log("reprint", actor: actor.name) { w in w.field("sale", Int(receipt.saleID)) }
+            receipt.replayed = true
+            return receipt
+        }
+    }
+
+    /// Reverses an unused credit sale (supervisors): refunds the money and restores the account
+    /// as it was before the sale. Only the latest sale on an open account can be reversed, so the
+    /// account's figures are exactly undone. The token's TID stays used; the supervisor confirms
+    /// the token was not entered (a meter would still accept it).
+    public func reverse(sale id: Int64, reason: String, by actor: Actor) throws -> Money {
+        try actor.require([.supervisor], to: "reverse sales")
+        guard !reason.isEmpty else { throw StationError.invalid("a reversal needs a reason") }
+        return try write { tx in
+            let (row, _) = try tx.sale(id: id)
+            guard (row["kind"] as String) == "credit" else { throw StationError.invalid("only credit sales can be reversed") }
+            guard row["reversed_at"] as Int64? == nil else { throw StationError.invalid("sale \(id) is already reversed") }
+            let pan: String = row["meter_pan"]
+            var account = try tx.openAccount(meter: pan)
+            guard account.id == row["account_id"] as Int64 else {
+                throw StationError.invalid("sale \(id) belongs to a closed account (tenant changed)")
+            }
+            let latest = try Int64.fetchOne(tx.db, sql: "SELECT MAX(id) FROM sales WHERE account_id = ? AND kind = 'credit' AND reversed_at IS NULL",
+                                            arguments: [account.id])
+            guard latest == id else { throw StationError.invalid("only the account's latest sale can be reversed (sale \(latest ?? 0) came after)") }
+            let saleMonth = String(AuditTime.format(row["created_at"]).prefix(7))
+            var p = account.position
+            p.arrears += Money(cents: row["arrears"])
+            p.debt += Money(cents: row["debt"])
+            p.fixedChargesDue += Money(cents: row["fixed"])
+            if saleMonth == account.month {
+                p.monthPurchasedTenths -= (row["units"] as Int64) - (row["free_units"] as Int64)
+                p.monthFreeTenths -= row["free_units"] as Int64
+            }
+            p.carriedCredit = Money(cents: row["carried_in"])
+            account.position = p
+            try tx.save(account)
+            try tx.db.execute(sql: "UPDATE sales SET reversed_at = ?, reversed_by = ? WHERE id = ?", arguments: [tx.now, actor.name, id])
+            let refund = Money(cents: row["money"])
+            try tx.log("reversal", actor: actor.name) { w in
+                w.field("sale", Int(id))
+                w.field("account", Int(account.id))
+                w.field("refund", refund.description)
+                w.field("carried_restored", p.carriedCredit.description)
+                w.field("reason", reason)
+            }
+            return refund
+        }
+    }
+
+    /// Closes the meter's account with its balance and opens a new one for `customer` on the
+    /// same meter: what the old tenant owes or is owed stays with the old account.
+    @discardableResult
+    public func changeTenant(meter pan: MeterPAN, customer: String, arrears: Money = .zero, by actor: Actor) throws -> Int64 {
+        try actor.require(sellers, to: "change tenants")
+        return try write { tx in
+            let old = try tx.openAccount(meter: pan.description)
+            try tx.db.execute(sql: "UPDATE accounts SET closed_at = ? WHERE id = ?", arguments: [tx.now, old.id])
+            try tx.log("account_close", actor: actor.name) { w in
+                w.field("account", Int(old.id))
+                w.field("pan", pan.description)
+                w.field("customer", old.customer)
+                w.field("arrears", old.position.arrears.description)
+                w.field("debt", old.position.debt.description)
+                w.field("fixed_due", old.position.fixedChargesDue.description)
+                w.field("carried_credit", old.position.carriedCredit.description)
+            }
+            let recovery = try Int64.fetchOne(tx.db, sql: "SELECT debt_recovery_bp FROM accounts WHERE id = ?", arguments: [old.id]) ?? 0
+            return try tx.openAccount(meter: pan.description, customer: customer, arrears: arrears, debt: .zero,
+                                      recovery: recovery, fixedMonthly: old.fixedMonthly, actor: actor)
+        }
+    }
+
+    /// Account figures for a meter (what it owes, this month's use).
+    public func account(meter pan: MeterPAN) throws -> (id: Int64, customer: String, position: AccountPosition) {
+        try read { tx in
+            let a = try tx.openAccount(meter: pan.description)
+            return (a.id, a.customer, a.position)
+        }
+    }
+}

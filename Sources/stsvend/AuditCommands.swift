@@ -1,0 +1,194 @@
+import ArgumentParser
+import Foundation
+import STSAuditLog
+import STSBatch
+import STSStation
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Export the station's signed log and verify a log offline.",
+        subcommands: [AuditExportCommand.self, AuditVerifyCommand.self])
+}
+
+struct AuditExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Seal the log (export entry + signed checkpoint) and write it as JSON lines (auditors, supervisors).")
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "Where to write the log (not overwritten until complete).") var out: String
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runStation {
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "audit export")
+            let (count, head) = try s.exportLog(to: out, by: who)
+            if output.json { printLine(#"{"entries":\#(count),"head":"\#(head)","file":"\#(out)"}"#) } else {
+                printLine("\(count) entries written to \(out); head \(head)")
+            }
+        }
+    }
+}
+
+struct AuditVerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify an exported log offline: chain, signatures, no TID twice, money sums, and tokens (with --keys).",
+        discussion: "Exit 0 only when the log is clean; 1 when any problem was found (each printed with its line); 64 on unusable inputs.")
+    @Argument(help: "The exported log (JSON lines).") var log: String
+    @Option(help: "The station's public key file (DB.pub).") var publicKey: String
+    @Option(help: "Vending keys (JSON: name to hex, mode 0600) to decrypt and check every token.") var keys: String?
+    @Option(help: "Also require the log's last hash to be this (the head published at export).") var head: String?
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let key: Curve25519SigningPublicKeyBox
+        let bytes: [UInt8]
+        var vendingKeys: [String: VendingKeyBox]? = nil
+        do {
+            key = Curve25519SigningPublicKeyBox(try StationPublicKeyFile.parse(String(contentsOfFile: publicKey, encoding: .utf8)))
+            guard let data = FileManager.default.contents(atPath: log) else { throw AuditFileError.unreadable(path: log, reason: "no such file") }
+            bytes = Array(data)
+            if let keys { vendingKeys = try SecretFile.vendingKeys(keys).mapValues(VendingKeyBox.init) }
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(64)
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        var report = AuditVerifier(publicKey: key.key, keys: vendingKeys?.mapValues(\.key)).verify(bytes)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if let head, head != report.head {
+            report.problems.append(AuditProblem(line: report.entries, seq: report.lastSeq, code: "unsealed",
+                                                message: "the log ends at head \(report.head), not the published \(head): it was cut short"))
+        }
+        if output.json {
+            var w = JSONLineWriter()
+            w.begin()
+            w.field("clean", report.isClean)
+            w.field("entries", report.entries)
+            w.field("checkpoints", report.checkpoints)
+            w.field("sales", report.sales)
+            w.field("reversals", report.reversals)
+            w.field("tokens", report.tokens)
+            w.field("tokens_decrypted", report.tokensDecrypted)
+            w.field("paid", "\(report.paidCents / 100).\(String(format: "%02d", report.paidCents % 100))")
+            w.field("units_tenths", Int(report.unitsTenths))
+            w.field("last_seq", Int(report.lastSeq))
+            w.field("head", report.head)
+            w.array("problems") { w in
+                for p in report.problems {
+                    w.element {
+                        $0.field("line", p.line)
+                        if let seq = p.seq { $0.field("seq", Int(seq)) }
+                        $0.field("code", p.code)
+                        $0.field("message", p.message)
+                    }
+                }
+            }
+            w.end()
+            FileHandle.standardOutput.write(Data(w.bytes))
+        } else {
+            for p in report.problems { printLine(p.description) }
+            printLine("\(report.isClean ? "CLEAN" : "NOT CLEAN"): \(report.entries) entries, \(report.checkpoints) checkpoints, \(report.sales) sales, \(report.reversals) reversals, \(report.tokens) tokens (\(report.tokensDecrypted) decrypted), \(report.problems.count) problems; head \(report.head) (\(String(format: "%.0f", Double(report.entries) / max(seconds, 1e-9))) entries/s)")
+        }
+        if !report.isClean { throw ExitCode(1) }
+    }
+}
+
+import Crypto
+import STSCrypto
+
+/// Boxes keep the command's value types simple.
+struct Curve25519SigningPublicKeyBox { let key: Curve25519.Signing.PublicKey; init(_ k: Curve25519.Signing.PublicKey) { key = k } }
+struct VendingKeyBox { let key: VendingKey; init(_ k: VendingKey) { key = k } }
+
+struct CampaignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "campaign", abstract: "Key-change campaigns over all meters on a vending key (TID rollover, KRN change).",
+        subcommands: [CampaignStartCommand.self, CampaignRunCommand.self, CampaignConfirmCommand.self, CampaignStatusCommand.self])
+}
+
+struct CampaignStartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "List every meter on --from-key as pending (supervisor + --totp).")
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "Campaign name.") var name: String
+    @Option(help: "The vending key meters move away from.") var fromKey: String
+    @Option(help: "The vending key meters move to.") var toKey: String
+
+    func run() throws {
+        try runStation {
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "campaign start")
+            let p = try s.startCampaign(name: name, from: fromKey, to: toKey, by: who)
+            printLine("campaign \(name): \(p.pending) meters pending")
+        }
+    }
+}
+
+struct CampaignRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Issue key-change sets to pending meters, one committed meter at a time; resumes after interruption.")
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "Campaign name.") var name: String
+    @Option(help: "Stop after this many meters.") var limit: Int = .max
+    @Option(help: "Append each issued set as a JSON line here (for delivery to customers).") var out: String?
+
+    func run() throws {
+        try runStation {
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "campaign run")
+            let file = out.map { fopen($0, "a") } ?? nil
+            defer { if let file { fclose(file) } }
+            let p = try s.runCampaign(name: name, by: who, limit: limit) { pan, receipt, progress in
+                if let file {
+                    let line = #"{"pan":"\#(pan)","sale":\#(receipt.saleID),"tokens":[\#(receipt.tokens.map { "\"\($0)\"" }.joined(separator: ","))]}"# + "\n"
+                    fputs(line, file)
+                    fflush(file)
+                }
+                printError("campaign \(name): \(progress.issued + progress.confirmed)/\(progress.total) issued (meter \(pan))")
+            }
+            printLine("campaign \(name): \(p.pending) pending, \(p.issued) issued, \(p.confirmed) confirmed")
+        }
+    }
+}
+
+struct CampaignConfirmCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "confirm", abstract: "Record that a meter accepted its new key.")
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "Campaign name.") var name: String
+    @Option(help: "The meter's PAN.") var meter: String
+
+    func run() throws {
+        try runStation {
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "campaign confirm")
+            try s.confirmCampaign(name: name, meter: try STSTokenFormatPAN(meter), by: who)
+            printLine("meter \(meter) confirmed")
+        }
+    }
+}
+
+struct CampaignStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show how far a campaign is.")
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "Campaign name.") var name: String
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runStation {
+            let s = try station.open()
+            _ = try actor.authenticate(s, action: "campaign status")
+            let p = try s.campaignProgress(name: name)
+            if output.json { printLine(#"{"pending":\#(p.pending),"issued":\#(p.issued),"confirmed":\#(p.confirmed),"total":\#(p.total)}"#) } else {
+                printLine("campaign \(name): \(p.pending) pending, \(p.issued) issued, \(p.confirmed) confirmed of \(p.total)")
+            }
+        }
+    }
+}
+
+import STSTokenFormat
+func STSTokenFormatPAN(_ s: String) throws -> String { try MeterPAN(meterNumber: s).description }

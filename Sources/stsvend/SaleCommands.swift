@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import STSBatch
+import STSStation
+import STSTariff
+import STSTokenFormat
+
+struct SellCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sell",
+        abstract: "Sell credit: take the money, deduct what is due, issue the token (committed before it is printed).",
+        discussion: """
+        Deductions in order: channel fee, arrears (in full first), debt recovery, fixed monthly \
+        charges, VAT; the rest buys energy, free basic electricity first, then by tariff block. \
+        Units are rounded down to an amount a token carries exactly; the unspent cents carry to the \
+        next sale. --request-id makes a retry safe: the same id returns the same token. Without it \
+        one is generated and printed on stderr before the sale, so a retry can reuse it.
+        """)
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "The meter's PAN or meter number.") var meter: String
+    @Option(help: "Money paid (e.g. 100.00).") var money: String?
+    @Option(help: "Energy asked for, kWh (e.g. 25.5); the payment needed is computed.") var units: String?
+    @Option(help: "Idempotency key for this sale.") var requestID: String?
+    @Option(help: "Sales channel (counter, mobile, agent…).") var channel = "counter"
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runStation {
+            let amount: SaleRequest.Amount
+            switch (money, units) {
+            case let (m?, nil): amount = .money(try Money(m))
+            case let (nil, u?): amount = .units(try EnergyPrice(u).perKWhTenThousandths / 1_000)
+            default: throw ValidationError("give exactly one of --money and --units")
+            }
+            let id = requestID ?? UUID().uuidString.lowercased()
+            if requestID == nil { printError("request id: \(id)") }
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "sell")
+            let receipt = try s.sell(SaleRequest(meter: try MeterPAN(meterNumber: meter), amount: amount, requestID: id, channel: channel), by: who)
+            printReceipt(receipt, json: output.json)
+        }
+    }
+}
+
+struct ReprintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "reprint", abstract: "Print an earlier sale's receipt again: the same token, never a new one.")
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "The sale number.") var sale: Int64?
+    @Option(help: "The sale's request id.") var requestID: String?
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runStation {
+            guard (sale == nil) != (requestID == nil) else { throw ValidationError("give --sale or --request-id") }
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "reprint")
+            printReceipt(try s.reprint(sale: sale, requestID: requestID, by: who), json: output.json)
+        }
+    }
+}
+
+struct ReverseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "reverse", abstract: "Reverse the latest, unused sale on an account (supervisors).")
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "The sale number.") var sale: Int64
+    @Option(help: "Why (recorded in the log).") var reason: String
+
+    func run() throws {
+        try runStation {
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "reverse")
+            let refund = try s.reverse(sale: sale, reason: reason, by: who)
+            printLine("sale \(sale) reversed; refund \(refund)")
+        }
+    }
+}
+
+struct TenantCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tenant", abstract: "Tenant changes.", subcommands: [TenantChangeCommand.self])
+}
+
+struct TenantChangeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "change", abstract: "Close the meter's account with its balance and open one for the new tenant.")
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "The meter's PAN.") var meter: String
+    @Option(help: "The new tenant (created if new).") var customer: String
+    @Option(help: "Arrears the new tenant starts with.") var arrears = "0"
+
+    func run() throws {
+        try runStation {
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "tenant change")
+            let id = try s.changeTenant(meter: try MeterPAN(meterNumber: meter), customer: customer, arrears: try Money(arrears), by: who)
+            printLine("account \(id) opened for \(customer)")
+        }
+    }
+}
+
+struct EngineeringCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "engineering", abstract: "Issue an engineering token to a meter (supervisors).")
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "The meter's PAN.") var meter: String
+    @Option(help: "Set the maximum power limit, watts.") var maxPower: UInt64?
+    @Flag(help: "Clear the tamper condition.") var clearTamper = false
+    @Option(help: "Clear a credit register (0–7, 65535 for all).") var clearCredit: UInt64?
+    @Option(help: "Set the tariff rate (raw 16-bit value).") var tariffRate: UInt64?
+    @Option(help: "A class 1 meter test token of this subclass (0: the control bits in --control).") var test: UInt8?
+    @Option(help: "Control bits of a test token.") var control: UInt64 = 1
+    @Option(help: "Manufacturer code of a test token.") var manufacturer: UInt16 = 0
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runStation {
+            var functions: [EngineeringFunction] = []
+            if let maxPower { functions.append(.maximumPower(maxPower)) }
+            if clearTamper { functions.append(.clearTamper) }
+            if let clearCredit { functions.append(.clearCredit(clearCredit)) }
+            if let tariffRate { functions.append(.tariffRate(tariffRate)) }
+            if let test { functions.append(.test(subclass: test, control: control, manufacturer: manufacturer)) }
+            guard functions.count == 1 else { throw ValidationError("give exactly one of --max-power, --clear-tamper, --clear-credit, --tariff-rate, --test") }
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "engineering")
+            printReceipt(try s.engineering(functions[0], meter: try MeterPAN(meterNumber: meter), by: who), json: output.json)
+        }
+    }
+}
+
+/// Prints a receipt: JSON (`{"token", "tid", "units", …, "receipt": {…}}`) or text for the counter.
+func printReceipt(_ r: SaleReceipt, json: Bool) {
+    let receipt = String(decoding: r.json, as: UTF8.self)
+    if json {
+        var w = JSONLineWriter()
+        w.begin()
+        w.field("sale", Int(r.saleID))
+        if let first = r.tokens.first { w.field("token", first) } else { w.null("token") }
+        w.field("tokens", r.tokens)
+        if let tid = r.tid { w.field("tid", Int(tid)) } else { w.null("tid") }
+        w.rawText("units", Array(kWh(r.unitsTenths).utf8))
+        w.field("units_tenths", Int(r.unitsTenths))
+        w.field("replayed", r.replayed)
+        w.rawText("receipt", r.json)
+        w.end()
+        FileHandle.standardOutput.write(Data(w.bytes))
+        return
+    }
+    guard let o = try? JSON.parse(receipt) else { printLine(receipt); return }
+    func s(_ k: String) -> String { o[k]?.string ?? o[k]?.integer.map { "\($0)" } ?? "" }
+    var lines = ["\(r.replayed ? "REPRINT — " : "")sale \(r.saleID) · \(s("kind")) · \(s("time"))",
+                 "meter \(o["meter"]?["pan"]?.string ?? "")\(o["customer"] != nil ? " · customer \(s("customer"))" : "") · operator \(s("operator"))"]
+    if o["money"] != nil {
+        lines.append("paid \(s("money"))\(s("carried_in") == "0.00" ? "" : " + carried \(s("carried_in"))") via \(s("channel"))")
+        for d in o["deductions"]?.array ?? [] { lines.append("  - \(d["kind"]?.string ?? "") \(d["amount"]?.string ?? "")") }
+        for b in o["blocks"]?.array ?? [] {
+            let n = b["block"]?.integer ?? 0
+            lines.append("  \(n == 0 ? "free basic" : "block \(n)"): \(kWh(b["tenths"]?.integer ?? 0)) kWh @ \(b["price"]?.string ?? "") = \(b["cost"]?.string ?? "")")
+        }
+        if let asked = o["units_asked"]?.integer { lines.append("units asked \(kWh(asked)) kWh") }
+        lines.append("units \(kWh(r.unitsTenths)) kWh · carried to next sale \(s("carried_out"))")
+    }
+    for t in o["tokens"]?.array ?? [] {
+        lines.append("TOKEN  \(grouped(t["token"]?.string ?? ""))\(t["tid"]?.integer.map { "   TID \($0)" } ?? "")")
+    }
+    for w in o["warnings"]?.array ?? [] { lines.append("warning: \(w.string ?? "")") }
+    printLine(lines.joined(separator: "\n"))
+}

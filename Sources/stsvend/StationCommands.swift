@@ -1,0 +1,233 @@
+import ArgumentParser
+import Foundation
+import STSBatch
+import STSStation
+import STSTariff
+import STSTokenFormat
+
+/// `stsvend station …`: create and look after a vending station.
+struct StationCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "station",
+        abstract: "Create a vending station (SQLite file, signing key, first supervisor) and manage its users.",
+        subcommands: [StationInitCommand.self, UserAddCommand.self]
+    )
+}
+
+struct StationInitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create the station: DB, DB.pub (Ed25519 public key for auditors), DB.kek (unless --kek-file exists) and the first supervisor.")
+
+    @Option(help: "The station database to create.") var db: String
+    @Option(help: "Name of the first supervisor.") var admin: String
+    @Option(help: "File holding the supervisor's password (mode 0600).") var passwordFile: String?
+    @Option(help: "Where to write the supervisor's TOTP secret (base32, mode 0600).") var totpSecretOut: String
+    @Option(help: "Key-encryption key file: used if it exists, else created with a random key (default DB.kek).") var kekFile: String?
+    @Option(help: "The station's name.") var name = "station"
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runStation {
+            var password = try readPassword(passwordFile, prompt: "New supervisor password: ")
+            defer { for i in password.indices { password[i] = 0 } }
+            guard !FileManager.default.fileExists(atPath: totpSecretOut) else { throw StationError.alreadyExists(totpSecretOut) }
+            let (station, secret) = try Station.create(path: db, name: name, admin: admin, password: password, kekPath: kekFile,
+                                                       now: stationClock() ?? Int64(Date().timeIntervalSince1970))
+            try writePrivate(totpSecretOut, Base32.encode(secret) + "\n")
+            if output.json {
+                printLine(#"{"station_id":"\#(station.stationID)","public_key_file":"\#(db).pub","admin":"\#(admin)"}"#)
+            } else {
+                printLine("station \(station.stationID) created in \(db)")
+                printLine("public key for auditors: \(db).pub; TOTP secret of \(admin): \(totpSecretOut)")
+            }
+        }
+    }
+}
+
+struct UserAddCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user-add", abstract: "Add an operator, supervisor or auditor (supervisors).")
+
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "The new user's name.") var name: String
+    @Option(help: "operator, supervisor or auditor.") var role: String
+    @Option(help: "File holding the new user's password (mode 0600).") var newPasswordFile: String
+    @Option(help: "Where to write the new user's TOTP secret (base32, mode 0600).") var totpSecretOut: String
+
+    func run() throws {
+        try runStation {
+            guard let role = Role(rawValue: role) else { throw ValidationError("--role must be operator, supervisor or auditor") }
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "user-add")
+            var password = try readPassword(newPasswordFile)
+            defer { for i in password.indices { password[i] = 0 } }
+            let secret = try s.addUser(name: name, role: role, password: password, by: who)
+            try writePrivate(totpSecretOut, Base32.encode(secret) + "\n")
+            printLine("user \(name) (\(role)) added")
+        }
+    }
+}
+
+func writePrivate(_ path: String, _ text: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw StationError.invalid("cannot create \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    let bytes = Array(text.utf8)
+    guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else { throw StationError.invalid("cannot write \(path)") }
+}
+
+/// `stsvend key …`: vending keys at the station.
+struct StationKeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "key", abstract: "Import vending keys and change meters to new keys.",
+                                                     subcommands: [KeyImportCommand.self, KeyChangeMeterCommand.self, KeyListCommand.self])
+}
+
+struct KeyImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import a vending key from a hex file (supervisor + --totp); stored encrypted, never shown again.")
+
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "Name sales and meters use for the key.") var name: String
+    @Option(help: "Hex key file (mode 0600).") var file: String
+    @Option(help: "Key derivation algorithm: 2 or 4.") var dkga: Int
+    @Option(help: "Encryption algorithm: 7, 9 or 11.") var ea: Int
+    @Option(help: "Base date: 1993, 2014 or 2035.") var baseDate: Int
+    @Option(help: "Supply group code (6 digits).") var sgc: String
+    @Option(help: "Key revision number (1–9).") var krn: Int
+    @Option(help: "Key type (0–3).") var kt: Int
+    @Option(help: "Tariff index (0–99).") var ti: Int
+    @Option(help: "Key expiry number (0–255; 255 never expires).") var ken = 255
+
+    func run() throws {
+        try runStation {
+            let s = try station.open()
+            let attributes = VendingKeyAttributes(
+                derivation: try KeyDerivationAlgorithm(code: dkga), encryption: try EncryptionAlgorithm(code: ea),
+                baseDate: try BaseDate(year: baseDate), supplyGroup: try SupplyGroupCode(sgc), revision: try KeyRevisionNumber(krn),
+                keyType: try KeyType(kt), tariffIndex: try TariffIndex(ti), expiry: try KeyExpiryNumber(ken))
+            let who = try actor.authenticate(s, action: "key import")
+            var bytes = try SecretFile.hexKey(file)
+            defer { for i in bytes.indices { bytes[i] = 0 } }
+            try s.importKey(name: name, bytes: bytes, attributes: attributes, by: who)
+            printLine("vending key \(name) imported (\(bytes.count * 8)-bit, DKGA0\(dkga), EA\(ea < 10 ? "0" : "")\(ea), base date \(baseDate))")
+        }
+    }
+}
+
+struct KeyListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List vending keys, their attributes and expiry (no key bytes).")
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+
+    func run() throws {
+        try runStation {
+            let s = try station.open()
+            _ = try actor.authenticate(s, action: "key list")
+            for k in try s.keys() {
+                let a = k.attributes
+                printLine("\(k.name)\tSGC \(a.supplyGroup) TI \(a.tariffIndex) KRN \(a.revision) KT \(a.keyType.rawValue) DKGA\(a.derivation) EA\(a.encryption) base \(a.baseDate) KEN \(a.expiry.value) expires \(k.expires)")
+            }
+        }
+    }
+}
+
+struct KeyChangeMeterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "change", abstract: "Issue the key-change set moving one meter to another vending key (supervisor + --totp).")
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "The meter's PAN.") var meter: String
+    @Option(help: "The vending key to move to.") var toKey: String
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runStation {
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "key change")
+            let r = try s.changeKey(meter: try MeterPAN(meterNumber: meter), to: toKey, by: who)
+            printReceipt(r, json: output.json)
+        }
+    }
+}
+
+/// `stsvend tariff set`.
+struct TariffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tariff", abstract: "Set tariffs (supervisor + --totp).",
+                                                     subcommands: [TariffSetCommand.self])
+}
+
+struct TariffSetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Create or replace a tariff: flat or block prices per kWh, free basic electricity, VAT, channel fees.",
+        discussion: """
+        Prices are VAT exclusive, per kWh, up to 4 decimals. Blocks apply to the month's cumulative \
+        purchases: --block 50=1.20 --block 350=1.50 --block rest=2.10 prices the first 50 kWh at 1.20, \
+        up to 350 kWh at 1.50, the rest at 2.10.
+        """)
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "Tariff name.") var name: String
+    @Option(help: "One price per kWh for all energy.") var flat: String?
+    @Option(help: "A block: UPTO_KWH=PRICE, or rest=PRICE for the last (repeat, ascending).") var block: [String] = []
+    @Option(help: "Free basic electricity per month, kWh.") var fbe: String = "0"
+    @Option(help: "VAT percent (e.g. 15).") var vat: String = "0"
+    @Option(help: "A fee per sale through a channel: CHANNEL=AMOUNT (repeat).") var channelFee: [String] = []
+
+    func run() throws {
+        try runStation {
+            var blocks: [TariffBlock] = []
+            if let flat { blocks.append(TariffBlock(upToTenths: nil, price: try EnergyPrice(flat))) }
+            for b in block {
+                let parts = b.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw ValidationError("--block takes UPTO_KWH=PRICE or rest=PRICE") }
+                let limit: Int64? = parts[0] == "rest" ? nil : try EnergyPrice(parts[0]).perKWhTenThousandths / 1_000
+                blocks.append(TariffBlock(upToTenths: limit, price: try EnergyPrice(parts[1])))
+            }
+            guard flat == nil || block.isEmpty else { throw ValidationError("give --flat or --block, not both") }
+            var fees: [String: Money] = [:]
+            for f in channelFee {
+                let parts = f.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw ValidationError("--channel-fee takes CHANNEL=AMOUNT") }
+                fees[parts[0]] = try Money(parts[1])
+            }
+            let tariff = try Tariff(name: name, blocks: blocks, freeBasicTenthsPerMonth: try EnergyPrice(fbe).perKWhTenThousandths / 1_000,
+                                    vatBasisPoints: try Money(vat).cents, channelFees: fees)
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "tariff set")
+            let version = try s.setTariff(tariff, by: who)
+            printLine("tariff \(name) version \(version) set")
+        }
+    }
+}
+
+/// `stsvend meter add` (registered under the meter command).
+struct MeterAddCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Register a meter at a station and open its first account.")
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "The meter's PAN (18 digits) or meter number.") var pan: String
+    @Option(help: "The vending key the meter's decoder key is derived under.") var key: String
+    @Option(help: "The meter's tariff.") var tariff: String
+    @Option(help: "The customer (created if new).") var customer = "unnamed"
+    @Flag(help: "A card meter (credit goes on an IC card).") var card = false
+    @Option(help: "Arrears paid before any energy.") var arrears = "0"
+    @Option(help: "Debt recovered a percentage of each payment.") var debt = "0"
+    @Option(help: "Percent of each payment recovered against the debt.") var debtRecovery = "0"
+    @Option(help: "Fixed charge per month.") var fixedMonthly = "0"
+
+    func run() throws {
+        try runStation {
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "meter add")
+            let id = try s.addMeter(MeterRegistration(
+                pan: try MeterPAN(meterNumber: pan), keyName: key, tariff: tariff, customer: customer, kind: card ? .card : .keypad,
+                arrears: try Money(arrears), debt: try Money(debt), debtRecoveryBasisPoints: try Money(debtRecovery).cents,
+                fixedMonthly: try Money(fixedMonthly)), by: who)
+            printLine("meter \(try MeterPAN(meterNumber: pan)) registered, account \(id)")
+        }
+    }
+}

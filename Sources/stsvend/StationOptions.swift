@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import STSBatch
+import STSStation
+
+/// Which station file, and the key that opens its secrets.
+struct StationOptions: ParsableArguments {
+    @Option(help: "The station database (SQLite).")
+    var db: String
+
+    @Option(help: "Key-encryption key file: 64 hex digits, or a passphrase (default: DB.kek; mode 0600).")
+    var kekFile: String?
+
+    func open() throws -> Station {
+        let station = try Station.open(path: db, kekPath: kekFile)
+        if let now = stationClock() { station.now = { now } }
+        return station
+    }
+}
+
+/// STSVEND_NOW (Unix seconds) fixes the clock for scripted tests.
+func stationClock() -> Int64? { ProcessInfo.processInfo.environment["STSVEND_NOW"].flatMap { Int64($0) } }
+
+/// Who acts: every command that changes or reads the station names and authenticates its user.
+struct ActorOptions: ParsableArguments {
+    @Option(help: "The acting user.")
+    var user: String
+
+    @Option(help: "File holding the user's password (mode 0600); without it the password is asked for on the terminal.")
+    var passwordFile: String?
+
+    @Option(help: "The current code from the user's authenticator (supervisor actions on tariffs and keys).")
+    var totp: String?
+
+    func authenticate(_ station: Station, action: String) throws -> Actor {
+        var password = try readPassword(passwordFile)
+        defer { for i in password.indices { password[i] = 0 } }
+        return try station.authenticate(user: user, password: password, totp: totp, action: action)
+    }
+}
+
+/// A password from a 0600 file (one line) or, without a file, from the terminal.
+func readPassword(_ path: String?, prompt: String = "Password: ") throws -> [UInt8] {
+    var bytes: [UInt8]
+    if let path {
+        bytes = try SecretFile.read(path)
+    } else {
+        guard isatty(0) == 1, let p = getpass(prompt) else {
+            throw ValidationError("no --password-file given and no terminal to ask for the password")
+        }
+        bytes = Array(String(cString: p).utf8)
+    }
+    while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
+    return bytes
+}
+
+/// Runs a station command: station errors go to stderr as `error: message` with their exit code
+/// (3 authentication or permission, 4 not found, 5 refused by the rules, 6 storage).
+func runStation(_ body: () throws -> Void) throws {
+    do { try body() } catch let e as ValidationError { throw e } catch let e as ExitCode { throw e } catch let e as StationError {
+        FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+        throw ExitCode(e.exitCode)
+    } catch { throw fail(error) }
+}
+
+func printError(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+/// "12.3" for 123 tenths.
+func kWh(_ tenths: Int64) -> String { "\(tenths / 10).\(tenths % 10)" }
+
+/// "1234 5678 9012 3456 7890".
+func grouped(_ token: String) -> String {
+    var out = ""
+    for (i, c) in token.enumerated() {
+        if i > 0 && i % 4 == 0 { out.append(" ") }
+        out.append(c)
+    }
+    return out
+}
