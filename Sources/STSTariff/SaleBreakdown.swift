@@ -11,6 +11,11 @@ public enum DeductionKind: String, Hashable, Sendable, CaseIterable {
 public struct Deduction: Hashable, Sendable {
     public var kind: DeductionKind
     public var amount: Money
+
+    public init(kind: DeductionKind, amount: Money) {
+        self.kind = kind
+        self.amount = amount
+    }
 }
 
 /// The energy one tariff block (or free basic electricity) contributed to a sale.
