@@ -10,7 +10,7 @@ struct StationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "station",
         abstract: "Create a vending station (SQLite file, signing key, first supervisor) and manage its users.",
-        subcommands: [StationInitCommand.self, UserAddCommand.self, StationDemoCommand.self]
+        subcommands: [StationInitCommand.self, UserAddCommand.self, StationDemoCommand.self, StationBenchCommand.self]
     )
 }
 

@@ -14,7 +14,7 @@ struct Stsvend: ParsableCommand {
         'error: [code] message'); 2 a batch finished but some requests failed; 64 a usage error.
         """,
         version: "0.1.0",
-        subcommands: [StationCommand.self, StationKeyCommand.self, TariffCommand.self, SellCommand.self, ReprintCommand.self,
+        subcommands: [StationCommand.self, StationKeyCommand.self, TariffCommand.self, SellCommand.self, SellBatchCommand.self, ReprintCommand.self,
                       ReverseCommand.self, TenantCommand.self, EngineeringCommand.self, CampaignCommand.self, AuditCommand.self,
                       TokenCommand.self, MeterCommand.self, CardCommand.self, DemoCommand.self, BenchCommand.self]
     )

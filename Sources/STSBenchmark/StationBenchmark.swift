@@ -1,0 +1,93 @@
+import Dispatch
+import Foundation
+import STSAuditLog
+import STSCrypto
+import STSStation
+import STSTariff
+import STSTokenFormat
+
+/// Durable sales on a real SQLite station file (WAL, `synchronous=FULL`, one fsync per commit)
+/// and offline verification of its exported log.
+public enum StationBenchmark {
+    public struct Result: Sendable {
+        public var singleSales: Int
+        public var singlePerSecond: Double
+        public var singleP50Microseconds: Double
+        public var singleP99Microseconds: Double
+        public var batchSales: Int
+        public var batchGroup: Int
+        public var batchPerSecond: Double
+        public var logEntries: Int
+        public var verifyEntriesPerSecond: Double
+        public var verifyClean: Bool
+    }
+
+    public static func run(folder: String, meters: Int = 1_000, singleSales: Int = 1_000, batchSales: Int = 100_000,
+                           group: Int = 1_000, progress: (String) -> Void = { _ in }) throws -> Result {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let password = Array("benchmark password".utf8)
+        let (station, secret) = try Station.create(path: folder + "/bench.db", admin: "sue", password: password, passwordCost: 10)
+        final class Clock: @unchecked Sendable { var t = Int64(Date().timeIntervalSince1970) }
+        let clock = Clock()
+        station.now = { clock.t }
+        func supervisor() throws -> Actor {
+            clock.t += 30
+            return try station.authenticate(user: "sue", password: password, totp: TOTP(secret: secret).code(atUnixSeconds: clock.t), action: "bench")
+        }
+        let attributes = VendingKeyAttributes(derivation: .dkga02, encryption: .sta, baseDate: try BaseDate(year: 2014),
+                                              supplyGroup: try SupplyGroupCode("123456"), revision: try KeyRevisionNumber(1), keyType: try KeyType(2),
+                                              tariffIndex: try TariffIndex(1), expiry: try KeyExpiryNumber(255))
+        try station.importKey(name: "k", bytes: [0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF], attributes: attributes, by: supervisor())
+        try station.setTariff(Tariff(name: "home", blocks: [TariffBlock(upToTenths: 500, price: EnergyPrice("1.20")), TariffBlock(upToTenths: nil, price: EnergyPrice("1.80"))],
+                                     freeBasicTenthsPerMonth: 100, vatBasisPoints: 1500), by: supervisor())
+        let sue = try supervisor()
+        var pans: [MeterPAN] = []
+        for i in 0..<meters {
+            // 11-digit meter numbers (DRN with its Luhn digit); the PAN is built from them.
+            let body = String(format: "%010d", 1_000_000 + i)
+            let pan = try MeterPAN(meterNumber: body + String(Luhn.checkDigit(for: body.utf8.map { $0 - 48 })))
+            pans.append(pan)
+            try station.addMeter(MeterRegistration(pan: pan, keyName: "k", tariff: "home", customer: "customer \(i)"), by: sue)
+        }
+        progress("station ready: \(meters) meters")
+        clock.t += 60
+        // Single sales: one transaction and one fsync each, like a counter.
+        var latencies: [Double] = []
+        latencies.reserveCapacity(singleSales)
+        let singleStart = DispatchTime.now().uptimeNanoseconds
+        for i in 0..<singleSales {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = try station.sell(SaleRequest(meter: pans[i % meters], amount: .money(Money(cents: 5_000)), requestID: "s\(i)"), by: sue)
+            latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1_000)
+        }
+        let singleSeconds = Double(DispatchTime.now().uptimeNanoseconds - singleStart) / 1e9
+        latencies.sort()
+        progress("single sales: \(singleSales) in \(String(format: "%.2f", singleSeconds)) s")
+        // Batch: group commit.
+        let requests = (0..<batchSales).map { SaleRequest(meter: pans[$0 % meters], amount: .money(Money(cents: 2_000)), requestID: "b\($0)") }
+        let batchStart = DispatchTime.now().uptimeNanoseconds
+        var sold = 0
+        try station.sellBatch(requests, groupSize: group, by: sue) { results in sold += results.filter { $0.receipt != nil }.count }
+        let batchSeconds = Double(DispatchTime.now().uptimeNanoseconds - batchStart) / 1e9
+        guard sold == batchSales else { throw StationError.invalid("benchmark batch sold \(sold) of \(batchSales)") }
+        progress("batch: \(batchSales) in \(String(format: "%.2f", batchSeconds)) s")
+        // Export and verify.
+        let log = folder + "/log.jsonl"
+        let (entries, _) = try station.exportLog(to: log, by: sue)
+        let bytes = Array(FileManager.default.contents(atPath: log)!)
+        let verifier = AuditVerifier(publicKey: station.publicKey)
+        var best = Double.infinity
+        var clean = false
+        for _ in 0..<3 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let report = verifier.verify(bytes)
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            clean = report.isClean
+        }
+        func pct(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        return Result(singleSales: singleSales, singlePerSecond: Double(singleSales) / singleSeconds,
+                      singleP50Microseconds: pct(0.50), singleP99Microseconds: pct(0.99),
+                      batchSales: batchSales, batchGroup: group, batchPerSecond: Double(batchSales) / batchSeconds,
+                      logEntries: Int(entries), verifyEntriesPerSecond: Double(entries) / best, verifyClean: clean)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import GRDB
+
+/// The outcome of one request of a batch: its receipt or why it was refused.
+public struct BatchSaleResult: Sendable {
+    public var index: Int
+    public var request: SaleRequest
+    public var receipt: SaleReceipt?
+    public var error: String?
+}
+
+extension Station {
+    /// Sells a batch in groups: each group of `groupSize` requests is one transaction (one fsync),
+    /// and each request inside it runs in a savepoint, so a refused request (unknown meter,
+    /// too little money) costs nothing but its own line. `committed` is called after each group
+    /// is durable, with its results, before the next group starts: a crash loses at most the
+    /// uncommitted group, and rerunning the batch with the same request ids returns the committed
+    /// sales (`replayed`) instead of selling twice.
+    public func sellBatch(_ requests: [SaleRequest], groupSize: Int = 500, by actor: Actor,
+                          committed: ([BatchSaleResult]) throws -> Void) throws {
+        try actor.require(sellers, to: "sell")
+        var start = 0
+        while start < requests.count {
+            let end = min(start + max(1, groupSize), requests.count)
+            let results: [BatchSaleResult] = try write { tx in
+                var out: [BatchSaleResult] = []
+                out.reserveCapacity(end - start)
+                for i in start..<end {
+                    var result = BatchSaleResult(index: i, request: requests[i])
+                    do {
+                        try tx.db.inSavepoint {
+                            result.receipt = try sell(requests[i], by: actor, tx)
+                            return .commit
+                        }
+                    } catch let e as StationError {
+                        result.error = e.description
+                    } catch {
+                        result.error = "\(error)"
+                    }
+                    out.append(result)
+                }
+                return out
+            }
+            try committed(results)
+            start = end
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import STSBenchmark
+
+/// `stsvend station bench`.
+struct StationBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure durable sales on SQLite (single and group-committed batch) and offline log verification.",
+        discussion: "Use a release build (swift run -c release) for numbers you report.")
+    @Option(help: "Folder for the benchmark station (created; removed afterwards).") var dir = NSTemporaryDirectory() + "stsvend-station-bench"
+    @Option(help: "Single sales (one commit each).") var single = 1_000
+    @Option(help: "Batch sales.") var batch = 100_000
+    @Option(help: "Sales per committed group.") var group = 1_000
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runStation {
+            let folder = dir + "/\(getpid())"
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let r = try StationBenchmark.run(folder: folder, singleSales: single, batchSales: batch, group: group) { printError($0) }
+            if output.json {
+                printLine(#"{"single_sales":\#(r.singleSales),"single_per_second":\#(Int(r.singlePerSecond)),"single_p50_us":\#(Int(r.singleP50Microseconds)),"single_p99_us":\#(Int(r.singleP99Microseconds)),"batch_sales":\#(r.batchSales),"batch_group":\#(r.batchGroup),"batch_per_second":\#(Int(r.batchPerSecond)),"log_entries":\#(r.logEntries),"verify_entries_per_second":\#(Int(r.verifyEntriesPerSecond)),"verify_clean":\#(r.verifyClean)}"#)
+            } else {
+                printLine("single sales  \(r.singleSales): \(Int(r.singlePerSecond)) sales/s, p50 \(Int(r.singleP50Microseconds)) µs, p99 \(Int(r.singleP99Microseconds)) µs")
+                printLine("batch sales   \(r.batchSales) in groups of \(r.batchGroup): \(Int(r.batchPerSecond)) sales/s")
+                printLine("audit verify  \(r.logEntries) entries: \(Int(r.verifyEntriesPerSecond)) entries/s (\(r.verifyClean ? "clean" : "NOT clean"))")
+            }
+        }
+    }
+}
