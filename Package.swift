@@ -106,6 +106,6 @@ let package = Package(
         .testTarget(name: "STSTariffTests", dependencies: ["STSTariff", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSStationTests", dependencies: ["STSStation", "STSAuditLog", "STSTariff", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSBatch", "STSTestFixtures",
                                                              .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures"]),
+        .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures", "STSStation"]),
     ]
 )
