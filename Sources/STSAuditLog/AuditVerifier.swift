@@ -71,7 +71,10 @@ public struct AuditVerifier: Sendable {
         var seenTIDs: [TIDKey: Int] = [:]
         var sales: [Int64: (line: Int, account: Int64, carriedIn: Int64, paid: Int64, reversed: Bool)] = [:]
         var carry: [Int64: Int64] = [:]
-        var lastSaleOnAccount: [Int64: Int64] = [:]
+        // Unreversed sales per account, latest last: a reversal undoes the latest one.
+        var liveSales: [Int64: [Int64]] = [:]
+        // Engineering and key-change records, which reprints may also name.
+        var otherRecords: Set<Int64> = []
 
         func add(_ f: EntryFacts, _ code: String, _ message: String) {
             report.problems.append(AuditProblem(line: f.line, seq: f.seq, code: code, message: message))
@@ -127,7 +130,7 @@ public struct AuditVerifier: Sendable {
                     add(f, "money", "carried in \(f.carriedIn) cents, but the account's last sale carried out \(carry[account] ?? 0)")
                 }
                 carry[account] = f.carriedOut
-                lastSaleOnAccount[account] = id
+                liveSales[account, default: []].append(id)
             case "reversal":
                 report.reversals += 1
                 report.refundedCents += f.paid
@@ -136,9 +139,16 @@ public struct AuditVerifier: Sendable {
                 if sale.reversed { add(f, "reference", "sale \(id) is reversed twice") }
                 if f.paid != sale.paid { add(f, "money", "refund \(f.paid) cents is not the \(sale.paid) paid for sale \(id)") }
                 sales[id]?.reversed = true
-                if lastSaleOnAccount[sale.account] == id { carry[sale.account] = sale.carriedIn }
+                if liveSales[sale.account]?.last == id {
+                    liveSales[sale.account]?.removeLast()
+                    carry[sale.account] = sale.carriedIn
+                } else if !sale.reversed {
+                    add(f, "reference", "sale \(id) is not the latest unreversed sale on account \(sale.account)")
+                }
+            case "engineering", "key_change":
+                if let id = f.saleID { otherRecords.insert(id) }
             case "reprint":
-                if let id = f.saleID, sales[id] == nil { add(f, "reference", "reprints sale \(id), which the log does not hold before it") }
+                if let id = f.saleID, sales[id] == nil, !otherRecords.contains(id) { add(f, "reference", "reprints sale \(id), which the log does not hold before it") }
             case "account_open":
                 break
             default:

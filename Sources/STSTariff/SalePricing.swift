@@ -32,7 +32,9 @@ public struct SalePricing: Sendable {
         guard tenths > 0, tenths <= maximum else { throw .tooManyUnits(asked: tenths, maximum: maximum) }
         let encoded = Int64(try! TransferAmount(roundingUp: UInt64(tenths)).units)
         // The smallest payment whose energy reaches `encoded`: payments are monotone in units.
-        var low: Int64 = 0, high: Int64 = 1
+        // Payments below the channel fee are refused, so the search starts at the fee.
+        let fee = tariff.fee(channel: channel).cents
+        var low: Int64 = fee - 1, high: Int64 = max(fee, 1)
         while try price(money: Money(cents: high), account: account, unitCap: encoded).unitsEncoded < encoded {
             low = high
             high *= 2

@@ -71,6 +71,7 @@ import Testing
         // Engineering: clear tamper, by a supervisor.
         let eng = try h.station.engineering(.clearTamper, meter: MeterPAN(meterNumber: m2), by: h.supervisor())
         #expect(meter2.enter(eng.tokens[0], at: h.clock).result.isAccepted)
+        #expect(try h.station.reprint(sale: eng.saleID, by: olly).tokens == eng.tokens)
 
         // Campaign: both meters from k1 (KRN 1) to k2 (KRN 2), interrupted after one meter.
         #expect(throws: StationError.secondFactorRequired(action: "start key-change campaigns")) {
@@ -120,6 +121,31 @@ import Testing
         let text = String(decoding: bytes, as: UTF8.self)
         #expect(text.contains("\"type\":\"login_failure\""))
         #expect(!text.contains(StationHarness.k1) && !text.lowercased().contains(StationHarness.k1.lowercased()))
+    }
+
+    @Test func reversingTheLatestSalesOneAfterAnother() throws {
+        let h = try setUp()
+        let olly = try h.user("olly")
+        let pan = try MeterPAN(meterNumber: m2)
+        let start = try h.station.account(meter: pan).position
+        var ids: [Int64] = []
+        for n in 0..<3 {
+            h.clock += 60
+            ids.append(try h.station.sell(SaleRequest(meter: pan, amount: .money(Money("17.77")), requestID: "q\(n)"), by: olly).saleID)
+        }
+        #expect(throws: StationError.self) { try h.station.reverse(sale: ids[1], reason: "not the latest", by: h.supervisor()) }
+        _ = try h.station.reverse(sale: ids[2], reason: "unused", by: h.supervisor())
+        _ = try h.station.reverse(sale: ids[1], reason: "unused", by: h.supervisor())
+        h.clock += 60
+        _ = try h.station.sell(SaleRequest(meter: pan, amount: .money(Money("5.00")), requestID: "q9"), by: olly)
+        _ = try h.station.reverse(sale: ids[0] + 3, reason: "unused", by: h.supervisor())
+        _ = try h.station.reverse(sale: ids[0], reason: "unused", by: h.supervisor())
+        #expect(try h.station.account(meter: pan).position == start)
+        let path = h.folder + "/log.jsonl"
+        _ = try h.station.exportLog(to: path, by: h.user("ada"))
+        #expect(AuditVerifier(publicKey: h.station.publicKey).verify(Array(FileManager.default.contents(atPath: path)!)).problems == [])
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! Int
+        #expect(mode == 0o600)
     }
 
     @Test func concurrentSalesFromTwoProcessesNeverShareATID() throws {

@@ -88,6 +88,14 @@ import Testing
         #expect(sale.isBalanced)
     }
 
+    @Test func unitsSaleThroughAChannelWithAFee() throws {
+        // 10.0 kWh via mobile (fee 1.50), month past the free units and block 1:
+        // 18.00 + VAT 2.70 = 20.70, + 1.50 fee = 22.20.
+        let account = AccountPosition(monthPurchasedTenths: 600, monthFreeTenths: 100)
+        let sale = try SalePricing(tariff: home, channel: "mobile").price(units: 100, account: account)
+        #expect(sale.paid == (try Money("22.20")) && sale.unitsEncoded == 100 && sale.isBalanced)
+    }
+
     @Test func tariffsAreValidated() {
         #expect(throws: TariffError.self) { try Tariff(name: "x", blocks: []) }
         #expect(throws: TariffError.self) {

@@ -8,18 +8,22 @@ extension Station {
     /// entries and the head hash to hand to the auditor with the file.
     public func exportLog(to path: String, by actor: Actor) throws -> (entries: Int64, head: String) {
         try actor.require([.auditor, .supervisor], to: "export the log")
-        try write { tx in
+        // The export ends at its own seal; sales other processes commit meanwhile come after it.
+        let (sealedSeq, sealedHead): (Int64, [UInt8]) = try write { tx in
             let (seq, _) = try tx.currentHead()
             try tx.log("export", actor: actor.name) { w in w.field("through", Int(seq)) }
-            tx.forceSeal = true
+            try tx.seal()
+            return try tx.currentHead()
         }
         let temp = path + ".partial"
         unlink(temp)
-        guard let file = fopen(temp, "wx") else { throw StationError.invalid("cannot create \(temp): \(String(cString: strerror(errno)))") }
+        // The log holds every token: owner-only, like every other secret-bearing file.
+        let fd = Glibc.open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0, let file = fdopen(fd, "w") else { throw StationError.invalid("cannot create \(temp): \(String(cString: strerror(errno)))") }
         var count: Int64 = 0
         do {
             try read { tx in
-                try tx.logLines { line in
+                try tx.logLines(through: sealedSeq) { line in
                     line.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, file) }
                     fputc(10, file)
                     count += 1
@@ -33,7 +37,6 @@ extension Station {
             throw error
         }
         guard rename(temp, path) == 0 else { throw StationError.invalid("cannot rename \(temp) to \(path): \(String(cString: strerror(errno)))") }
-        let head = try read { tx in Hex.string(try tx.currentHead().1) }
-        return (count, head)
+        return (count, Hex.string(sealedHead))
     }
 }

@@ -101,7 +101,8 @@ extension Station {
 
     /// Adds a user (supervisor only); returns their TOTP secret to enrol in an authenticator.
     public func addUser(name: String, role: Role, password: [UInt8], by actor: Actor, passwordCost: Int = 15) throws -> [UInt8] {
-        try actor.require([.supervisor], to: "add users")
+        // A new supervisor gets a second factor of their own, so adding one needs the second factor too.
+        try actor.require([.supervisor], to: "add users", secondFactor: true)
         try Self.validateUserName(name)
         guard password.count >= 8 else { throw StationError.invalid("a password needs at least 8 characters") }
         var totp = [UInt8](repeating: 0, count: 20)

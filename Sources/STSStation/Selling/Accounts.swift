@@ -32,10 +32,22 @@ extension StoreTransaction {
             // A new month: block position and free units start again; the month's fixed charge falls due.
             a.position.monthPurchasedTenths = 0
             a.position.monthFreeTenths = 0
-            a.position.fixedChargesDue += a.fixedMonthly
+            // One fixed charge per month since the account's last sale (or its first month).
+            a.position.fixedChargesDue += Money(cents: a.fixedMonthly.cents * Self.monthsBetween(a.month, current))
             a.month = current
         }
         return a
+    }
+
+    /// Whole months from "YYYY-MM" `from` to `to`; 1 when `from` is empty (no sale yet).
+    static func monthsBetween(_ from: String, _ to: String) -> Int64 {
+        func index(_ m: String) -> Int64? {
+            let p = m.split(separator: "-")
+            guard p.count == 2, let y = Int64(p[0]), let n = Int64(p[1]) else { return nil }
+            return y * 12 + n
+        }
+        guard let a = index(from), let b = index(to), b > a else { return 1 }
+        return b - a
     }
 
     func save(_ a: StationAccount) throws {

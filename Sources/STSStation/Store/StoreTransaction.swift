@@ -59,8 +59,14 @@ final class StoreTransaction {
         guard appended > 0 else { return }
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT checkpoint_seq, checkpoint_time FROM station"))!
         let lastSeq: Int64 = row[0], lastTime: Int64 = row[1]
-        let (seq, hash) = try currentHead()
+        let (seq, _) = try currentHead()
         guard forceSeal || seq - lastSeq >= Int64(station.checkpointEvery) || now - lastTime >= station.checkpointSeconds else { return }
+        try seal()
+    }
+
+    /// Appends a signed checkpoint sealing every entry so far.
+    func seal() throws {
+        let (seq, hash) = try currentHead()
         let data = try Checkpoint.data(stationID: station.stationID, through: seq, head: hash, signingKey: station.signingKey)
         let cp = try log(Checkpoint.type, actor: "station", data: data)
         try db.execute(sql: "UPDATE station SET checkpoint_seq = ?, checkpoint_time = ?", arguments: [cp, now])
@@ -68,8 +74,8 @@ final class StoreTransaction {
     }
 
     /// Every log line in order, for export.
-    func logLines(_ body: (Data) throws -> Void) throws {
-        let cursor = try Data.fetchCursor(db, sql: "SELECT line FROM log ORDER BY seq")
+    func logLines(through last: Int64, _ body: (Data) throws -> Void) throws {
+        let cursor = try Data.fetchCursor(db, sql: "SELECT line FROM log WHERE seq <= ? ORDER BY seq", arguments: [last])
         while let line = try cursor.next() { try body(line) }
     }
 }
