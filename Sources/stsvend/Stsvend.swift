@@ -15,7 +15,7 @@ struct Stsvend: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [StationCommand.self, StationKeyCommand.self, TariffCommand.self, SellCommand.self, SellBatchCommand.self, ReprintCommand.self,
-                      ReverseCommand.self, TenantCommand.self, EngineeringCommand.self, CampaignCommand.self, AuditCommand.self,
+                      ReverseCommand.self, TenantCommand.self, EngineeringCommand.self, CampaignCommand.self, ReportCommand.self, AuditCommand.self,
                       TokenCommand.self, MeterCommand.self, CardCommand.self, DemoCommand.self, BenchCommand.self]
     )
 }

@@ -97,6 +97,15 @@ import Testing
         }
         #expect(try h.station.campaignProgress(name: "krn2").confirmed == 2)
 
+        // The report: reversed sales left out; four credit sales took 150.00, 20.00 of it arrears.
+        let day = try h.station.report(from: 0, to: h.clock + 86_400)
+        #expect(day.takings.reduce(0) { $0 + $1.values[0] } == 15_000)
+        #expect(day.recovered.reduce(0) { $0 + $1.values[0] } == 2_000)
+        #expect(day.tokens.map(\.group[0]) == ["credit", "engineering", "key_change"])
+        #expect(day.tokens.map(\.count) == [4, 1, 2] && day.tokens.map { $0.values[0] } == [4, 1, 4])
+        // Free basic electricity once a month per account: Alice, Bob and Carol, 10 kWh each.
+        #expect(day.blocks.first?.group == ["0", "0"] && day.blocks.first?.values[0] == 300)
+
         // Roles: operators cannot export, auditors cannot sell; a bad password is logged.
         #expect(throws: StationError.self) { try h.station.exportLog(to: h.folder + "/x.jsonl", by: olly) }
         #expect(throws: StationError.self) {

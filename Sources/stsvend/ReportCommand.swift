@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import STSBatch
+import STSStation
+import STSTokenFormat
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Daily takings by operator and channel, energy and money per tariff block, arrears recovered, tokens per kind.",
+        discussion: "Money in the currency's units with 2 decimals, energy in kWh; reversed sales are left out. CSV sections are separated by a blank line.")
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "First day (YYYY-MM-DD, UTC).") var from: String
+    @Option(help: "Last day, included (YYYY-MM-DD, UTC).") var to: String
+    @Flag(help: "CSV instead of text.") var csv = false
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runStation {
+            let start = try CivilTime.parseISO8601(from + "T00:00:00Z"), end = try CivilTime.parseISO8601(to + "T00:00:00Z") + 86_400
+            let s = try station.open()
+            _ = try actor.authenticate(s, action: "report")
+            let r = try s.report(from: start, to: end)
+            func money(_ c: Int64) -> String { "\(c < 0 ? "-" : "")\(abs(c) / 100).\(String(format: "%02d", abs(c) % 100))" }
+            let sections: [(String, [String], [ReportRow], [(Int64) -> String])] = [
+                ("takings", ["day", "operator", "channel", "sales", "money", "channel_fees", "vat", "energy"], r.takings, [money, money, money, money]),
+                ("blocks", ["block", "price_per_kwh_1e-4", "sales", "kwh", "money"], r.blocks, [{ kWh($0) }, money]),
+                ("recovered", ["day", "sales", "arrears", "debt", "fixed_charges"], r.recovered, [money, money, money]),
+                ("tokens", ["kind", "records", "tokens"], r.tokens, [{ "\($0)" }]),
+            ]
+            if output.json {
+                var w = JSONLineWriter()
+                w.begin()
+                for (name, header, rows, formats) in sections {
+                    w.array(name) { w in
+                        for row in rows {
+                            w.element { e in
+                                for (i, g) in row.group.enumerated() { e.field(header[i], g) }
+                                e.field(header[row.group.count], Int(row.count))
+                                for (i, v) in row.values.enumerated() { e.field(header[row.group.count + 1 + i], formats[i](v)) }
+                            }
+                        }
+                    }
+                }
+                w.end()
+                FileHandle.standardOutput.write(Data(w.bytes))
+                return
+            }
+            for (name, header, rows, formats) in sections {
+                printLine(csv ? header.joined(separator: ",") : "\(name): \(header.joined(separator: " | "))")
+                for row in rows {
+                    let cells = row.group + ["\(row.count)"] + row.values.enumerated().map { formats[$0.offset]($0.element) }
+                    printLine(csv ? cells.joined(separator: ",") : "  " + cells.joined(separator: " | "))
+                }
+                if csv { printLine("") }
+            }
+        }
+    }
+}
