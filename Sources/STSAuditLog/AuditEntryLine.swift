@@ -1,4 +1,6 @@
 import Crypto
+import STSBatch
+import STSTokenFormat
 
 /// One line of the station's log, as bytes:
 ///
@@ -27,24 +29,17 @@ public struct AuditEntryLine: Sendable {
 
     /// Builds the line for an entry whose `data` is a JSON object's text.
     public init(seq: Int64, unixSeconds: Int64, type: String, actor: String, data: [UInt8], prev: [UInt8]) {
-        var w = JSONText()
-        w.raw(Self.seqPrefix)
-        w.raw(Array(String(seq).utf8))
-        w.raw(Array(#","time":"#.utf8))
-        w.string(AuditTime.format(unixSeconds))
-        w.raw(Array(#","type":"#.utf8))
-        w.string(type)
-        w.raw(Array(#","actor":"#.utf8))
-        w.string(actor)
-        w.raw(Array(#","data":"#.utf8))
-        w.raw(data)
-        w.raw(Self.prevMarker)
-        w.raw(Hex.encode(prev))
-        w.raw([34])
+        var w = JSONLineWriter()
+        w.begin()
+        w.field("seq", Int(seq))
+        w.field("time", AuditTime.format(unixSeconds))
+        w.field("type", type)
+        w.field("actor", actor)
+        w.rawText("data", data)
+        w.field("prev", Hex.string(prev))
         let digest = Array(SHA256.hash(data: w.bytes))
-        w.raw(Self.hashMarker)
-        w.raw(Hex.encode(digest))
-        w.raw([34, 125])
+        w.field("hash", Hex.string(digest))
+        w.close()
         bytes = w.bytes
         self.seq = seq
         hash = digest
@@ -57,10 +52,10 @@ public struct AuditEntryLine: Sendable {
         guard n > seqPrefix.count + hashSuffixCount + prevSuffixCount else { return nil }
         guard line.starts(with: seqPrefix),
               line[n - 2] == 34, line[n - 1] == 125,
-              Array(line[(n - hashSuffixCount)..<(n - hashSuffixCount + hashMarker.count)]) == hashMarker
+              line[(n - hashSuffixCount)..<(n - hashSuffixCount + hashMarker.count)].elementsEqual(hashMarker)
         else { return nil }
         let hashed = n - hashSuffixCount
-        guard Array(line[(hashed - prevSuffixCount)..<(hashed - prevSuffixCount + prevMarker.count)]) == prevMarker,
+        guard line[(hashed - prevSuffixCount)..<(hashed - prevSuffixCount + prevMarker.count)].elementsEqual(prevMarker),
               line[hashed - 1] == 34,
               let hash = Hex.decode(line[(n - 66)..<(n - 2)]),
               let prev = Hex.decode(line[(hashed - 65)..<(hashed - 1)])
@@ -81,28 +76,7 @@ public struct AuditEntryLine: Sendable {
     }
 }
 
-/// Appends JSON text to a byte buffer (strings escaped as in the batch format).
-struct JSONText {
-    var bytes: [UInt8] = []
-    init() { bytes.reserveCapacity(512) }
-    mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
-    mutating func string(_ s: String) {
-        bytes.append(34)
-        for c in s.utf8 {
-            switch c {
-            case 34: bytes.append(contentsOf: [92, 34])
-            case 92: bytes.append(contentsOf: [92, 92])
-            case 0..<32:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [92, 117, 48, 48, hex[Int(c >> 4)], hex[Int(c & 15)]])
-            default: bytes.append(c)
-            }
-        }
-        bytes.append(34)
-    }
-}
-
-/// Lower-case hex, as every hash in the log is written.
+/// Lower-case hex, as every hash in the log is written (and the station's key files).
 public enum Hex {
     static let digits = Array("0123456789abcdef".utf8)
 
@@ -139,21 +113,8 @@ public enum AuditTime {
     public static func format(_ unixSeconds: Int64) -> String {
         let days = unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400
         let secs = unixSeconds - days * 86_400
-        let (y, m, d) = civil(days)
+        let (y, m, d) = CivilTime.civilFromDays(days)
         func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
         return "\(y)-\(two(Int64(m)))-\(two(Int64(d)))T\(two(secs / 3600)):\(two(secs / 60 % 60)):\(two(secs % 60))Z"
-    }
-
-    /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-    static func civil(_ z0: Int64) -> (Int64, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = Int(doy - (153 * mp + 2) / 5 + 1)
-        let m = Int(mp < 10 ? mp + 3 : mp - 9)
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }

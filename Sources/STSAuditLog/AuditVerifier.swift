@@ -97,7 +97,6 @@ public struct AuditVerifier: Sendable {
             }
             expectedSeq = seq + 1
             report.lastSeq = seq
-            report.head = Hex.string(f.hash)
 
             switch f.type {
             case "station":
@@ -165,6 +164,7 @@ public struct AuditVerifier: Sendable {
             }
             previous = f
         }
+        if let last = facts.last(where: { $0.seq != nil }) { report.head = Hex.string(last.hash) }
         if facts.isEmpty {
             report.problems.append(AuditProblem(line: 0, seq: nil, code: "format", message: "the log is empty"))
         } else if lastCheckpointLine < facts.count {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import STSBatch
 
 /// A signed checkpoint: the station's Ed25519 signature over the hash of the entry it seals.
 /// Because every entry holds the previous one's hash, signing the last hash seals every entry
@@ -19,14 +20,12 @@ public enum Checkpoint {
     public static func data(stationID: String, through seq: Int64, head: [UInt8],
                             signingKey: Curve25519.Signing.PrivateKey) throws -> [UInt8] {
         let signature = try signingKey.signature(for: message(stationID: stationID, through: seq, head: head))
-        var w = JSONText()
-        w.raw(Array(#"{"through":"#.utf8))
-        w.raw(Array(String(seq).utf8))
-        w.raw(Array(#","head":"#.utf8))
-        w.string(Hex.string(head))
-        w.raw(Array(#","signature":"#.utf8))
-        w.string(signature.base64EncodedString())
-        w.raw([125])
+        var w = JSONLineWriter()
+        w.begin()
+        w.field("through", Int(seq))
+        w.field("head", Hex.string(head))
+        w.field("signature", signature.base64EncodedString())
+        w.close()
         return w.bytes
     }
 }

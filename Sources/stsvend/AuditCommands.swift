@@ -1,8 +1,12 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import STSAuditLog
 import STSBatch
+import STSCrypto
 import STSStation
+import STSTariff
+import STSTokenFormat
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,20 +46,20 @@ struct AuditVerifyCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let key: Curve25519SigningPublicKeyBox
+        let key: Curve25519.Signing.PublicKey
         let bytes: [UInt8]
-        var vendingKeys: [String: VendingKeyBox]? = nil
+        var vendingKeys: [String: VendingKey]? = nil
         do {
-            key = Curve25519SigningPublicKeyBox(try StationPublicKeyFile.parse(String(contentsOfFile: publicKey, encoding: .utf8)))
+            key = try StationPublicKeyFile.parse(String(contentsOfFile: publicKey, encoding: .utf8))
             guard let data = FileManager.default.contents(atPath: log) else { throw AuditFileError.unreadable(path: log, reason: "no such file") }
             bytes = Array(data)
-            if let keys { vendingKeys = try SecretFile.vendingKeys(keys).mapValues(VendingKeyBox.init) }
+            if let keys { vendingKeys = try SecretFile.vendingKeys(keys) }
         } catch {
             printError("error: \(error)")
             throw ExitCode(64)
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        var report = AuditVerifier(publicKey: key.key, keys: vendingKeys?.mapValues(\.key)).verify(bytes)
+        var report = AuditVerifier(publicKey: key, keys: vendingKeys).verify(bytes)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if let head, head != report.head {
             report.problems.append(AuditProblem(line: report.entries, seq: report.lastSeq, code: "unsealed",
@@ -71,7 +75,8 @@ struct AuditVerifyCommand: ParsableCommand {
             w.field("reversals", report.reversals)
             w.field("tokens", report.tokens)
             w.field("tokens_decrypted", report.tokensDecrypted)
-            w.field("paid", "\(report.paidCents / 100).\(String(format: "%02d", report.paidCents % 100))")
+            w.field("paid", Money(cents: report.paidCents).description)
+            w.field("refunded", Money(cents: report.refundedCents).description)
             w.field("units_tenths", Int(report.unitsTenths))
             w.field("last_seq", Int(report.lastSeq))
             w.field("head", report.head)
@@ -94,13 +99,6 @@ struct AuditVerifyCommand: ParsableCommand {
         if !report.isClean { throw ExitCode(1) }
     }
 }
-
-import Crypto
-import STSCrypto
-
-/// Boxes keep the command's value types simple.
-struct Curve25519SigningPublicKeyBox { let key: Curve25519.Signing.PublicKey; init(_ k: Curve25519.Signing.PublicKey) { key = k } }
-struct VendingKeyBox { let key: VendingKey; init(_ k: VendingKey) { key = k } }
 
 struct CampaignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -165,7 +163,7 @@ struct CampaignConfirmCommand: ParsableCommand {
         try runStation {
             let s = try station.open()
             let who = try actor.authenticate(s, action: "campaign confirm")
-            try s.confirmCampaign(name: name, meter: try STSTokenFormatPAN(meter), by: who)
+            try s.confirmCampaign(name: name, meter: try MeterPAN(meterNumber: meter).description, by: who)
             printLine("meter \(meter) confirmed")
         }
     }
@@ -189,6 +187,3 @@ struct CampaignStatusCommand: ParsableCommand {
         }
     }
 }
-
-import STSTokenFormat
-func STSTokenFormatPAN(_ s: String) throws -> String { try MeterPAN(meterNumber: s).description }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import STSBatch
 import STSStation
+import STSTariff
 import STSTokenFormat
 
 struct ReportCommand: ParsableCommand {
@@ -22,7 +23,7 @@ struct ReportCommand: ParsableCommand {
             let s = try station.open()
             _ = try actor.authenticate(s, action: "report")
             let r = try s.report(from: start, to: end)
-            func money(_ c: Int64) -> String { "\(c < 0 ? "-" : "")\(abs(c) / 100).\(String(format: "%02d", abs(c) % 100))" }
+            func money(_ c: Int64) -> String { Money(cents: c).description }
             let sections: [(String, [String], [ReportRow], [(Int64) -> String])] = [
                 ("takings", ["day", "operator", "channel", "sales", "money", "channel_fees", "vat", "energy"], r.takings, [money, money, money, money]),
                 ("blocks", ["block", "price_per_kwh_1e-4", "sales", "kwh", "money"], r.blocks, [{ kWh($0) }, money]),

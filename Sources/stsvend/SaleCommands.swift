@@ -163,7 +163,8 @@ func printReceipt(_ r: SaleReceipt, json: Bool) {
         lines.append("units \(kWh(r.unitsTenths)) kWh · carried to next sale \(s("carried_out"))")
     }
     for t in o["tokens"]?.array ?? [] {
-        lines.append("TOKEN  \(grouped(t["token"]?.string ?? ""))\(t["tid"]?.integer.map { "   TID \($0)" } ?? "")")
+        let digits = t["token"]?.string ?? ""
+        lines.append("TOKEN  \((try? TokenNumber(digits))?.grouped ?? digits)\(t["tid"]?.integer.map { "   TID \($0)" } ?? "")")
     }
     for w in o["warnings"]?.array ?? [] { lines.append("warning: \(w.string ?? "")") }
     printLine(lines.joined(separator: "\n"))

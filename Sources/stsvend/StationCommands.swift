@@ -34,7 +34,7 @@ struct StationInitCommand: ParsableCommand {
             guard !FileManager.default.fileExists(atPath: totpSecretOut) else { throw StationError.alreadyExists(totpSecretOut) }
             let (station, secret) = try Station.create(path: db, name: name, admin: admin, password: password, kekPath: kekFile,
                                                        now: stationClock() ?? Int64(Date().timeIntervalSince1970))
-            try writePrivate(totpSecretOut, Base32.encode(secret) + "\n")
+            try PrivateFile.create(totpSecretOut, contents: Array((Base32.encode(secret) + "\n").utf8))
             if output.json {
                 printLine(#"{"station_id":"\#(station.stationID)","public_key_file":"\#(db).pub","admin":"\#(admin)"}"#)
             } else {
@@ -63,18 +63,10 @@ struct UserAddCommand: ParsableCommand {
             var password = try readPassword(newPasswordFile)
             defer { for i in password.indices { password[i] = 0 } }
             let secret = try s.addUser(name: name, role: role, password: password, by: who)
-            try writePrivate(totpSecretOut, Base32.encode(secret) + "\n")
+            try PrivateFile.create(totpSecretOut, contents: Array((Base32.encode(secret) + "\n").utf8))
             printLine("user \(name) (\(role)) added")
         }
     }
-}
-
-func writePrivate(_ path: String, _ text: String) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { throw StationError.invalid("cannot create \(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    let bytes = Array(text.utf8)
-    guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else { throw StationError.invalid("cannot write \(path)") }
 }
 
 /// `stsvend key …`: vending keys at the station.

@@ -29,9 +29,9 @@ struct StationDemoCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: db) {
                 station = try Station.open(path: db)
             } else {
-                try writePrivate(passwordFile, String(decoding: password, as: UTF8.self) + "\n")
+                try PrivateFile.create(passwordFile, contents: password + [10])
                 let (s, secret) = try Station.create(path: db, name: "demo station", admin: "supervisor", password: password)
-                try writePrivate(dir + "/supervisor.totp", Base32.encode(secret) + "\n")
+                try PrivateFile.create(dir + "/supervisor.totp", contents: Array((Base32.encode(secret) + "\n").utf8))
                 station = s
                 // Each supervisor step takes a fresh TOTP code (codes are single use): step the clock.
                 let clock = DemoClock(station.now())

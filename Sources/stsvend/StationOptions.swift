@@ -67,13 +67,3 @@ func printError(_ s: String) { FileHandle.standardError.write(Data((s + "\n").ut
 
 /// "12.3" for 123 tenths.
 func kWh(_ tenths: Int64) -> String { "\(tenths / 10).\(tenths % 10)" }
-
-/// "1234 5678 9012 3456 7890".
-func grouped(_ token: String) -> String {
-    var out = ""
-    for (i, c) in token.enumerated() {
-        if i > 0 && i % 4 == 0 { out.append(" ") }
-        out.append(c)
-    }
-    return out
-}

@@ -1,6 +1,7 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import STSAuditLog
 import STSBatch
 
 /// The key that encrypts the station's secrets at rest (vending keys, the station's signing key,
@@ -49,36 +50,10 @@ public struct KeyEncryptionKey: Sendable {
     }
 }
 
-/// Hex of bytes and back (lower case out; either case in).
-enum Hex {
-    static func string(_ bytes: some Sequence<UInt8>) -> String {
-        let d = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in bytes { out.append(d[Int(b >> 4)]); out.append(d[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
-        guard text.count % 2 == 0 else { return nil }
-        var out: [UInt8] = [], high: UInt8 = 0, odd = false
-        for c in text {
-            let v: UInt8
-            switch c {
-            case 48...57: v = c - 48
-            case 97...102: v = c - 87
-            case 65...70: v = c - 55
-            default: return nil
-            }
-            if odd { out.append(high << 4 | v) } else { high = v }
-            odd.toggle()
-        }
-        return out
-    }
-}
-
 /// Files only the owner may read, created without ever existing with wider permissions.
-enum PrivateFile {
-    static func create(_ path: String, contents: [UInt8]) throws {
+public enum PrivateFile {
+    /// Creates `path` (never overwriting) with mode 0600, writes `contents` and syncs it.
+    public static func create(_ path: String, contents: [UInt8]) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StationError.invalid("cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

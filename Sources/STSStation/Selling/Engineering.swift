@@ -55,24 +55,10 @@ extension Station {
                     throw StationError.keyExpired(name: meter.keyName)
                 }
             }
-            let id = try tx.nextSaleID()
-            var w = JSONLineWriter()
-            w.begin()
-            w.field("sale", Int(id))
-            w.field("kind", "engineering")
-            w.field("time", AuditTime.format(tx.now))
-            w.object("meter") { MeterJSON.write(meter.profile, vendingKey: meter.keyName, to: &$0) }
-            w.field("operator", actor.name)
-            w.field("function", function.name)
-            w.field("value", value)
-            writeTokens([token], to: &w)
-            w.close()
-            let receipt = SaleReceipt(json: w.bytes, saleID: id, tokens: [token.number.description],
-                                      tid: token.content.tid.map { Int64($0.value) }, unitsTenths: 0)
-            try tx.insertSale(id: id, request: nil, kind: "engineering", meter: pan.description, account: nil, actor: actor,
-                              sale: nil, receipt: receipt)
-            try tx.log("engineering", actor: actor.name, data: receipt.json)
-            return receipt
+            return try tx.record("engineering", meter: meter, tokens: [token], actor: actor) { w in
+                w.field("function", function.name)
+                w.field("value", value)
+            }
         }
     }
 
@@ -100,22 +86,36 @@ extension Station {
             """, arguments: [keyName, newProfile.supplyGroup.description, Int(newProfile.tariffIndex.value), Int(newProfile.revision.value),
                              Int(newProfile.keyType.rawValue), Int(newProfile.expiry.value), newProfile.baseDate.year,
                              Int(newProfile.derivation.rawValue), Int(newProfile.encryption.rawValue), pan])
-        let id = try tx.nextSaleID()
+        return try tx.record("key_change", meter: meter, tokens: tokens, actor: actor) { w in
+            w.object("new_meter") { MeterJSON.write(newProfile, vendingKey: keyName, to: &$0) }
+            w.field("rollover", rollover)
+            if let campaign { w.field("campaign", campaign) }
+        }
+    }
+}
+
+extension StoreTransaction {
+    /// Records tokens the station issues without a payment (engineering, key change) the way a
+    /// sale is recorded: a receipt (sale number, kind, time, meter, operator, `details`, tokens),
+    /// a `sales` row so it can be reprinted, and a log entry of type `kind` holding the receipt.
+    func record(_ kind: String, meter: StationMeter, tokens: [IssuedToken], actor: Actor,
+                details: (inout JSONLineWriter) -> Void) throws -> SaleReceipt {
+        let id = try nextSaleID()
         var w = JSONLineWriter()
         w.begin()
         w.field("sale", Int(id))
-        w.field("kind", "key_change")
-        w.field("time", AuditTime.format(tx.now))
+        w.field("kind", kind)
+        w.field("time", AuditTime.format(now))
         w.object("meter") { MeterJSON.write(meter.profile, vendingKey: meter.keyName, to: &$0) }
-        w.object("new_meter") { MeterJSON.write(newProfile, vendingKey: keyName, to: &$0) }
-        w.field("rollover", rollover)
-        if let campaign { w.field("campaign", campaign) }
         w.field("operator", actor.name)
+        details(&w)
         writeTokens(tokens, to: &w)
         w.close()
-        let receipt = SaleReceipt(json: w.bytes, saleID: id, tokens: tokens.map { $0.number.description }, tid: nil, unitsTenths: 0)
-        try tx.insertSale(id: id, request: nil, kind: "key_change", meter: pan, account: nil, actor: actor, sale: nil, receipt: receipt)
-        try tx.log("key_change", actor: actor.name, data: receipt.json)
+        let receipt = SaleReceipt(json: w.bytes, saleID: id, tokens: tokens.map { $0.number.description },
+                                  tid: tokens.first?.content.tid.map { Int64($0.value) }, unitsTenths: 0)
+        try insertSale(id: id, request: nil, kind: kind, meter: meter.profile.pan.description, account: nil, actor: actor,
+                       sale: nil, receipt: receipt)
+        try log(kind, actor: actor.name, data: receipt.json)
         return receipt
     }
 }
