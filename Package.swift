@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "STSTokenFormat", targets: ["STSTokenFormat"]),
         .library(name: "STSCrypto", targets: ["STSCrypto"]),
         .library(name: "STSVending", targets: ["STSVending"]),
+        .library(name: "STSJSON", targets: ["STSJSON"]),
         .library(name: "STSBatch", targets: ["STSBatch"]),
         .library(name: "STSMeter", targets: ["STSMeter"]),
         .library(name: "STSCard", targets: ["STSCard"]),
@@ -42,6 +43,8 @@ let package = Package(
             providers: [.apt(["libpcsclite-dev"])]
         ),
         .target(name: "STSTokenFormat"),
+        // Strict JSON (RFC 8259): a reusable tape reader for high-volume lines, a tree for small files, a line writer.
+        .target(name: "STSJSON"),
         .target(
             name: "STSCrypto",
             dependencies: [
@@ -51,7 +54,7 @@ let package = Package(
             ]
         ),
         .target(name: "STSVending", dependencies: ["STSTokenFormat", "STSCrypto"]),
-        .target(name: "STSBatch", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending"]),
+        .target(name: "STSBatch", dependencies: ["STSJSON", "STSTokenFormat", "STSCrypto", "STSVending"]),
         // IC cards for card-type meters: APDUs, card records, per-card keys, the card application.
         .target(
             name: "STSCard",
@@ -100,10 +103,12 @@ let package = Package(
         .testTarget(name: "STSTokenFormatTests", dependencies: ["STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSCryptoTests", dependencies: ["STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSVendingTests", dependencies: ["STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
-        .testTarget(name: "STSBatchTests", dependencies: ["STSBatch", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSJSONTests", dependencies: ["STSJSON", "STSTestFixtures"]),
+        .testTarget(name: "STSBatchTests", dependencies: ["STSBatch", "STSJSON", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSMeterTests", dependencies: ["STSMeter", "STSMeterSimulator", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSCardTests", dependencies: ["STSCard", "STSMeterSimulator", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSTariffTests", dependencies: ["STSTariff", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSAuditLogTests", dependencies: ["STSAuditLog", "STSBatch", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "STSStationTests", dependencies: ["STSStation", "STSAuditLog", "STSTariff", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSBatch", "STSTestFixtures",
                                                              .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures", "STSStation"]),

@@ -19,7 +19,7 @@ public struct AuditEntryLine: Sendable {
     static let hashMarker = Array(#","hash":""#.utf8)
     static let prevMarker = Array(#","prev":""#.utf8)
 
-    /// The previous hash of the first entry.
+    /// The previous hash of the first entry (64 zeros in the line).
     public static let genesis = [UInt8](repeating: 0, count: 32)
 
     /// The line without its end-of-line.
@@ -45,9 +45,10 @@ public struct AuditEntryLine: Sendable {
         hash = digest
     }
 
-    /// The fixed fields of a stored or exported line, or why the line is not laid out as an
-    /// entry; the hash is recomputed separately (``computedHash(_:)``).
-    public static func header(_ line: UnsafeBufferPointer<UInt8>) -> (seq: Int64, prev: [UInt8], hash: [UInt8])? {
+    /// The fixed fields of a stored or exported line, or nil when the line is not laid out as
+    /// an entry (Specs/audit-log.md §2); the hash is recomputed separately (``computedHash(_:)``).
+    /// `seq` is 1–19 digits without a leading zero that fit 63 bits.
+    public static func header(_ line: UnsafeBufferPointer<UInt8>) -> (seq: Int64, prev: LogDigest, hash: LogDigest)? {
         let n = line.count
         guard n > seqPrefix.count + hashSuffixCount + prevSuffixCount else { return nil }
         guard line.starts(with: seqPrefix),
@@ -57,22 +58,26 @@ public struct AuditEntryLine: Sendable {
         let hashed = n - hashSuffixCount
         guard line[(hashed - prevSuffixCount)..<(hashed - prevSuffixCount + prevMarker.count)].elementsEqual(prevMarker),
               line[hashed - 1] == 34,
-              let hash = Hex.decode(line[(n - 66)..<(n - 2)]),
-              let prev = Hex.decode(line[(hashed - 65)..<(hashed - 1)])
+              let hash = LogDigest(hex: UnsafeBufferPointer(rebasing: line[(n - 66)..<(n - 2)])),
+              let prev = LogDigest(hex: UnsafeBufferPointer(rebasing: line[(hashed - 65)..<(hashed - 1)]))
         else { return nil }
         var seq: Int64 = 0
         var i = seqPrefix.count
-        while i < n, line[i] >= 48, line[i] <= 57, seq < Int64.max / 10 {
-            seq = seq * 10 + Int64(line[i] - 48)
+        while i < n, line[i] &- 48 < 10 {
+            let (m, o1) = seq.multipliedReportingOverflow(by: 10)
+            let (v, o2) = m.addingReportingOverflow(Int64(line[i] - 48))
+            guard !o1, !o2 else { return nil }
+            seq = v
             i += 1
         }
-        guard i > seqPrefix.count, i < n, line[i] == 44 else { return nil }
+        let digits = i - seqPrefix.count
+        guard digits > 0, i < n, line[i] == 44, digits == 1 || line[seqPrefix.count] != 48 else { return nil }
         return (seq, prev, hash)
     }
 
     /// SHA-256 of the hashed part of a line laid out as an entry.
-    public static func computedHash(_ line: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        Array(SHA256.hash(data: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: line[0..<(line.count - hashSuffixCount)]))))
+    public static func computedHash(_ line: UnsafeBufferPointer<UInt8>) -> LogDigest {
+        LogDigest(hashing: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: line[0..<(line.count - hashSuffixCount)])))
     }
 }
 

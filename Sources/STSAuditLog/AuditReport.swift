@@ -39,7 +39,33 @@ public struct AuditReport: Sendable {
     /// log cut short at an earlier export.
     public var lastSeq: Int64 = 0
     public var head = ""
+    /// Problems in line order (at most ``maximumProblems``; the rest are counted in ``problemsOmitted``).
     public var problems: [AuditProblem] = []
+    /// Problems found but not kept, beyond ``maximumProblems`` (a log of a million bad lines
+    /// should not take a million messages of memory).
+    public var problemsOmitted = 0
 
-    public var isClean: Bool { problems.isEmpty && entries > 0 }
+    /// The most problems a report keeps.
+    public static let maximumProblems = 10_000
+
+    public var isClean: Bool { problems.isEmpty && problemsOmitted == 0 && entries > 0 }
+
+    /// Every problem found, kept or not.
+    public var problemCount: Int { problems.count + problemsOmitted }
+
+    /// Keeps a problem in line order (after those of the same line already kept).
+    mutating func record(_ p: AuditProblem) {
+        var at = problems.count
+        while at > 0, problems[at - 1].line > p.line { at -= 1 }
+        if at == problems.count {
+            guard problems.count < Self.maximumProblems else { problemsOmitted += 1; return }
+            problems.append(p)
+            return
+        }
+        problems.insert(p, at: at)
+        if problems.count > Self.maximumProblems {
+            problems.removeLast()
+            problemsOmitted += 1
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import STSBatch
 import STSCrypto
 import STSTariff
@@ -7,8 +8,9 @@ import STSVending
 /// A token's identity for the no-TID-twice rule: a meter may see a TID once per base date
 /// (a rollover key change clears its memory and restarts TIDs on the next base date).
 struct TIDKey: Hashable {
-    var pan: String
-    var baseDate: Int
+    /// The 18-digit PAN as a number.
+    var pan: UInt64
+    var baseDate: Int64
     var tid: Int64
 }
 
@@ -16,9 +18,9 @@ struct TIDKey: Hashable {
 struct EntryFacts {
     var line = 0
     var seq: Int64?
-    var prev: [UInt8] = []
-    var hash: [UInt8] = []
-    var type = ""
+    var prev = LogDigest.genesis
+    var hash = LogDigest.genesis
+    var kind = EntryKind.other
     var problems: [AuditProblem] = []
 
     // station
@@ -26,9 +28,9 @@ struct EntryFacts {
     var stationKey: String?
     // checkpoint
     var through: Int64?
-    var head: String?
-    var signature: String?
-    // sale, reversal, reprint
+    var headMatches = false
+    var signature: [UInt8]?
+    // sale, reversal, reprint, engineering, key change
     var saleID: Int64?
     var account: Int64?
     var carriedIn: Int64 = 0
@@ -45,10 +47,18 @@ struct EntryFacts {
     }
 }
 
+/// The entry types the verifier reads fields of (every other type is only hashed and chained).
+enum EntryKind: UInt8 {
+    case station, checkpoint, sale, reversal, reprint, engineering, keyChange, export, other
+}
+
+/// The largest energy one credit token carries, in tenths of a kWh (Specs/tokens.md).
+let maximumTenths = Int64(TransferAmount.maximumUnits)
+
 extension EntryFacts {
-    /// Reads and checks one line on its own: layout, hash, JSON, and for sales the money sum,
-    /// the units and (with keys) every token.
-    init(line number: Int, bytes: UnsafeBufferPointer<UInt8>, keys: [String: VendingKey]?) {
+    /// Reads and checks one line on its own: layout, hash, strict JSON and the entry's fixed
+    /// shape, and for sales the money sum, the units and (with keys) every token.
+    init(line number: Int, bytes: UnsafeBufferPointer<UInt8>, keys: [String: VendingKey]?, tape: inout JSONTape) {
         line = number
         guard let header = AuditEntryLine.header(bytes) else {
             problem("format", "not an entry line (a torn or edited line; the layout is {\"seq\":…,\"prev\":\"…\",\"hash\":\"…\"})")
@@ -60,125 +70,218 @@ extension EntryFacts {
         if AuditEntryLine.computedHash(bytes) != header.hash {
             problem("hash", "the entry's bytes do not hash to its stated hash: the entry was altered")
         }
-        let json: JSON
-        do { json = try JSON.parse(bytes) } catch {
-            problem("format", "not valid JSON: \(error)")
+        do { try tape.parse(bytes) } catch {
+            problem("format", "not strict JSON: \(error)")
             return
         }
-        guard let t = json["type"]?.string, let data = json["data"], data.object != nil,
-              json["time"]?.string != nil, json["actor"]?.string != nil else {
+        let root = tape.root
+        guard !tape.sawWhitespace else { problem("format", "whitespace outside strings (an entry line has none)"); return }
+        let order = tape.members(root)
+        let names: [StaticString] = ["seq", "time", "type", "actor", "data", "prev", "hash"]
+        guard order.count == names.count, zip(order, names).allSatisfy({ tape.stringEquals($0.0.key, $0.1) }) else {
+            problem("format", "an entry has exactly the members seq, time, type, actor, data, prev, hash in this order")
+            return
+        }
+        let typeNode = order[2].value, data = order[4].value
+        guard tape.kind(order[1].value) == .string, tape.kind(typeNode) == .string, tape.kind(order[3].value) == .string,
+              tape.kind(data) == .object else {
             problem("format", "an entry needs string time, type and actor and an object data")
             return
         }
-        type = t
-        switch t {
-        case "station":
-            stationID = data["station_id"]?.string
-            stationKey = data["public_key"]?.string
-        case Checkpoint.type:
-            through = data["through"]?.integer
-            head = data["head"]?.string
-            signature = data["signature"]?.string
-        case "sale":
+        var reader = FieldReader(tape: tape, facts: self)
+        reader.read(type: typeNode, data: data, keys: keys)
+        self = reader.facts
+    }
+}
+
+/// Reads the typed fields of one entry's `data` off the tape, recording what is malformed.
+struct FieldReader {
+    let tape: JSONTape
+    var facts: EntryFacts
+
+    mutating func problem(_ code: String, _ message: String) { facts.problem(code, message) }
+
+    mutating func read(type: Int, data: Int, keys: [String: VendingKey]?) {
+        if tape.stringEquals(type, "sale") {
+            facts.kind = .sale
             readSale(data, keys: keys)
-        case "engineering", "key_change":
-            saleID = data["sale"]?.integer
+        } else if tape.stringEquals(type, "checkpoint") {
+            facts.kind = .checkpoint
+            facts.through = integer(data, "through")
+            if let h = tape.member(data, "head"), let hex = tape.plainBytes(h), let digest = LogDigest(hex: hex) {
+                facts.headMatches = digest == facts.prev
+            }
+            if let s = tape.member(data, "signature"), let b64 = tape.plainBytes(s) { facts.signature = Data(base64Encoded: String(decoding: b64, as: UTF8.self)).map { Array($0) } }
+        } else if tape.stringEquals(type, "reversal") {
+            facts.kind = .reversal
+            facts.refundedSale = integer(data, "sale")
+            if facts.refundedSale == nil { problem("format", "a reversal names the sale it reverses (integer \"sale\")") }
+            facts.account = integer(data, "account")
+            facts.carriedIn = money(data, "carried_restored") ?? 0
+            facts.paid = money(data, "refund") ?? 0
+        } else if tape.stringEquals(type, "reprint") {
+            facts.kind = .reprint
+            facts.saleID = integer(data, "sale")
+            if facts.saleID == nil { problem("format", "a reprint names the sale it reprints (integer \"sale\")") }
+        } else if tape.stringEquals(type, "engineering") || tape.stringEquals(type, "key_change") {
+            facts.kind = tape.stringEquals(type, "engineering") ? .engineering : .keyChange
+            facts.saleID = integer(data, "sale")
             readTokens(data, keys: keys, expectedUnits: nil)
-        case "reversal":
-            refundedSale = data["sale"]?.integer
-            if refundedSale == nil { problem("format", "a reversal names the sale it reverses") }
-            account = data["account"]?.integer
-            carriedIn = money(data["carried_restored"], "carried_restored") ?? 0
-            paid = money(data["refund"], "refund") ?? 0
-        case "reprint":
-            saleID = data["sale"]?.integer
-            if saleID == nil { problem("format", "a reprint names the sale it reprints") }
-        default:
-            break
+        } else if tape.stringEquals(type, "station") {
+            facts.kind = .station
+            facts.stationID = tape.member(data, "station_id").flatMap { tape.string($0) }
+            facts.stationKey = tape.member(data, "public_key").flatMap { tape.string($0) }
+        } else if tape.stringEquals(type, "export") {
+            facts.kind = .export
         }
     }
 
-    private mutating func money(_ v: JSON?, _ name: String) -> Int64? {
-        guard let s = v?.string else { problem("format", "\"\(name)\" must be a money string"); return nil }
-        let negative = s.hasPrefix("-")
-        guard let m = try? Money(negative ? String(s.dropFirst()) : s) else {
-            problem("format", "\"\(name)\" is not a money amount: \(s)")
+    func integer(_ object: Int, _ key: StaticString) -> Int64? {
+        tape.member(object, key).flatMap { tape.integer($0) }
+    }
+
+    /// A money string (`-`? up to 15 digits, optionally `.` and 1–2 digits) as cents.
+    mutating func money(_ object: Int, _ key: StaticString, _ name: StaticString? = nil) -> Int64? {
+        let label = name ?? key
+        guard let v = tape.member(object, key), let text = tape.plainBytes(v) else {
+            problem("format", "\"\(label)\" must be a money string")
             return nil
         }
-        return negative ? -m.cents : m.cents
+        guard let cents = Money.cents(text, allowingSign: true) else {
+            problem("format", "\"\(label)\" is not a money amount: \(Printable.text(text))")
+            return nil
+        }
+        return cents
     }
 
-    private mutating func readSale(_ data: JSON, keys: [String: VendingKey]?) {
-        saleID = data["sale"]?.integer
-        account = data["account"]?.integer
-        guard saleID != nil, account != nil else { problem("format", "a sale needs integer sale and account"); return }
-        paid = money(data["money"], "money") ?? 0
-        carriedIn = money(data["carried_in"], "carried_in") ?? 0
-        carriedOut = money(data["carried_out"], "carried_out") ?? 0
-        var spent: Int64 = 0
-        for d in data["deductions"]?.array ?? [] {
-            spent += money(d["amount"], "deductions.amount") ?? 0
+    mutating func readSale(_ data: Int, keys: [String: VendingKey]?) {
+        facts.saleID = integer(data, "sale")
+        facts.account = integer(data, "account")
+        guard facts.saleID != nil, facts.account != nil else {
+            problem("format", "a sale needs integer sale and account")
+            facts.kind = .other
+            return
         }
-        var tenths: Int64 = 0
-        for b in data["blocks"]?.array ?? [] {
-            guard let n = b["tenths"]?.integer, let p = b["price"]?.string, let price = try? EnergyPrice(p) else {
-                problem("format", "a tariff block needs integer tenths and a price")
-                continue
+        facts.paid = money(data, "money") ?? 0
+        facts.carriedIn = money(data, "carried_in") ?? 0
+        facts.carriedOut = money(data, "carried_out") ?? 0
+        // Sums in 128 bits: each term is below 2^57, so no line can overflow them.
+        var spent: Int128 = 0
+        if let list = tape.member(data, "deductions") {
+            guard tape.kind(list) == .array else { problem("format", "\"deductions\" must be an array"); return }
+            tape.forEachElement(list) { d in
+                spent += Int128(money(d, "amount", "deductions.amount") ?? 0)
             }
-            let cost = money(b["cost"], "blocks.cost") ?? 0
-            if cost != (n * price.perKWhTenThousandths + 500) / 1_000 {
-                problem("money", "block cost \(Money(cents: cost)) is not \(n) tenths of a kWh at \(price) (rounded half up)")
+        }
+        var tenths: Int128 = 0
+        if let list = tape.member(data, "blocks") {
+            guard tape.kind(list) == .array else { problem("format", "\"blocks\" must be an array"); return }
+            tape.forEachElement(list) { b in
+                guard let n = integer(b, "tenths"), (0...maximumTenths).contains(n),
+                      let p = tape.member(b, "price"), let priceText = tape.plainBytes(p),
+                      let price = EnergyPrice.tenThousandths(priceText)
+                else {
+                    problem("format", "a tariff block needs integer tenths (0 to \(maximumTenths)) and a price (digits, at most 4 decimals)")
+                    return
+                }
+                let cost = money(b, "cost", "blocks.cost") ?? 0
+                let expected = (Int128(n) * Int128(price) + 500) / 1_000
+                if Int128(cost) != expected {
+                    problem("money", "block cost \(Money(cents: cost)) is not \(n) tenths of a kWh at \(EnergyPrice(perKWhTenThousandths: price)) (rounded half up)")
+                }
+                tenths += Int128(n)
+                spent += Int128(cost)
             }
-            tenths += n
-            spent += cost
         }
-        if paid + carriedIn != spent + carriedOut {
-            problem("money", "money in (\(Money(cents: paid)) paid + \(Money(cents: carriedIn)) carried) is not deductions and energy (\(Money(cents: spent))) + carried out (\(Money(cents: carriedOut)))")
+        if Int128(facts.paid) + Int128(facts.carriedIn) != spent + Int128(facts.carriedOut) {
+            problem("money", "money in (\(Money(cents: facts.paid)) paid + \(Money(cents: facts.carriedIn)) carried) is not deductions and energy (\(CentsText.format(spent))) + carried out (\(Money(cents: facts.carriedOut)))")
         }
-        units = data["units_tenths"]?.integer ?? -1
-        if units != tenths {
-            problem("units", "units \(units) is not the sum of the tariff blocks (\(tenths) tenths of a kWh)")
+        let stated = integer(data, "units_tenths")
+        facts.units = stated.map { (0...maximumTenths).contains($0) ? $0 : 0 } ?? 0
+        if stated != nil, Int128(stated ?? 0) == tenths, (0...maximumTenths).contains(stated ?? 0) {
+        } else {
+            problem("units", "units \(stated.map { "\($0)" } ?? "(not an integer)") is not the sum of the tariff blocks (\(tenths) tenths of a kWh, at most \(maximumTenths))")
         }
-        readTokens(data, keys: keys, expectedUnits: units)
+        readTokens(data, keys: keys, expectedUnits: stated)
     }
 
-    private mutating func readTokens(_ data: JSON, keys: [String: VendingKey]?, expectedUnits: Int64?) {
-        guard let meter = data["meter"], let pan = meter["pan"]?.string, let baseDate = meter["base_date"]?.integer else {
-            problem("format", "a token entry needs its meter (pan, base_date, …)")
+    mutating func readTokens(_ data: Int, keys: [String: VendingKey]?, expectedUnits: Int64?) {
+        guard let meter = tape.member(data, "meter"), tape.kind(meter) == .object,
+              let panNode = tape.member(meter, "pan"), let panText = tape.plainBytes(panNode), let pan = Digits.value(panText, count: 18),
+              let baseDate = integer(meter, "base_date")
+        else {
+            problem("format", "a token entry needs its meter (an 18-digit pan, an integer base_date, …)")
             return
         }
         var decoder: TokenDecoder?
         if let keys {
             do {
-                let (profile, key) = try MeterJSON.profile(meter, keys: keys)
+                let (profile, key) = try MeterJSON.profile(tape, meter, keys: keys)
                 decoder = try TokenDecoder(meter: profile, vendingKey: key)
             } catch {
                 problem("token", "cannot derive the meter's key to check its tokens: \(error)")
             }
         }
+        guard let list = tape.member(data, "tokens") else { return }
+        guard tape.kind(list) == .array else { problem("format", "\"tokens\" must be an array"); return }
         var creditUnits: Int64 = 0
-        for t in data["tokens"]?.array ?? [] {
-            tokenCount += 1
-            guard let digits = t["token"]?.string, digits.utf8.count == 20, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+        tape.forEachElement(list) { t in
+            facts.tokenCount += 1
+            guard let d = tape.member(t, "token"), let digits = tape.plainBytes(d), Digits.value(digits, count: 20) != nil else {
                 problem("token", "a token must be 20 digits")
-                continue
+                return
             }
-            let tid = t["tid"]?.integer
-            if let tid { tids.append(TIDKey(pan: pan, baseDate: Int(baseDate), tid: tid)) }
-            guard let decoder else { continue }
+            let tid = integer(t, "tid")
+            if let tid { facts.tids.append(TIDKey(pan: pan, baseDate: baseDate, tid: tid)) }
+            guard let decoder else { return }
+            let text = String(decoding: digits, as: UTF8.self)
             do {
-                let d = try decoder.decode(digits)
-                if let tid, d.content.tid?.value != UInt32(truncatingIfNeeded: tid) {
-                    problem("token", "token \(digits) carries TID \(d.content.tid.map { "\($0.value)" } ?? "none"), the entry says \(tid)")
+                let decoded = try decoder.decode(text)
+                if let tid, decoded.content.tid.map({ Int64($0.value) }) != tid {
+                    problem("token", "token \(text) carries TID \(decoded.content.tid.map { "\($0.value)" } ?? "none"), the entry says \(tid)")
                 }
-                if case let .transferCredit(c) = d.content { creditUnits += Int64(c.amount.units) }
-                decrypted += 1
+                if case let .transferCredit(c) = decoded.content { creditUnits += Int64(c.amount.units) }
+                facts.decrypted += 1
             } catch {
-                problem("token", "token \(digits) does not decrypt under the meter's key: \(error)")
+                problem("token", "token \(text) does not decrypt under the meter's key: \(error)")
             }
         }
         if let expectedUnits, decoder != nil, creditUnits != expectedUnits {
             problem("units", "the tokens carry \(creditUnits) tenths of a kWh, the entry says \(expectedUnits)")
         }
+    }
+}
+
+/// Fixed-length decimal digit strings (PANs, tokens) read from bytes.
+enum Digits {
+    /// The value of exactly `count` ASCII digits, or nil. Only up to 19 digits are a value;
+    /// longer runs (20-digit tokens) are only checked and the result must not be used.
+    static func value(_ s: UnsafeBufferPointer<UInt8>, count: Int) -> UInt64? {
+        guard s.count == count else { return nil }
+        var v: UInt64 = 0
+        for c in s {
+            let d = c &- 48
+            guard d < 10 else { return nil }
+            v = v &* 10 &+ UInt64(d)
+        }
+        return v
+    }
+}
+
+/// Cents beyond 64 bits (sums of a crafted line), printed like ``Money``.
+enum CentsText {
+    static func format(_ cents: Int128) -> String {
+        let sign = cents < 0 ? "-" : ""
+        let a = cents.magnitude
+        let frac = a % 100
+        return "\(sign)\(a / 100).\(frac < 10 ? "0" : "")\(frac)"
+    }
+}
+
+/// Bytes from a log quoted in a message: printable ASCII kept, the rest as `?`, at most 40.
+enum Printable {
+    static func text(_ s: UnsafeBufferPointer<UInt8>) -> String {
+        let shown = s.prefix(40).map { $0 >= 32 && $0 < 127 ? $0 : 63 }
+        return String(decoding: shown, as: UTF8.self) + (s.count > 40 ? "…" : "")
     }
 }

@@ -2,51 +2,96 @@ import STSCrypto
 import STSTokenFormat
 import STSVending
 
-/// Reading the fields of one batch request (the schema is in Specs/batch.md).
+/// Reading the fields of one batch request (the schema is in Specs/batch.md) straight off the
+/// parsed tape: no tree, no intermediate strings.
 struct RequestFields {
-    let json: JSON
+    let tape: JSONTape
+    let node: Int
 
-    func string(_ key: String) throws(BatchError) -> String {
-        guard let v = json[key] else { throw .badRequest("missing \"\(key)\"") }
-        guard let s = v.string else { throw .badRequest("\"\(key)\" must be a string") }
+    func has(_ key: StaticString) -> Bool {
+        guard let v = tape.member(node, key) else { return false }
+        return tape.kind(v) != .null
+    }
+
+    func string(_ key: StaticString) throws(BatchError) -> String {
+        guard let v = tape.member(node, key) else { throw .badRequest("missing \"\(key)\"") }
+        guard let s = tape.string(v) else { throw .badRequest("\"\(key)\" must be a string") }
         return s
     }
 
-    func int(_ key: String, in o: JSON? = nil) throws(BatchError) -> Int64 {
-        guard let v = (o ?? json)[key] else { throw .badRequest("missing \"\(key)\"") }
-        if let i = v.integer { return i }
-        if let s = v.string, let i = Int64(s) { return i }
+    /// An integer, or a string of decimal digits (as spreadsheets export them).
+    func int(_ key: StaticString) throws(BatchError) -> Int64 {
+        guard let v = tape.member(node, key) else { throw .badRequest("missing \"\(key)\"") }
+        if let i = tape.integer(v) { return i }
+        if let s = tape.plainBytes(v), let i = DecimalText.int64(s) { return i }
         throw .badRequest("\"\(key)\" must be an integer")
     }
 
-    func optionalInt(_ key: String) throws(BatchError) -> Int64? {
-        json[key] == nil || json[key] == .null ? nil : try int(key)
+    func optionalInt(_ key: StaticString) throws(BatchError) -> Int64? {
+        has(key) ? try int(key) : nil
+    }
+
+    func object(_ key: StaticString) throws(BatchError) -> RequestFields {
+        guard let v = tape.member(node, key) else { throw .badRequest("missing \"\(key)\"") }
+        guard tape.kind(v) == .object else { throw .badRequest("\"\(key)\" must be an object") }
+        return RequestFields(tape: tape, node: v)
     }
 
     /// A meter object (`meter` or `new_meter`) and the vending key it names.
-    static func meter(_ o: JSON, keys: [String: VendingKey], field: String) throws -> (MeterProfile, VendingKey) {
-        guard o.object != nil else { throw BatchError.badRequest("\"\(field)\" must be an object") }
-        let f = RequestFields(json: o)
-        let pan: String
-        if let s = o["pan"]?.string { pan = s } else { pan = String(try f.int("pan")) }
+    func meter(keys: [String: VendingKey]) throws -> (MeterProfile, VendingKey) {
+        let pan: MeterPAN
+        if let v = tape.member(node, "pan"), let digits = tape.plainBytes(v) {
+            pan = try MeterPAN(meterNumber: String(decoding: digits, as: UTF8.self))
+        } else {
+            pan = try MeterPAN(meterNumber: String(try int("pan")))
+        }
         let sgc: SupplyGroupCode
-        if let s = o["sgc"]?.string {
+        if let v = tape.member(node, "sgc"), let s = tape.string(v) {
             sgc = try SupplyGroupCode(s)
         } else {
-            let v = try f.int("sgc")
+            let v = try int("sgc")
             guard let u = UInt32(exactly: v) else { throw FieldError.outOfRange(field: "supply group code", value: "\(v)", range: "000000–999999") }
             sgc = try SupplyGroupCode(value: u)
         }
+        func small(_ key: StaticString) throws -> Int {
+            let v = try int(key)
+            // Every meter attribute is a small number; anything else is out of range for its type.
+            return Int(clamping: v)
+        }
         let profile = MeterProfile(
-            pan: try MeterPAN(meterNumber: pan), supplyGroup: sgc,
-            tariffIndex: try TariffIndex(Int(try f.int("ti"))), revision: try KeyRevisionNumber(Int(try f.int("krn"))),
-            keyType: try KeyType(Int(try f.int("kt"))), expiry: try KeyExpiryNumber(Int(o["ken"] == nil ? 255 : try f.int("ken"))),
-            baseDate: try BaseDate(year: Int(try f.int("base_date"))),
-            derivation: try KeyDerivationAlgorithm(code: Int(try f.int("dkga"))),
-            encryption: try EncryptionAlgorithm(code: Int(try f.int("ea"))))
-        let name = try f.string("vending_key")
+            pan: pan, supplyGroup: sgc,
+            tariffIndex: try TariffIndex(try small("ti")), revision: try KeyRevisionNumber(try small("krn")),
+            keyType: try KeyType(try small("kt")), expiry: try KeyExpiryNumber(has("ken") ? try small("ken") : 255),
+            baseDate: try BaseDate(year: try small("base_date")),
+            derivation: try KeyDerivationAlgorithm(code: try small("dkga")),
+            encryption: try EncryptionAlgorithm(code: try small("ea")))
+        guard let v = tape.member(node, "vending_key"), tape.kind(v) == .string else {
+            throw BatchError.badRequest(tape.member(node, "vending_key") == nil ? "missing \"vending_key\"" : "\"vending_key\" must be a string")
+        }
+        let name = tape.string(v) ?? ""
         guard let key = keys[name] else { throw BatchError.unknownKey(name) }
         return (profile, key)
+    }
+}
+
+/// Decimal digits in bytes (an optional leading `-`), checked for overflow.
+enum DecimalText {
+    static func int64(_ s: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard !s.isEmpty, s.count <= 20 else { return nil }
+        let negative = s[0] == 45
+        var i = negative ? 1 : 0
+        guard i < s.count else { return nil }
+        var v: Int64 = 0
+        while i < s.count {
+            let d = s[i] &- 48
+            guard d < 10 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (r, o2) = negative ? m.subtractingReportingOverflow(Int64(d)) : m.addingReportingOverflow(Int64(d))
+            guard !o1, !o2 else { return nil }
+            v = r
+            i += 1
+        }
+        return v
     }
 }
 
@@ -55,8 +100,9 @@ struct RequestFields {
 /// works for both.
 public enum MeterJSON {
     /// The meter profile and its vending key, found in `keys` by the `vending_key` name.
-    public static func profile(_ o: JSON, keys: [String: VendingKey]) throws -> (MeterProfile, VendingKey) {
-        try RequestFields.meter(o, keys: keys, field: "meter")
+    public static func profile(_ tape: JSONTape, _ node: Int, keys: [String: VendingKey]) throws -> (MeterProfile, VendingKey) {
+        guard tape.kind(node) == .object else { throw BatchError.badRequest("\"meter\" must be an object") }
+        return try RequestFields(tape: tape, node: node).meter(keys: keys)
     }
 
     /// Writes `meter` as the members of an open object.

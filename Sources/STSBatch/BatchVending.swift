@@ -6,33 +6,38 @@ import STSVending
 /// the batch. The request and result formats are specified in Specs/batch.md.
 public struct BatchVending {
     let keys: [String: VendingKey]
-    let now: () -> Int64
+    let now: @Sendable () -> Int64
     let allowUnverified: Bool
     var random = SystemRandomNumberGenerator()
+    /// Reused for every line: reading a request allocates no tree.
+    var tape = JSONTape()
 
     /// - Parameters:
     ///   - keys: vending keys by the names requests use.
     ///   - now: the clock for requests with neither `tid` nor `issued_at` (seconds since 1970 UTC).
     ///   - allowUnverified: allow EA09 (DES), which has no public test vector.
-    public init(keys: [String: VendingKey], now: @escaping () -> Int64, allowUnverified: Bool = false) {
+    public init(keys: [String: VendingKey], now: @escaping @Sendable () -> Int64, allowUnverified: Bool = false) {
         self.keys = keys
         self.now = now
         self.allowUnverified = allowUnverified
     }
 
     /// Handles one line and appends its result line to `out`. Returns whether it succeeded.
+    /// `lineNumber` (1-based, 0 when unknown) goes into the message of a line that is not JSON.
     @discardableResult
-    public mutating func process(line: UnsafeBufferPointer<UInt8>, into out: inout JSONLineWriter) -> Bool {
-        var id: JSON = .null
+    public mutating func process(line: UnsafeBufferPointer<UInt8>, lineNumber: Int = 0, into out: inout JSONLineWriter) -> Bool {
+        var id: UnsafeBufferPointer<UInt8>? = nil
         do {
-            let json = try JSON.parse(line)
-            guard json.object != nil else { throw BatchError.badRequest("a request must be a JSON object") }
-            id = json["id"] ?? .null
-            try handle(RequestFields(json: json), id: id, out: &out)
+            do { try tape.parse(line) } catch {
+                throw BatchError.badRequest(lineNumber > 0 ? "line \(lineNumber), \(error)" : "\(error)")
+            }
+            guard tape.kind(tape.root) == .object else { throw BatchError.badRequest("a request must be a JSON object") }
+            id = tape.member(tape.root, "id").map { tape.rawBytes($0) }
+            try handle(RequestFields(tape: tape, node: tape.root), id: id, out: &out)
             return true
         } catch {
             out.begin()
-            out.raw("id", id)
+            writeID(id, &out)
             out.field("ok", false)
             out.object("error") { w in
                 w.field("code", (error as? CodedError)?.code ?? "error")
@@ -43,9 +48,15 @@ public struct BatchVending {
         }
     }
 
-    mutating func handle(_ r: RequestFields, id: JSON, out: inout JSONLineWriter) throws {
-        let type = try r.string("type")
-        if type == "meter-test" {
+    /// The request's `id`, echoed exactly as it was written (it is already valid JSON).
+    func writeID(_ id: UnsafeBufferPointer<UInt8>?, _ out: inout JSONLineWriter) {
+        if let id { out.key("id"); out.appendRaw(id) } else { out.null("id") }
+    }
+
+    mutating func handle(_ r: RequestFields, id: UnsafeBufferPointer<UInt8>?, out: inout JSONLineWriter) throws {
+        guard let typeNode = tape.member(r.node, "type") else { throw BatchError.badRequest("missing \"type\"") }
+        guard tape.kind(typeNode) == .string else { throw BatchError.badRequest("\"type\" must be a string") }
+        if tape.stringEquals(typeNode, "meter-test") {
             func exact<T: FixedWidthInteger>(_ v: Int64, _ field: String) throws -> T {
                 guard let x = T(exactly: v) else { throw FieldError.outOfRange(field: field, value: "\(v)", range: "0–\(T.max)") }
                 return x
@@ -55,18 +66,8 @@ public struct BatchVending {
                                                   manufacturerCode: try exact(r.optionalInt("manufacturer_code") ?? 0, "manufacturer code"))
             return writeIssued([token], id: id, out: &out)
         }
-        guard let meterJSON = r.json["meter"] else { throw BatchError.badRequest("missing \"meter\"") }
-        let (meter, vendingKey) = try RequestFields.meter(meterJSON, keys: keys, field: "meter")
-        switch type {
-        case "decode":
-            let decoder = try TokenDecoder(meter: meter, vendingKey: vendingKey, allowUnverified: allowUnverified)
-            let decoded = try decoder.decode(try r.string("token"))
-            out.begin()
-            out.raw("id", id)
-            out.field("ok", true)
-            TokenJSON.write(decoded, baseDate: meter.baseDate, to: &out)
-            out.end()
-        case "credit":
+        let (meter, vendingKey) = try r.object("meter").meter(keys: keys)
+        if tape.stringEquals(typeNode, "credit") {
             let issuer = try TokenIssuer(meter: meter, vendingKey: vendingKey, allowUnverified: allowUnverified)
             let name = try r.string("subclass")
             guard let kind = CreditKind(name: name) else {
@@ -76,7 +77,7 @@ public struct BatchVending {
             let token: IssuedToken
             if kind.isCurrency {
                 token = try issuer.currencyCredit(kind, units: DecimalQuantity.units(try r.string("amount"), scale: 5), tid: tid)
-            } else if r.json["units"] != nil {
+            } else if r.has("units") {
                 let units = try r.int("units")
                 guard units > 0 else { throw VendingError.zeroCredit }
                 token = try issuer.credit(kind, units: UInt64(units), tid: tid, rnd: try rnd(r))
@@ -89,30 +90,40 @@ public struct BatchVending {
                 token = try issuer.credit(kind, units: UInt64(units), tid: tid, rnd: try rnd(r))
             }
             writeIssued([token], id: id, out: &out)
-        case "key-change":
+        } else if tape.stringEquals(typeNode, "decode") {
+            let decoder = try TokenDecoder(meter: meter, vendingKey: vendingKey, allowUnverified: allowUnverified)
+            let decoded = try decoder.decode(try r.string("token"))
+            out.begin()
+            writeID(id, &out)
+            out.field("ok", true)
+            TokenJSON.write(decoded, baseDate: meter.baseDate, to: &out)
+            out.end()
+        } else if tape.stringEquals(typeNode, "key-change") {
             let issuer = try TokenIssuer(meter: meter, vendingKey: vendingKey, allowUnverified: allowUnverified)
-            guard let newJSON = r.json["new_meter"] else { throw BatchError.badRequest("missing \"new_meter\"") }
-            let (newMeter, newKey) = try RequestFields.meter(newJSON, keys: keys, field: "new_meter")
+            let (newMeter, newKey) = try r.object("new_meter").meter(keys: keys)
             var at: TokenIdentifier? = nil
             if let t = try r.optionalInt("tid") {
                 guard (0...Int64(TokenIdentifier.maximum)).contains(t) else {
                     throw FieldError.outOfRange(field: "token identifier", value: "\(t)", range: "0–16777215 (24 bits)")
                 }
                 at = TokenIdentifier(field: UInt32(t))
-            } else if r.json["issued_at"] != nil {
+            } else if r.has("issued_at") {
                 at = try TokenIdentifier.forExpiryCheck(atUnixSeconds: CivilTime.parseISO8601(try r.string("issued_at")), baseDate: newMeter.baseDate)
             }
             let rollover: Bool
-            switch r.json["rollover"] {
+            switch tape.member(r.node, "rollover").map({ tape.kind($0) }) {
             case nil, .null?: rollover = false
-            case let .bool(b)?: rollover = b
+            case .true?: rollover = true
+            case .false?: rollover = false
             default: throw BatchError.badRequest("\"rollover\" must be true or false")
             }
+            let count = try r.optionalInt("tokens")
             let tokens = try issuer.keyChange(
                 to: newMeter, newVendingKey: newKey, rollover: rollover,
-                tokenCount: try r.optionalInt("tokens").map { Int($0) }, at: at)
+                tokenCount: count.map { Int(clamping: $0) }, at: at)
             writeIssued(tokens, id: id, out: &out)
-        default:
+        } else {
+            let type = try r.string("type")
             guard let function = ManagementFunction(name: type) else {
                 throw BatchError.badRequest("unknown request type '\(type)'")
             }
@@ -131,7 +142,7 @@ public struct BatchVending {
             }
             return try TokenIdentifier(Int(t))
         }
-        let seconds = r.json["issued_at"] != nil ? try CivilTime.parseISO8601(try r.string("issued_at")) : now()
+        let seconds = r.has("issued_at") ? try CivilTime.parseISO8601(try r.string("issued_at")) : now()
         return try TokenIdentifier.forVending(atUnixSeconds: seconds, baseDate: meter.baseDate)
     }
 
@@ -141,9 +152,9 @@ public struct BatchVending {
         return UInt8(v)
     }
 
-    func writeIssued(_ tokens: [IssuedToken], id: JSON, out: inout JSONLineWriter) {
+    func writeIssued(_ tokens: [IssuedToken], id: UnsafeBufferPointer<UInt8>?, out: inout JSONLineWriter) {
         out.begin()
-        out.raw("id", id)
+        writeID(id, &out)
         out.field("ok", true)
         out.tokenDigits("tokens", tokens.map(\.number))
         if let tid = tokens.first?.content.tid { out.field("tid", UInt64(tid.value)) }

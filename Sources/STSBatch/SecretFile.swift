@@ -60,8 +60,8 @@ public enum SecretFile {
         var text = try read(path)
         defer { wipe(&text) }
         let json: JSON
-        do { json = try text.withUnsafeBufferPointer { (b) throws(BatchError) -> JSON in try JSON.parse(b) } }
-        catch { throw BatchError.keyFile("keys file \(path) is not valid JSON") }
+        do { json = try text.withUnsafeBufferPointer { (b) throws(JSONSyntaxError) -> JSON in try JSON.parse(b) } }
+        catch { throw BatchError.keyFile("keys file \(path) is not valid JSON (\(error))") }
         guard let object = json.object else { throw BatchError.keyFile("keys file \(path) must be a JSON object of name → hex key") }
         var keys: [String: VendingKey] = [:]
         for (name, value) in object.pairs {

@@ -61,3 +61,17 @@ public enum TokenJSON {
         if let baseDate { w.field("issued_at", tid.time(baseDate: baseDate)) }
     }
 }
+
+extension JSONLineWriter {
+    /// Token numbers as an array of 20-digit strings, written without intermediate strings.
+    public mutating func tokenDigits(_ k: String, _ tokens: [TokenNumber]) {
+        key(k)
+        appendRaw("[")
+        for (n, t) in tokens.enumerated() {
+            appendRaw(n > 0 ? ",\"" : "\"")
+            appendInPlace(count: 20) { t.writeDigits(to: $0) }
+            appendRaw("\"")
+        }
+        appendRaw("]")
+    }
+}

@@ -30,18 +30,65 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Parses a non-negative decimal with at most `decimals` fraction digits into an integer
     /// scaled by 10^decimals.
     static func parseFixed(_ text: String, decimals: Int, what: String) throws(TariffError) -> Int64 {
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        let whole = parts[0]
-        let frac = parts.count == 2 ? parts[1] : ""
-        guard !whole.isEmpty, whole.count <= 15, whole.allSatisfy({ $0.isASCII && $0.isNumber }),
-              frac.count <= decimals, frac.allSatisfy({ $0.isASCII && $0.isNumber }),
-              parts.count == 1 || !frac.isEmpty
-        else { throw .invalidAmount(what: what, text: text, decimals: decimals) }
-        var value = Int64(whole)!
-        for _ in 0..<decimals { value *= 10 }
-        var scale: Int64 = 1
-        for _ in 0..<(decimals - frac.count) { scale *= 10 }
-        if !frac.isEmpty { value += Int64(frac)! * scale }
+        var text = text
+        let value = text.withUTF8 { FixedDecimal.parse($0, decimals: decimals, allowingSign: false) }
+        guard let value else { throw .invalidAmount(what: what, text: text, decimals: decimals) }
         return value
+    }
+
+    /// The cents of a money string as the audit log writes it (`-`? up to 15 digits, optionally
+    /// `.` and 1–2 digits), read from bytes; nil for anything else.
+    public static func cents(_ text: UnsafeBufferPointer<UInt8>, allowingSign: Bool) -> Int64? {
+        FixedDecimal.parse(text, decimals: 2, allowingSign: allowingSign)
+    }
+}
+
+extension EnergyPrice {
+    /// A price string (up to 15 digits, optionally `.` and 1–4 digits) in 1/10 000 per kWh,
+    /// read from bytes; nil for anything else, including values beyond 64 bits.
+    public static func tenThousandths(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+        FixedDecimal.parse(text, decimals: 4, allowingSign: false)
+    }
+}
+
+/// Decimal text with a fixed number of fraction digits, as an integer scaled by 10^decimals:
+/// `-`? 1–15 digits [`.` 1…decimals digits]. Checked arithmetic: text from files and the
+/// command line never traps, it is refused.
+enum FixedDecimal {
+    static let maximumWholeDigits = 15
+
+    static func parse(_ s: UnsafeBufferPointer<UInt8>, decimals: Int, allowingSign: Bool) -> Int64? {
+        var i = 0
+        let negative = allowingSign && !s.isEmpty && s[0] == 45
+        if negative { i = 1 }
+        var value: Int64 = 0
+        var whole = 0
+        while i < s.count, s[i] &- 48 < 10 {
+            value = value * 10 + Int64(s[i] - 48)  // at most 15 digits: below 10^15
+            whole += 1
+            i += 1
+            guard whole <= maximumWholeDigits else { return nil }
+        }
+        guard whole > 0 else { return nil }
+        var fraction = 0
+        if i < s.count {
+            guard s[i] == 46 else { return nil }
+            i += 1
+            while i < s.count, s[i] &- 48 < 10, fraction < decimals {
+                let (m, o1) = value.multipliedReportingOverflow(by: 10)
+                let (v, o2) = m.addingReportingOverflow(Int64(s[i] - 48))
+                guard !o1, !o2 else { return nil }
+                value = v
+                fraction += 1
+                i += 1
+            }
+            guard fraction > 0, i == s.count else { return nil }
+        }
+        for _ in fraction..<decimals {
+            let (m, o) = value.multipliedReportingOverflow(by: 10)
+            guard !o else { return nil }
+            value = m
+        }
+        return negative ? -value : value
     }
 }

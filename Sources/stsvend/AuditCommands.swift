@@ -50,21 +50,16 @@ struct AuditVerifyCommand: ParsableCommand {
         let bytes: [UInt8]
         var vendingKeys: [String: VendingKey]? = nil
         do {
-            key = try StationPublicKeyFile.parse(String(contentsOfFile: publicKey, encoding: .utf8))
-            guard let data = FileManager.default.contents(atPath: log) else { throw AuditFileError.unreadable(path: log, reason: "no such file") }
-            bytes = Array(data)
+            key = try StationPublicKeyFile.parse(AuditInputFile.text(publicKey))
+            bytes = try AuditInputFile.bytes(log)
             if let keys { vendingKeys = try SecretFile.vendingKeys(keys) }
         } catch {
             printError("error: \(error)")
             throw ExitCode(64)
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        var report = AuditVerifier(publicKey: key, keys: vendingKeys).verify(bytes)
+        let report = AuditVerifier(publicKey: key, keys: vendingKeys).verify(bytes, head: head)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        if let head, head != report.head {
-            report.problems.append(AuditProblem(line: report.entries, seq: report.lastSeq, code: "unsealed",
-                                                message: "the log ends at head \(report.head), not the published \(head): it was cut short"))
-        }
         if output.json {
             var w = JSONLineWriter()
             w.begin()
@@ -80,6 +75,7 @@ struct AuditVerifyCommand: ParsableCommand {
             w.field("units_tenths", Int(report.unitsTenths))
             w.field("last_seq", Int(report.lastSeq))
             w.field("head", report.head)
+            w.field("problems_omitted", report.problemsOmitted)
             w.array("problems") { w in
                 for p in report.problems {
                     w.element {
@@ -94,7 +90,8 @@ struct AuditVerifyCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(w.bytes))
         } else {
             for p in report.problems { printLine(p.description) }
-            printLine("\(report.isClean ? "CLEAN" : "NOT CLEAN"): \(report.entries) entries, \(report.checkpoints) checkpoints, \(report.sales) sales, \(report.reversals) reversals, \(report.tokens) tokens (\(report.tokensDecrypted) decrypted), \(report.problems.count) problems; head \(report.head) (\(String(format: "%.0f", Double(report.entries) / max(seconds, 1e-9))) entries/s)")
+            if report.problemsOmitted > 0 { printLine("… and \(report.problemsOmitted) more problems not shown") }
+            printLine("\(report.isClean ? "CLEAN" : "NOT CLEAN"): \(report.entries) entries, \(report.checkpoints) checkpoints, \(report.sales) sales, \(report.reversals) reversals, \(report.tokens) tokens (\(report.tokensDecrypted) decrypted), \(report.problemCount) problems; head \(report.head) (\(String(format: "%.0f", Double(report.entries) / max(seconds, 1e-9))) entries/s)")
         }
         if !report.isClean { throw ExitCode(1) }
     }
