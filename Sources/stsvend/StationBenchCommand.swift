@@ -12,12 +12,13 @@ struct StationBenchCommand: ParsableCommand {
     @Option(help: "Single sales (one commit each).") var single = 1_000
     @Option(help: "Batch sales.") var batch = 100_000
     @Option(help: "Sales per committed group.") var group = 1_000
+    @Flag(help: "Keep the benchmark station and its exported log (log.jsonl, bench.db.pub) to verify or inspect them.") var keep = false
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         try runStation {
             let folder = dir + "/\(getpid())"
-            defer { try? FileManager.default.removeItem(atPath: folder) }
+            defer { if keep { printError("kept: \(folder)") } else { try? FileManager.default.removeItem(atPath: folder) } }
             let r = try StationBenchmark.run(folder: folder, singleSales: single, batchSales: batch, group: group) { printError($0) }
             if output.json {
                 printLine(#"{"single_sales":\#(r.singleSales),"single_per_second":\#(Int(r.singlePerSecond)),"single_p50_us":\#(Int(r.singleP50Microseconds)),"single_p99_us":\#(Int(r.singleP99Microseconds)),"batch_sales":\#(r.batchSales),"batch_group":\#(r.batchGroup),"batch_per_second":\#(Int(r.batchPerSecond)),"log_entries":\#(r.logEntries),"verify_entries_per_second":\#(Int(r.verifyEntriesPerSecond)),"verify_clean":\#(r.verifyClean)}"#)
