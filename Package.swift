@@ -89,7 +89,7 @@ let package = Package(
                            .product(name: "CryptoExtras", package: "swift-crypto")]
         ),
         // Throughput and latency measurements behind `stsvend bench`.
-        .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSMeter", "STSMeterSimulator", "STSStation", "STSAuditLog", "STSTariff"]),
+        .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSJSON", "STSBatch", "STSMeter", "STSMeterSimulator", "STSStation", "STSAuditLog", "STSTariff", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "stsvend",
             dependencies: [

@@ -14,25 +14,14 @@ struct AuditLink {
     var lines = 0
     var lastFacts: (line: Int, seq: Int64?, hash: LogDigest?, kind: EntryKind)?
     var beforeLast: EntryKind?
-    var seenTIDs: [TIDKey: Int] = [:]
-    var sales: [Int64: Sale] = [:]
-    /// Credit carried by each account's latest unreversed sale.
-    var carry: [Int64: Int64] = [:]
-    /// Unreversed sales per account, latest last: a reversal undoes the latest one.
-    var liveSales: [Int64: [Int64]] = [:]
+    var tids: [MeterOnBaseDate: MeterTIDs] = [:]
+    var sales = SaleBook()
+    var accounts: [Int64: AccountLedger] = [:]
     /// Engineering and key-change records, which reprints may also name.
     var otherRecords: Set<Int64> = []
     var totalsOverflowed = false
     /// The seq of the line after the last valid checkpoint (where an unsealed tail starts).
     var seqAfterCheckpoint: Int64?
-
-    struct Sale {
-        var line: Int
-        var account: Int64
-        var carriedIn: Int64
-        var paid: Int64
-        var reversed: Bool
-    }
 
     init(publicKey: Curve25519.Signing.PublicKey) { self.publicKey = publicKey }
 
@@ -40,7 +29,7 @@ struct AuditLink {
         report.record(AuditProblem(line: line, seq: seq, code: code, message: message))
     }
 
-    mutating func add(_ f: EntryFacts) {
+    mutating func add(_ f: borrowing EntryFacts) {
         lines += 1
         report.entries += 1
         for p in f.problems { report.record(p) }
@@ -97,12 +86,16 @@ struct AuditLink {
             total(\.paidCents, f.paid)
             total(\.unitsTenths, f.units)
             if let other = sales[id] { add("reference", "sale \(id) was already recorded at line \(other.line)") }
-            sales[id] = Sale(line: f.line, account: account, carriedIn: f.carriedIn, paid: f.paid, reversed: false)
-            if f.carriedIn != (carry[account] ?? 0) {
-                add("money", "carried in \(f.carriedIn) cents, but the account's last sale carried out \(carry[account] ?? 0)")
+            sales[id] = SaleBook.Sale(line: f.line, account: account, carriedIn: f.carriedIn, paid: f.paid, reversed: false)
+            var problem: Int64?
+            accounts[account, default: AccountLedger()].update { ledger in
+                if f.carriedIn != ledger.carry { problem = ledger.carry }
+                ledger.carry = f.carriedOut
+                ledger.liveSales.append(id)
             }
-            carry[account] = f.carriedOut
-            liveSales[account, default: []].append(id)
+            if let carried = problem {
+                add("money", "carried in \(f.carriedIn) cents, but the account's last sale carried out \(carried)")
+            }
         case .reversal:
             report.reversals += 1
             total(\.refundedCents, f.paid)
@@ -113,10 +106,12 @@ struct AuditLink {
                 break
             }
             if f.paid != sale.paid { add("money", "refund \(f.paid) cents is not the \(sale.paid) paid for sale \(id)") }
-            sales[id]?.reversed = true
-            if liveSales[sale.account]?.last == id {
-                liveSales[sale.account]?.removeLast()
-                carry[sale.account] = sale.carriedIn
+            var reversedSale = sale
+            reversedSale.reversed = true
+            sales[id] = reversedSale
+            if accounts[sale.account]?.liveSales.last == id {
+                accounts[sale.account]?.liveSales.removeLast()
+                accounts[sale.account]?.carry = sale.carriedIn
             } else {
                 add("reference", "sale \(id) is not the latest unreversed sale on account \(sale.account)")
             }
@@ -131,14 +126,16 @@ struct AuditLink {
         }
         report.tokens += f.tokenCount
         report.tokensDecrypted += f.decrypted
-        for t in f.tids {
-            if let first = seenTIDs[t] {
-                add("duplicate-tid", "meter \(t.pan) already received TID \(t.tid) (base date \(t.baseDate)) at line \(first)")
-            } else {
-                seenTIDs[t] = f.line
-            }
-        }
+        if let t = f.firstTID { remember(t, f, seq) }
+        for t in f.moreTIDs { remember(t, f, seq) }
         previous = (seq, f.hash)
+    }
+
+    /// The no-TID-twice rule (per meter and base date).
+    mutating func remember(_ t: TIDKey, _ f: borrowing EntryFacts, _ seq: Int64) {
+        if let first = tids[MeterOnBaseDate(pan: t.pan, baseDate: t.baseDate), default: MeterTIDs()].insert(t.tid, line: f.line) {
+            problem(f.line, seq, "duplicate-tid", "meter \(PANText.format(t.pan)) already received TID \(t.tid) (base date \(t.baseDate)) at line \(first)")
+        }
     }
 
     /// Adds to a report total; a crafted log that overflows 64 bits is a problem, not a trap.
@@ -173,4 +170,17 @@ struct AuditLink {
         }
         return report
     }
+}
+
+/// A PAN kept as a number, printed as its 18 digits.
+enum PANText {
+    static func format(_ pan: UInt64) -> String {
+        let digits = String(pan)
+        return String(repeating: "0", count: max(0, 18 - digits.count)) + digits
+    }
+}
+
+extension AccountLedger {
+    /// Changes the ledger in place (one hash lookup for the read and the write).
+    mutating func update(_ body: (inout AccountLedger) -> Void) { body(&self) }
 }

@@ -25,9 +25,6 @@ import STSCrypto
 public struct AuditVerifier: Sendable {
     public let publicKey: Curve25519.Signing.PublicKey
     public let keys: [String: VendingKey]?
-    /// Lines checked together: bounds the memory a log of millions of (or empty) lines takes.
-    static let windowLines = 1 << 16
-
     public init(publicKey: Curve25519.Signing.PublicKey, keys: [String: VendingKey]? = nil) {
         self.publicKey = publicKey
         self.keys = keys
@@ -41,48 +38,123 @@ public struct AuditVerifier: Sendable {
     public func verify(_ log: UnsafeBufferPointer<UInt8>, head: String? = nil) -> AuditReport {
         var link = AuditLink(publicKey: publicKey)
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        var tapes = (0..<workers * 4).map { _ in JSONTape() }
-        var lines: [Range<Int>] = []
-        lines.reserveCapacity(Self.windowLines)
-        var facts = [EntryFacts](repeating: EntryFacts(), count: Self.windowLines)
-        var offset = 0
-        var lineNumber = 0
-        let keys = self.keys
-        while offset < log.count {
-            lines.removeAll(keepingCapacity: true)
-            // Step 1: split at LF; a final piece after the last LF is a line only if not empty.
-            while lines.count < Self.windowLines, offset < log.count, let base = log.baseAddress {
-                if let hit = memchr(base + offset, 10, log.count - offset) {
-                    let end = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
-                    lines.append(offset..<end)
-                    offset = end + 1
-                } else {
-                    lines.append(offset..<log.count)
-                    offset = log.count
-                }
+        let reader = WindowReader(log: log, keys: keys, chunks: workers * 4)
+        // Two windows in flight: while one is joined on this thread, the next is read on the others.
+        var windows = [Window(), Window()]
+        var current = 0
+        var offset = reader.split(from: 0, into: &windows[current])
+        reader.read(&windows[current], firstLine: 1)
+        while windows[current].count > 0 {
+            let next = 1 - current
+            offset = reader.split(from: offset, into: &windows[next])
+            let firstLine = windows[current].firstLine + windows[current].count
+            let group = DispatchGroup()
+            windows.withUnsafeMutableBufferPointer { w in
+                nonisolated(unsafe) let pending = w.baseAddress! + next
+                DispatchQueue.global().async(group: group) { reader.read(&pending.pointee, firstLine: firstLine) }
+                // Step 3, the lines in order, overlapping the next window's step 2.
+                for i in 0..<w[current].count { link.add(w[current].facts[i]) }
+                group.wait()
             }
-            let first = lineNumber + 1
-            lineNumber += lines.count
-            // Step 2: each line on its own, in parallel; each chunk writes only its own slots.
-            let chunks = max(1, min(lines.count / 1024, tapes.count))
-            facts.withUnsafeMutableBufferPointer { out in
-                tapes.withUnsafeMutableBufferPointer { tapeBuffer in
-                    nonisolated(unsafe) let unsafeOut = out
-                    nonisolated(unsafe) let unsafeTapes = tapeBuffer
-                    nonisolated(unsafe) let log = log
-                    let window = lines
-                    DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                        let lo = window.count * c / chunks, hi = window.count * (c + 1) / chunks
-                        for i in lo..<hi {
-                            unsafeOut[i] = EntryFacts(line: first + i, bytes: UnsafeBufferPointer(rebasing: log[window[i]]),
-                                                      keys: keys, tape: &unsafeTapes[c])
-                        }
+            current = next
+        }
+        return link.finish(head: head)
+    }
+}
+
+/// The lines of one window and what each said on its own.
+struct Window {
+    var lines: [Range<Int>] = []
+    var facts: [EntryFacts] = []
+    var firstLine = 1
+    var count: Int { lines.count }
+}
+
+/// Splits a log into windows of lines and reads each line on its own (Specs/audit-log.md §5
+/// steps 1 and 2), a window's lines spread over every core.
+final class WindowReader: @unchecked Sendable {
+    let log: UnsafeBufferPointer<UInt8>
+    let keys: [String: VendingKey]?
+    /// One tape per chunk of a window; a chunk runs on one thread at a time.
+    var tapes: [JSONTape]
+    let chunks: Int
+    /// Lines per window: enough to keep every core busy, few enough to bound memory.
+    static let windowLines = 8_192
+
+    init(log: UnsafeBufferPointer<UInt8>, keys: [String: VendingKey]?, chunks: Int) {
+        self.log = log
+        self.keys = keys
+        self.chunks = chunks
+        tapes = (0..<chunks).map { _ in JSONTape() }
+    }
+
+    /// Step 1: the next window's lines from `offset`, split at LF; a final piece after the last
+    /// LF is a line only if it is not empty. Returns where the window ended.
+    func split(from start: Int, into window: inout Window) -> Int {
+        window.lines.removeAll(keepingCapacity: true)
+        var offset = start
+        guard let base = log.baseAddress else { return offset }
+        while window.lines.count < Self.windowLines, offset < log.count {
+            if let hit = memchr(base + offset, 10, log.count - offset) {
+                let end = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                window.lines.append(offset..<end)
+                offset = end + 1
+            } else {
+                window.lines.append(offset..<log.count)
+                offset = log.count
+            }
+        }
+        return offset
+    }
+
+    /// Step 2 for every line of the window, in parallel; each chunk writes only its own slots.
+    func read(_ window: inout Window, firstLine: Int) {
+        window.firstLine = firstLine
+        let lines = window.lines
+        if window.facts.count < lines.count { window.facts = [EntryFacts](repeating: EntryFacts(), count: Self.windowLines) }
+        let chunks = max(1, min(lines.count / 512, self.chunks))
+        let log = self.log, keys = self.keys
+        window.facts.withUnsafeMutableBufferPointer { out in
+            tapes.withUnsafeMutableBufferPointer { tapeBuffer in
+                nonisolated(unsafe) let out = out
+                nonisolated(unsafe) let tapes = tapeBuffer
+                nonisolated(unsafe) let log = log
+                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    let lo = lines.count * c / chunks, hi = lines.count * (c + 1) / chunks
+                    for i in lo..<hi {
+                        out[i] = EntryFacts(line: firstLine + i, bytes: UnsafeBufferPointer(rebasing: log[lines[i]]), keys: keys, tape: &tapes[c])
                     }
                 }
             }
-            // Step 3: the lines in order.
-            for i in 0..<lines.count { link.add(facts[i]) }
         }
-        return link.finish(head: head)
+    }
+}
+
+extension AuditVerifier {
+    /// For the benchmark: seconds for step 2 (every line on its own) and step 3 (the join),
+    /// each on one core.
+    package func phaseSeconds(_ log: [UInt8]) -> (lines: Double, link: Double) {
+        log.withUnsafeBufferPointer { b in
+            let reader = WindowReader(log: b, keys: keys, chunks: 1)
+            var window = Window()
+            var offset = 0
+            var all: [EntryFacts] = []
+            var t0 = DispatchTime.now().uptimeNanoseconds
+            var linesSeconds = 0.0
+            while offset < b.count {
+                offset = reader.split(from: offset, into: &window)
+                let t = DispatchTime.now().uptimeNanoseconds
+                var tape = JSONTape()
+                for (i, r) in window.lines.enumerated() {
+                    all.append(EntryFacts(line: all.count + 1 + i - i, bytes: UnsafeBufferPointer(rebasing: b[r]), keys: keys, tape: &tape))
+                }
+                linesSeconds += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
+            }
+            t0 = DispatchTime.now().uptimeNanoseconds
+            var link = AuditLink(publicKey: publicKey)
+            for f in all { link.add(f) }
+            _ = link.finish(head: nil)
+            return (linesSeconds, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
     }
 }

@@ -37,7 +37,9 @@ struct EntryFacts {
     var carriedOut: Int64 = 0
     var paid: Int64 = 0
     var units: Int64 = 0
-    var tids: [TIDKey] = []
+    /// The entry's TIDs: the first inline (a sale has one token), any others in `moreTIDs`.
+    var firstTID: TIDKey?
+    var moreTIDs: [TIDKey] = []
     var tokenCount = 0
     var decrypted = 0
     var refundedSale: Int64?
@@ -76,14 +78,20 @@ extension EntryFacts {
         }
         let root = tape.root
         guard !tape.sawWhitespace else { problem("format", "whitespace outside strings (an entry line has none)"); return }
-        let order = tape.members(root)
-        let names: [StaticString] = ["seq", "time", "type", "actor", "data", "prev", "hash"]
-        guard order.count == names.count, zip(order, names).allSatisfy({ tape.stringEquals($0.0.key, $0.1) }) else {
+        // Exactly seq, time, type, actor, data, prev, hash, in this order, walked without an array.
+        guard let seqNode = tape.firstChild(root), tape.keyEquals(seqNode, "seq"),
+              let timeNode = tape.nextSibling(seqNode, in: root), tape.keyEquals(timeNode, "time"),
+              let typeNode = tape.nextSibling(timeNode, in: root), tape.keyEquals(typeNode, "type"),
+              let actorNode = tape.nextSibling(typeNode, in: root), tape.keyEquals(actorNode, "actor"),
+              let data = tape.nextSibling(actorNode, in: root), tape.keyEquals(data, "data"),
+              let prevNode = tape.nextSibling(data, in: root), tape.keyEquals(prevNode, "prev"),
+              let hashNode = tape.nextSibling(prevNode, in: root), tape.keyEquals(hashNode, "hash"),
+              tape.nextSibling(hashNode, in: root) == nil
+        else {
             problem("format", "an entry has exactly the members seq, time, type, actor, data, prev, hash in this order")
             return
         }
-        let typeNode = order[2].value, data = order[4].value
-        guard tape.kind(order[1].value) == .string, tape.kind(typeNode) == .string, tape.kind(order[3].value) == .string,
+        guard tape.kind(timeNode) == .string, tape.kind(typeNode) == .string, tape.kind(actorNode) == .string,
               tape.kind(data) == .object else {
             problem("format", "an entry needs string time, type and actor and an object data")
             return
@@ -142,8 +150,11 @@ struct FieldReader {
 
     /// A money string (`-`? up to 15 digits, optionally `.` and 1–2 digits) as cents.
     mutating func money(_ object: Int, _ key: StaticString, _ name: StaticString? = nil) -> Int64? {
-        let label = name ?? key
-        guard let v = tape.member(object, key), let text = tape.plainBytes(v) else {
+        money(tape.member(object, key), name ?? key)
+    }
+
+    mutating func money(_ node: Int?, _ label: StaticString) -> Int64? {
+        guard let v = node, let text = tape.plainBytes(v) else {
             problem("format", "\"\(label)\" must be a money string")
             return nil
         }
@@ -154,27 +165,52 @@ struct FieldReader {
         return cents
     }
 
+    /// The members of a sale receipt the verifier reads, found in one pass over `data`.
+    struct SaleMembers {
+        var sale, account, money, carriedIn, carriedOut, deductions, blocks, units, meter, tokens: Int?
+    }
+
+    func saleMembers(_ data: Int) -> SaleMembers {
+        var m = SaleMembers()
+        var next = tape.firstChild(data)
+        while let k = next {
+            switch tape.keyLength(k) {
+            case 4: if tape.keyEquals(k, "sale") { m.sale = k }
+            case 5: if tape.keyEquals(k, "money") { m.money = k } else if tape.keyEquals(k, "meter") { m.meter = k }
+            case 6: if tape.keyEquals(k, "blocks") { m.blocks = k } else if tape.keyEquals(k, "tokens") { m.tokens = k }
+            case 7: if tape.keyEquals(k, "account") { m.account = k }
+            case 10: if tape.keyEquals(k, "carried_in") { m.carriedIn = k } else if tape.keyEquals(k, "deductions") { m.deductions = k }
+            case 11: if tape.keyEquals(k, "carried_out") { m.carriedOut = k }
+            case 12: if tape.keyEquals(k, "units_tenths") { m.units = k }
+            default: break
+            }
+            next = tape.nextSibling(k, in: data)
+        }
+        return m
+    }
+
     mutating func readSale(_ data: Int, keys: [String: VendingKey]?) {
-        facts.saleID = integer(data, "sale")
-        facts.account = integer(data, "account")
+        let m = saleMembers(data)
+        facts.saleID = m.sale.flatMap { tape.integer($0) }
+        facts.account = m.account.flatMap { tape.integer($0) }
         guard facts.saleID != nil, facts.account != nil else {
             problem("format", "a sale needs integer sale and account")
             facts.kind = .other
             return
         }
-        facts.paid = money(data, "money") ?? 0
-        facts.carriedIn = money(data, "carried_in") ?? 0
-        facts.carriedOut = money(data, "carried_out") ?? 0
+        facts.paid = money(m.money, "money") ?? 0
+        facts.carriedIn = money(m.carriedIn, "carried_in") ?? 0
+        facts.carriedOut = money(m.carriedOut, "carried_out") ?? 0
         // Sums in 128 bits: each term is below 2^57, so no line can overflow them.
         var spent: Int128 = 0
-        if let list = tape.member(data, "deductions") {
+        if let list = m.deductions {
             guard tape.kind(list) == .array else { problem("format", "\"deductions\" must be an array"); return }
             tape.forEachElement(list) { d in
                 spent += Int128(money(d, "amount", "deductions.amount") ?? 0)
             }
         }
         var tenths: Int128 = 0
-        if let list = tape.member(data, "blocks") {
+        if let list = m.blocks {
             guard tape.kind(list) == .array else { problem("format", "\"blocks\" must be an array"); return }
             tape.forEachElement(list) { b in
                 guard let n = integer(b, "tenths"), (0...maximumTenths).contains(n),
@@ -196,17 +232,21 @@ struct FieldReader {
         if Int128(facts.paid) + Int128(facts.carriedIn) != spent + Int128(facts.carriedOut) {
             problem("money", "money in (\(Money(cents: facts.paid)) paid + \(Money(cents: facts.carriedIn)) carried) is not deductions and energy (\(CentsText.format(spent))) + carried out (\(Money(cents: facts.carriedOut)))")
         }
-        let stated = integer(data, "units_tenths")
+        let stated = m.units.flatMap { tape.integer($0) }
         facts.units = stated.map { (0...maximumTenths).contains($0) ? $0 : 0 } ?? 0
         if stated != nil, Int128(stated ?? 0) == tenths, (0...maximumTenths).contains(stated ?? 0) {
         } else {
             problem("units", "units \(stated.map { "\($0)" } ?? "(not an integer)") is not the sum of the tariff blocks (\(tenths) tenths of a kWh, at most \(maximumTenths))")
         }
-        readTokens(data, keys: keys, expectedUnits: stated)
+        readTokens(meter: m.meter, tokens: m.tokens, keys: keys, expectedUnits: stated)
     }
 
     mutating func readTokens(_ data: Int, keys: [String: VendingKey]?, expectedUnits: Int64?) {
-        guard let meter = tape.member(data, "meter"), tape.kind(meter) == .object,
+        readTokens(meter: tape.member(data, "meter"), tokens: tape.member(data, "tokens"), keys: keys, expectedUnits: expectedUnits)
+    }
+
+    mutating func readTokens(meter: Int?, tokens: Int?, keys: [String: VendingKey]?, expectedUnits: Int64?) {
+        guard let meter, tape.kind(meter) == .object,
               let panNode = tape.member(meter, "pan"), let panText = tape.plainBytes(panNode), let pan = Digits.value(panText, count: 18),
               let baseDate = integer(meter, "base_date")
         else {
@@ -222,7 +262,7 @@ struct FieldReader {
                 problem("token", "cannot derive the meter's key to check its tokens: \(error)")
             }
         }
-        guard let list = tape.member(data, "tokens") else { return }
+        guard let list = tokens else { return }
         guard tape.kind(list) == .array else { problem("format", "\"tokens\" must be an array"); return }
         var creditUnits: Int64 = 0
         tape.forEachElement(list) { t in
@@ -232,7 +272,10 @@ struct FieldReader {
                 return
             }
             let tid = integer(t, "tid")
-            if let tid { facts.tids.append(TIDKey(pan: pan, baseDate: baseDate, tid: tid)) }
+            if let tid {
+                let key = TIDKey(pan: pan, baseDate: baseDate, tid: tid)
+                if facts.firstTID == nil { facts.firstTID = key } else { facts.moreTIDs.append(key) }
+            }
             guard let decoder else { return }
             let text = String(decoding: digits, as: UTF8.self)
             do {

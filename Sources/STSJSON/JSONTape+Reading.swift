@@ -19,42 +19,78 @@ extension JSONTape {
 
     /// The node of member `key` of an object node, nil when absent or not an object.
     public func member(_ object: Int, _ key: StaticString) -> Int? {
-        guard nodes[object].kind == .object else { return nil }
-        let want = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
-        var k = object + 1
-        let end = Int(nodes[object].next)
-        while k < end {
-            if stringEquals(k, want) { return k + 1 }
-            k = Int(nodes[k + 1].next)
-        }
-        return nil
+        member(object, UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
     }
 
     /// The node of member `key` (a runtime name).
     public func member(_ object: Int, named key: String) -> Int? {
-        guard nodes[object].kind == .object else { return nil }
         var key = key
-        return key.withUTF8 { want in
-            var k = object + 1
-            let end = Int(nodes[object].next)
-            while k < end {
-                if stringEquals(k, want) { return k + 1 }
-                k = Int(nodes[k + 1].next)
-            }
-            return nil
-        }
+        return key.withUTF8 { member(object, $0) }
     }
 
-    /// The (name node, value node) pairs of an object, in order.
-    public func members(_ object: Int) -> [(key: Int, value: Int)] {
+    func member(_ object: Int, _ want: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard nodes[object].kind == .object else { return nil }
+        var k = object + 1
+        let end = Int(nodes[object].next)
+        while k < end {
+            if keyEquals(k, want) { return k }
+            k = Int(nodes[k].next)
+        }
+        return nil
+    }
+
+    /// Whether member node `node`'s name is exactly `want`.
+    @inline(__always) func keyEquals(_ node: Int, _ want: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = nodes[node]
+        if n.keyEscaped { return key(node).elementsEqual(want) }
+        let length = Int(n.keyEnd - n.keyStart)
+        guard length == want.count, length >= 0, let p = text.baseAddress else { return false }
+        guard let q = want.baseAddress else { return length == 0 }
+        return memcmpEqual(p + Int(n.keyStart), q, length)
+    }
+
+    /// The length in bytes of a member's name as written (escapes count as written); -1 for
+    /// values that are not members. A cheap first test before ``keyEquals(_:_:)``.
+    @inline(__always) public func keyLength(_ node: Int) -> Int {
+        let n = nodes[node]
+        return n.keyStart < 0 ? -1 : Int(n.keyEnd - n.keyStart)
+    }
+
+    /// Whether member node `node`'s name is `word`.
+    public func keyEquals(_ node: Int, _ word: StaticString) -> Bool {
+        keyEquals(node, UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
+    }
+
+    /// The decoded name of a member node (empty for values that are not members).
+    public func key(_ node: Int) -> [UInt8] {
+        let n = nodes[node]
+        guard n.keyStart >= 0, let p = text.baseAddress else { return [] }
+        return JSONTape.decodeString(UnsafeBufferPointer(start: p + Int(n.keyStart), count: Int(n.keyEnd - n.keyStart)), escaped: n.keyEscaped)
+    }
+
+    /// The member value nodes of an object, in order (each carries its name: ``key(_:)``).
+    public func members(_ object: Int) -> [Int] {
         guard nodes[object].kind == .object else { return [] }
-        var out: [(Int, Int)] = []
+        var out: [Int] = []
         var k = object + 1
         while k < Int(nodes[object].next) {
-            out.append((k, k + 1))
-            k = Int(nodes[k + 1].next)
+            out.append(k)
+            k = Int(nodes[k].next)
         }
         return out
+    }
+
+    /// The first child of an object or array (nil when empty or not a container), and the one
+    /// after a child (nil after the last): walking members without an array.
+    public func firstChild(_ node: Int) -> Int? {
+        let n = nodes[node]
+        guard n.kind == .object || n.kind == .array, Int(n.next) > node + 1 else { return nil }
+        return node + 1
+    }
+
+    public func nextSibling(_ child: Int, in parent: Int) -> Int? {
+        let next = Int(nodes[child].next)
+        return next < Int(nodes[parent].next) ? next : nil
     }
 
     /// The number of members of an object or elements of an array.
@@ -65,7 +101,7 @@ extension JSONTape {
         var k = node + 1
         while k < Int(nodes[node].next) {
             c += 1
-            k = Int(nodes[kind == .object ? k + 1 : k].next)
+            k = Int(nodes[k].next)
         }
         return c
     }
@@ -182,7 +218,7 @@ extension JSONTape {
             return .array(items)
         case .object:
             var o = JSONObject()
-            for (k, v) in members(node) { o.pairs.append((string(k) ?? "", tree(v))) }
+            for v in members(node) { o.pairs.append((String(decoding: key(v), as: UTF8.self), tree(v))) }
             return .object(o)
         }
     }

@@ -7,70 +7,111 @@
 /// at most 32 deep, no member name twice in one object, nothing after the value. Anything else
 /// is a ``JSONSyntaxError`` with the byte it was found at.
 ///
-/// One tape is reused line after line (`parse` keeps the node storage), so reading a line
-/// allocates nothing; strings are decoded only when asked for. The nodes point into the bytes
-/// given to ``parse(_:)``: use them only while those bytes are alive.
+/// One tape is reused line after line: `parse` keeps its node storage, so reading a line
+/// allocates nothing, and strings are decoded only when asked for. A tape is a reader, not a
+/// value: copies share the storage, and the nodes point into the bytes given to ``parse(_:)``,
+/// so read them only until the next `parse` and while those bytes are alive.
 public struct JSONTape {
     /// The kinds of JSON value.
     public enum Kind: UInt8, Sendable {
         case null, `false`, `true`, integer, number, string, array, object
     }
 
-    /// One value: where its text is, and where the next value after its subtree starts.
+    /// One value: where its text is, where the next value after its subtree starts, and for a
+    /// member of an object, where its name is.
     public struct Node: Sendable {
         public var kind: Kind
         /// A string whose text holds backslash escapes (decoded on demand).
         var escaped: Bool
+        /// The member name holds backslash escapes.
+        var keyEscaped: Bool
         /// The value's first byte (strings: the byte after the opening quote).
         public var start: Int32
         /// One past the value's last byte (strings: the closing quote).
         public var end: Int32
         /// The index of the node after this value and everything inside it.
         public var next: Int32
+        /// A member's name, between its quotes; -1 for values that are not members.
+        var keyStart: Int32
+        var keyEnd: Int32
         /// The value of an `.integer` node (numbers without fraction or exponent that fit 64 bits).
         public var integer: Int64
+    }
+
+    /// Node memory, kept from line to line.
+    final class Storage {
+        var base: UnsafeMutablePointer<Node>
+        var capacity: Int
+        init(capacity: Int) {
+            base = .allocate(capacity: capacity)
+            self.capacity = capacity
+        }
+        deinit { base.deallocate() }
     }
 
     /// The deepest nesting accepted.
     public static let maximumDepth = 32
 
-    public private(set) var nodes: [Node] = []
+    let storage = Storage(capacity: 64)
+    /// The number of nodes of the last text parsed.
+    public private(set) var count = 0
     /// Whether whitespace appeared outside strings (formats with a fixed layout refuse it).
     public private(set) var sawWhitespace = false
     /// The text the nodes point into (valid while the caller keeps it alive).
     public private(set) var text = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
 
-    public init() { nodes.reserveCapacity(64) }
+    public init() {}
 
     /// The root value's node index (0) once ``parse(_:)`` succeeded.
     public var root: Int { 0 }
 
-    /// Reads one JSON text; on success ``nodes`` describe it, the root first.
+    @inline(__always) var nodes: UnsafeMutablePointer<Node> { storage.base }
+
+    /// One node of the last text parsed.
+    public func node(_ index: Int) -> Node {
+        precondition(index >= 0 && index < count, "node index out of range")
+        return nodes[index]
+    }
+
+    /// Reads one JSON text; on success the nodes describe it, the root first.
     public mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) {
-        nodes.removeAll(keepingCapacity: true)
+        count = 0
         sawWhitespace = false
         text = bytes
         guard bytes.count < Int(Int32.max) else { throw JSONSyntaxError(offset: 0, reason: .tooLarge) }
         guard let p = bytes.baseAddress, bytes.count > 0 else { throw JSONSyntaxError(offset: 0, reason: .unexpectedEnd) }
-        var s = Scanner(p: p, n: bytes.count)
+        // Every value takes a byte and every two values a separator: n/2 + 2 nodes always suffice.
+        let needed = bytes.count / 2 + 2
+        if storage.capacity < needed {
+            storage.base.deallocate()
+            storage.capacity = max(needed, storage.capacity * 2)
+            storage.base = .allocate(capacity: storage.capacity)
+        }
+        var s = Scanner(p: p, n: bytes.count, nodes: storage.base, capacity: storage.capacity)
         s.skipSpace()
-        try s.value(&nodes, depth: 0)
+        try s.value(depth: 0, keyStart: -1, keyEnd: -1, keyEscaped: false)
         s.skipSpace()
         guard s.i == s.n else { throw JSONSyntaxError(offset: s.i, reason: .trailingText) }
+        count = s.count
         sawWhitespace = s.sawWhitespace
     }
 }
 
-/// The byte-level reader behind ``JSONTape``.
+/// The byte-level reader behind ``JSONTape``: raw pointers, no allocation.
 struct Scanner {
     let p: UnsafePointer<UInt8>
     let n: Int
+    let nodes: UnsafeMutablePointer<JSONTape.Node>
+    let capacity: Int
     var i = 0
+    var count = 0
     var sawWhitespace = false
 
-    init(p: UnsafePointer<UInt8>, n: Int) {
+    init(p: UnsafePointer<UInt8>, n: Int, nodes: UnsafeMutablePointer<JSONTape.Node>, capacity: Int) {
         self.p = p
         self.n = n
+        self.nodes = nodes
+        self.capacity = capacity
     }
 
     @inline(__always) func fail(_ reason: JSONSyntaxError.Reason, at offset: Int? = nil) -> JSONSyntaxError {
@@ -86,82 +127,107 @@ struct Scanner {
         }
     }
 
-    mutating func value(_ nodes: inout [JSONTape.Node], depth: Int) throws(JSONSyntaxError) {
+    /// Appends a node; the capacity bound of `parse` makes running out impossible, and the
+    /// check keeps it so.
+    @inline(__always) mutating func append(_ kind: JSONTape.Kind, start: Int, end: Int, escaped: Bool = false, integer: Int64 = 0,
+                                           keyStart: Int32, keyEnd: Int32, keyEscaped: Bool) {
+        precondition(count < capacity, "JSON node bound")
+        nodes[count] = JSONTape.Node(kind: kind, escaped: escaped, keyEscaped: keyEscaped, start: Int32(truncatingIfNeeded: start),
+                                     end: Int32(truncatingIfNeeded: end), next: Int32(truncatingIfNeeded: count + 1),
+                                     keyStart: keyStart, keyEnd: keyEnd, integer: integer)
+        count += 1
+    }
+
+    @inline(__always) mutating func value(depth: Int, keyStart: Int32, keyEnd: Int32, keyEscaped: Bool) throws(JSONSyntaxError) {
         guard i < n else { throw fail(.unexpectedEnd) }
-        let at = nodes.count
-        switch p[i] {
-        case 0x7B: // {
-            guard depth < JSONTape.maximumDepth else { throw fail(.tooDeep) }
-            nodes.append(JSONTape.Node(kind: .object, escaped: false, start: Int32(i), end: 0, next: 0, integer: 0))
-            i += 1
-            skipSpace()
-            var count = 0
-            if i < n, p[i] == 0x7D {
-                i += 1
-            } else {
-                while true {
-                    guard i < n, p[i] == 0x22 else { throw fail(i < n ? .expectedKey : .unexpectedEnd) }
-                    try string(&nodes)
-                    skipSpace()
-                    guard i < n, p[i] == 0x3A else { throw fail(i < n ? .expectedColon : .unexpectedEnd) }
-                    i += 1
-                    skipSpace()
-                    try value(&nodes, depth: depth + 1)
-                    count += 1
-                    skipSpace()
-                    guard i < n else { throw fail(.unexpectedEnd) }
-                    if p[i] == 0x2C { i += 1; skipSpace(); continue }
-                    if p[i] == 0x7D { i += 1; break }
-                    throw fail(.expectedCommaOrEndOfObject)
-                }
-            }
-            nodes[at].end = Int32(i)
-            nodes[at].next = Int32(nodes.count)
-            if count > 1 { try checkUniqueKeys(nodes, object: at, count: count) }
-        case 0x5B: // [
-            guard depth < JSONTape.maximumDepth else { throw fail(.tooDeep) }
-            nodes.append(JSONTape.Node(kind: .array, escaped: false, start: Int32(i), end: 0, next: 0, integer: 0))
-            i += 1
-            skipSpace()
-            if i < n, p[i] == 0x5D {
-                i += 1
-            } else {
-                while true {
-                    try value(&nodes, depth: depth + 1)
-                    skipSpace()
-                    guard i < n else { throw fail(.unexpectedEnd) }
-                    if p[i] == 0x2C { i += 1; skipSpace(); continue }
-                    if p[i] == 0x5D { i += 1; break }
-                    throw fail(.expectedCommaOrEndOfArray)
-                }
-            }
-            nodes[at].end = Int32(i)
-            nodes[at].next = Int32(nodes.count)
+        let c = p[i]
+        switch c {
         case 0x22:
-            try string(&nodes)
-        case 0x74: try literal("true", .true, &nodes)
-        case 0x66: try literal("false", .false, &nodes)
-        case 0x6E: try literal("null", .null, &nodes)
-        case 0x2D, 0x30...0x39: try number(&nodes)
+            let (start, escaped) = try string()
+            append(.string, start: start, end: i - 1, escaped: escaped, keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped)
+        case 0x2D, 0x30...0x39:
+            try number(keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped)
+        case 0x7B:
+            try object(depth: depth, keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped)
+        case 0x5B:
+            try array(depth: depth, keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped)
+        case 0x74: try literal("true", .true, keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped)
+        case 0x66: try literal("false", .false, keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped)
+        case 0x6E: try literal("null", .null, keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped)
         default: throw fail(.unexpectedCharacter)
         }
     }
 
-    mutating func literal(_ word: StaticString, _ kind: JSONTape.Kind, _ nodes: inout [JSONTape.Node]) throws(JSONSyntaxError) {
-        let count = word.utf8CodeUnitCount
-        for k in 0..<count {
+    mutating func object(depth: Int, keyStart: Int32, keyEnd: Int32, keyEscaped: Bool) throws(JSONSyntaxError) {
+        guard depth < JSONTape.maximumDepth else { throw fail(.tooDeep) }
+        let at = count
+        append(.object, start: i, end: 0, keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped)
+        i += 1
+        skipSpace()
+        var members = 0
+        if i < n, p[i] == 0x7D {
+            i += 1
+        } else {
+            while true {
+                guard i < n, p[i] == 0x22 else { throw fail(i < n ? .expectedKey : .unexpectedEnd) }
+                let (nameStart, nameEscaped) = try string()
+                let nameEnd = i - 1
+                skipSpace()
+                guard i < n, p[i] == 0x3A else { throw fail(i < n ? .expectedColon : .unexpectedEnd) }
+                i += 1
+                skipSpace()
+                try value(depth: depth + 1, keyStart: Int32(truncatingIfNeeded: nameStart), keyEnd: Int32(truncatingIfNeeded: nameEnd),
+                          keyEscaped: nameEscaped)
+                members += 1
+                skipSpace()
+                guard i < n else { throw fail(.unexpectedEnd) }
+                if p[i] == 0x2C { i += 1; skipSpace(); continue }
+                if p[i] == 0x7D { i += 1; break }
+                throw fail(.expectedCommaOrEndOfObject)
+            }
+        }
+        nodes[at].end = Int32(truncatingIfNeeded: i)
+        nodes[at].next = Int32(truncatingIfNeeded: count)
+        if members > 1 { try checkUniqueKeys(object: at, members: members) }
+    }
+
+    mutating func array(depth: Int, keyStart: Int32, keyEnd: Int32, keyEscaped: Bool) throws(JSONSyntaxError) {
+        guard depth < JSONTape.maximumDepth else { throw fail(.tooDeep) }
+        let at = count
+        append(.array, start: i, end: 0, keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped)
+        i += 1
+        skipSpace()
+        if i < n, p[i] == 0x5D {
+            i += 1
+        } else {
+            while true {
+                try value(depth: depth + 1, keyStart: -1, keyEnd: -1, keyEscaped: false)
+                skipSpace()
+                guard i < n else { throw fail(.unexpectedEnd) }
+                if p[i] == 0x2C { i += 1; skipSpace(); continue }
+                if p[i] == 0x5D { i += 1; break }
+                throw fail(.expectedCommaOrEndOfArray)
+            }
+        }
+        nodes[at].end = Int32(truncatingIfNeeded: i)
+        nodes[at].next = Int32(truncatingIfNeeded: count)
+    }
+
+    @inline(__always) mutating func literal(_ word: StaticString, _ kind: JSONTape.Kind, keyStart: Int32, keyEnd: Int32, keyEscaped: Bool) throws(JSONSyntaxError) {
+        let length = word.utf8CodeUnitCount
+        for k in 0..<length {
             guard i + k < n else { throw fail(.unexpectedEnd, at: n) }
             guard p[i + k] == word.utf8Start[k] else { throw fail(.badLiteral) }
         }
-        nodes.append(JSONTape.Node(kind: kind, escaped: false, start: Int32(i), end: Int32(i + count), next: Int32(nodes.count + 1), integer: 0))
-        i += count
+        append(kind, start: i, end: i + length, keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped)
+        i += length
     }
 
     @inline(__always) func digit(_ at: Int) -> Bool { at < n && p[at] &- 0x30 < 10 }
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`; integers that fit 64 bits keep
     /// their value.
-    mutating func number(_ nodes: inout [JSONTape.Node]) throws(JSONSyntaxError) {
+    @inline(__always) mutating func number(keyStart: Int32, keyEnd: Int32, keyEscaped: Bool) throws(JSONSyntaxError) {
         let start = i
         let negative = p[i] == 0x2D
         if negative { i += 1 }
@@ -176,7 +242,7 @@ struct Scanner {
                 let d = Int64(p[i] &- 0x30)
                 let (m, o1) = value.multipliedReportingOverflow(by: 10)
                 let (v, o2) = negative ? m.subtractingReportingOverflow(d) : m.addingReportingOverflow(d)
-                if o1 || o2 { fits = false }
+                fits = fits && !o1 && !o2
                 value = v
                 i += 1
             }
@@ -196,12 +262,14 @@ struct Scanner {
             while digit(i) { i += 1 }
         }
         let isInteger = integral && fits
-        nodes.append(JSONTape.Node(kind: isInteger ? .integer : .number, escaped: false, start: Int32(start), end: Int32(i),
-                                   next: Int32(nodes.count + 1), integer: isInteger ? value : 0))
+        append(isInteger ? .integer : .number, start: start, end: i, integer: isInteger ? value : 0,
+               keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped)
     }
 
-    /// A string from its opening quote: valid UTF-8, no raw control characters, RFC escapes only.
-    mutating func string(_ nodes: inout [JSONTape.Node]) throws(JSONSyntaxError) {
+    /// A string from its opening quote to just past its closing one: valid UTF-8, no raw
+    /// control characters, RFC escapes only. Returns where its text starts and whether it has
+    /// escapes; its text ends at `i - 1`.
+    @inline(__always) mutating func string() throws(JSONSyntaxError) -> (Int, Bool) {
         i += 1
         let start = i
         var escaped = false
@@ -209,7 +277,14 @@ struct Scanner {
             // Eight plain bytes at a time: no quote, backslash, control character or non-ASCII.
             while i + 8 <= n {
                 let v = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-                if Scanner.special(v) != 0 { break }
+                let special = Scanner.special(v)
+                if special != 0 {
+                    // Skip the plain bytes before the first flagged one.
+                    #if _endian(little)
+                    i += special.trailingZeroBitCount >> 3
+                    #endif
+                    break
+                }
                 i += 8
             }
             guard i < n else { throw fail(.unexpectedEnd) }
@@ -226,12 +301,13 @@ struct Scanner {
                 try utf8Sequence()
             }
         }
-        nodes.append(JSONTape.Node(kind: .string, escaped: escaped, start: Int32(start), end: Int32(i), next: Int32(nodes.count + 1), integer: 0))
         i += 1
+        return (start, escaped)
     }
 
-    /// Non-zero when any of the 8 bytes is `"`, `\`, below 0x20 or above 0x7F. (A byte just
-    /// above a flagged one may be flagged too; the caller then reads byte by byte.)
+    /// Non-zero when any of the 8 bytes is `"`, `\`, below 0x20 or above 0x7F; the lowest set
+    /// bit is in the first such byte. (Bytes after it may be flagged wrongly; they are read
+    /// one by one.)
     @inline(__always) static func special(_ v: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
         @inline(__always) func zeroByte(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & high }
@@ -297,46 +373,4 @@ struct Scanner {
         for k in 2..<max(2, length) where p[i + k] & 0xC0 != 0x80 { throw fail(.invalidUTF8) }
         i += length
     }
-
-    /// Member names must differ: a name given twice would be read differently by different
-    /// readers (first or last wins), which an attacker can use to show two readers two values.
-    func checkUniqueKeys(_ nodes: [JSONTape.Node], object: Int, count: Int) throws(JSONSyntaxError) {
-        var keys: [Int] = []
-        keys.reserveCapacity(count)
-        var k = object + 1
-        while k < nodes.count, keys.count < count {
-            keys.append(k)
-            k = Int(nodes[k + 1].next)
-        }
-        if count <= 24 {
-            for a in 1..<keys.count {
-                for b in 0..<a where sameKey(nodes[keys[a]], nodes[keys[b]]) {
-                    throw fail(.duplicateKey, at: Int(nodes[keys[a]].start) - 1)
-                }
-            }
-        } else {
-            var seen = Set<[UInt8]>()
-            for k in keys where !seen.insert(decoded(nodes[k])).inserted {
-                throw fail(.duplicateKey, at: Int(nodes[k].start) - 1)
-            }
-        }
-    }
-
-    func sameKey(_ a: JSONTape.Node, _ b: JSONTape.Node) -> Bool {
-        if !a.escaped && !b.escaped {
-            let la = Int(a.end - a.start)
-            guard la == Int(b.end - b.start) else { return false }
-            return memcmpEqual(p + Int(a.start), p + Int(b.start), la)
-        }
-        return decoded(a) == decoded(b)
-    }
-
-    func decoded(_ node: JSONTape.Node) -> [UInt8] {
-        JSONTape.decodeString(UnsafeBufferPointer(start: p + Int(node.start), count: Int(node.end - node.start)), escaped: node.escaped)
-    }
-}
-
-@inline(__always) func memcmpEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-    for k in 0..<count where a[k] != b[k] { return false }
-    return true
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import STSAuditLog
 import STSBenchmark
 
 /// `stsvend station bench`.
@@ -13,9 +14,23 @@ struct StationBenchCommand: ParsableCommand {
     @Option(help: "Batch sales.") var batch = 100_000
     @Option(help: "Sales per committed group.") var group = 1_000
     @Flag(help: "Keep the benchmark station and its exported log (log.jsonl, bench.db.pub) to verify or inspect them.") var keep = false
+    @Option(help: "Only measure verification, phase by phase, on this exported log (with --public-key).") var verifyLog: String?
+    @Option(help: "The public key of --verify-log's station.") var publicKey: String?
     @OptionGroup var output: OutputOptions
 
     func run() throws {
+        if let verifyLog {
+            guard let publicKey else { throw ValidationError("--verify-log needs --public-key") }
+            let key = try StationPublicKeyFile.parse(AuditInputFile.text(publicKey))
+            let r = AuditBenchmark.run(log: try AuditInputFile.bytes(verifyLog), publicKey: key)
+            if output.json {
+                printLine(#"{"log_entries":\#(r.entries),"log_bytes":\#(r.bytes),"split_ns_per_entry":\#(Int(r.splitNanoseconds)),"hash_ns_per_entry":\#(Int(r.hashNanoseconds)),"parse_ns_per_entry":\#(Int(r.parseNanoseconds)),"lines_ns_per_entry":\#(Int(r.linesNanoseconds)),"link_ns_per_entry":\#(Int(r.linkNanoseconds)),"verify_entries_per_second":\#(Int(r.entriesPerSecond)),"verify_clean":\#(r.clean)}"#)
+            } else {
+                printLine("\(r.entries) entries, \(r.bytes / max(1, r.entries)) bytes each; one core: split \(Int(r.splitNanoseconds)) ns, SHA-256 \(Int(r.hashNanoseconds)) ns, strict JSON \(Int(r.parseNanoseconds)) ns; each line on its own \(Int(r.linesNanoseconds)) ns, the join \(Int(r.linkNanoseconds)) ns per entry")
+                printLine("audit verify, every core: \(Int(r.entriesPerSecond)) entries/s (\(r.clean ? "clean" : "NOT clean"))")
+            }
+            return
+        }
         try runStation {
             let folder = dir + "/\(getpid())"
             defer { if keep { printError("kept: \(folder)") } else { try? FileManager.default.removeItem(atPath: folder) } }

@@ -1,0 +1,91 @@
+/// The state the join keeps per sale, account and meter, laid out for logs of millions of
+/// entries: sale ids and TIDs mostly grow, so they are appended to arrays (kept in cache)
+/// instead of being scattered over hash tables; out-of-order values still work, more slowly.
+
+/// Credit sales by id: ids in a dense run from the first one seen (gaps filled), others in a table.
+struct SaleBook {
+    struct Sale {
+        var line: Int
+        var account: Int64
+        var carriedIn: Int64
+        var paid: Int64
+        var reversed: Bool
+    }
+
+    private var base: Int64 = 0
+    private var dense: [Sale?] = []
+    private var sparse: [Int64: Sale] = [:]
+    /// The longest gap of ids filled in the dense run (engineering and key-change records share
+    /// the sequence, so credit-sale ids skip some).
+    static let maximumGap: Int64 = 4_096
+
+    private func denseIndex(_ id: Int64) -> Int? {
+        guard !dense.isEmpty else { return nil }
+        let (d, o) = id.subtractingReportingOverflow(base)
+        guard !o, d >= 0, d < Int64(dense.count) else { return nil }
+        return Int(d)
+    }
+
+    subscript(id: Int64) -> Sale? {
+        get {
+            if let i = denseIndex(id), let s = dense[i] { return s }
+            return sparse[id]
+        }
+        set {
+            if let i = denseIndex(id) {
+                dense[i] = newValue
+                return
+            }
+            if dense.isEmpty, sparse.isEmpty {
+                base = id
+                dense.append(newValue)
+                return
+            }
+            let (gap, o) = id.subtractingReportingOverflow(base &+ Int64(dense.count))
+            if !dense.isEmpty, !o, gap >= 0, gap < Self.maximumGap {
+                dense.append(contentsOf: repeatElement(nil, count: Int(gap)))
+                dense.append(newValue)
+            } else {
+                sparse[id] = newValue
+            }
+        }
+    }
+}
+
+/// Per account: the credit its latest unreversed sale carried out, and its unreversed sales,
+/// latest last (a reversal undoes the latest one).
+struct AccountLedger {
+    var carry: Int64 = 0
+    var liveSales: [Int64] = []
+}
+
+/// A meter's TIDs on one base date, sorted, each with the line it was first seen at.
+struct MeterTIDs {
+    var tids: [Int64] = []
+    var lines: [Int] = []
+
+    /// Records `tid` at `line`; returns the earlier line when the TID was seen before.
+    mutating func insert(_ tid: Int64, line: Int) -> Int? {
+        if let last = tids.last, tid <= last {
+            // Binary search: out-of-order TIDs are rare.
+            var lo = 0, hi = tids.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if tids[mid] < tid { lo = mid + 1 } else { hi = mid }
+            }
+            if lo < tids.count, tids[lo] == tid { return lines[lo] }
+            tids.insert(tid, at: lo)
+            lines.insert(line, at: lo)
+            return nil
+        }
+        tids.append(tid)
+        lines.append(line)
+        return nil
+    }
+}
+
+/// A meter on one base date: the key of the no-TID-twice rule's table.
+struct MeterOnBaseDate: Hashable {
+    var pan: UInt64
+    var baseDate: Int64
+}
