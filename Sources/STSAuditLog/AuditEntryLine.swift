@@ -115,7 +115,12 @@ public enum Hex {
 
 /// Times in the log: UTC, to the second, ISO 8601 ("2026-11-23T09:41:07Z").
 public enum AuditTime {
-    public static func format(_ unixSeconds: Int64) -> String {
+    /// The last second a log time can name (9999-12-31T23:59:59Z).
+    public static let latest: Int64 = 253_402_300_799
+
+    /// Times outside 1970…9999 (a hostile clock or database row) are clamped to that range.
+    public static func format(_ time: Int64) -> String {
+        let unixSeconds = max(0, min(time, latest))
         let days = unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400
         let secs = unixSeconds - days * 86_400
         let (y, m, d) = CivilTime.civilFromDays(days)

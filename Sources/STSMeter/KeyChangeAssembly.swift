@@ -9,7 +9,11 @@ extension MeterDecoder {
     /// announces a 3-token set); a 128-bit meter on 3, 4, 8 and 9.
     mutating func keyChange(_ block: DataBlock, at now: Int64) -> TokenOutcome {
         var pending = state.pendingKeyChange ?? PendingKeyChange(startedAt: now)
-        if now - pending.startedAt > state.policy.keyChangeWindowSeconds { pending = PendingKeyChange(startedAt: now) }
+        // A window that ran out, or a clock that went backwards (or is hostile), starts a new set.
+        let age = now.subtractingReportingOverflow(pending.startedAt)
+        if age.overflow || age.partialValue < 0 || age.partialValue > state.policy.keyChangeWindowSeconds {
+            pending = PendingKeyChange(startedAt: now)
+        }
         pending.blocks[block.subclass] = block.rawValue
         let entered: TokenResult = switch block.subclass {
         case 3: .firstKeyChangeToken

@@ -29,12 +29,18 @@ public struct LockoutState: Equatable, Sendable, Codable {
     /// Whether the keypad is locked at `now`.
     @inlinable public func isLocked(at now: Int64) -> Bool { now < lockedUntil }
 
-    /// Counts a wrong entry; starts or doubles a lockout when the threshold is reached.
+    /// The most wrong entries counted (the count only has to pass the threshold).
+    public static let maximumWrongEntries = 1_000_000
+
+    /// Counts a wrong entry; starts or doubles a lockout when the threshold is reached. Every
+    /// step saturates: counters and times come from a state file and a clock that may be hostile.
     public mutating func recordWrongEntry(at now: Int64, policy: LockoutPolicy) {
-        wrongEntries += 1
+        wrongEntries = min(max(wrongEntries, 0), Self.maximumWrongEntries - 1) + 1
         guard wrongEntries >= policy.threshold else { return }
-        lastSeconds = lastSeconds == 0 ? policy.baseSeconds : min(lastSeconds * 2, policy.maximumSeconds)
-        lockedUntil = now + lastSeconds
+        let doubled = lastSeconds.multipliedReportingOverflow(by: 2)
+        lastSeconds = lastSeconds <= 0 ? policy.baseSeconds : min(doubled.overflow ? Int64.max : doubled.partialValue, policy.maximumSeconds)
+        let until = now.addingReportingOverflow(lastSeconds)
+        lockedUntil = until.overflow ? Int64.max : until.partialValue
     }
 
     /// An accepted token ends the run of wrong entries.

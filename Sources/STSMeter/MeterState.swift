@@ -60,7 +60,18 @@ public struct MeterPolicy: Equatable, Sendable {
     /// The largest money credit a register holds, in 10⁻⁵ units (9 999 999 999.99999).
     public var maximumCurrencyCredit: Int128 = 999_999_999_999_999
 
+    /// The largest maximum a state file may set: register sums stay far inside 128 bits.
+    public static let largestCreditMaximum: Int128 = 1_000_000_000_000_000_000_000_000_000_000
+
     public init() {}
+}
+
+/// The times a meter accepts, from its clock or its state file: 1970 to the end of year 9999.
+/// Bounding them once means no sum of a time and a duration can overflow.
+public enum MeterClock {
+    public static let range: ClosedRange<Int64> = 0...253_402_300_799
+    /// The most consumption a state file may record (tenths of a kWh).
+    public static let maximumConsumedTenths: UInt64 = 1_000_000_000_000_000
 }
 
 /// A key-change set being assembled: the plain blocks of the tokens entered so far.

@@ -1,3 +1,4 @@
+import STSMeter
 import STSTokenFormat
 
 /// What a consumption run did.
@@ -44,7 +45,7 @@ extension SimulatedMeter {
                 let taken = min(tenths, max(0, electricityTenths))
                 decoder.state.registers[.electricity] -= Int128(taken)
                 report.tenthsConsumed += taken
-                consumedTenths += UInt64(taken)
+                consumedTenths = min(consumedTenths &+ UInt64(taken), MeterClock.maximumConsumedTenths)
             }
             elapsed += step
             report.secondsSupplied += step

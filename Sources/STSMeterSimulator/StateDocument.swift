@@ -104,10 +104,17 @@ struct StateDocument: Codable {
         guard (1...10_000).contains(policy.tid_memory_depth), (1...year).contains(policy.key_change_window_s),
               (1...1_000).contains(policy.lockout_threshold), (1...year).contains(policy.lockout_base_s),
               (policy.lockout_base_s...year).contains(policy.lockout_max_s),
-              let maxUnit = Int128(policy.max_unit_credit), let maxMoney = Int128(policy.max_currency_credit), maxUnit > 0, maxMoney > 0
+              let maxUnit = Int128(policy.max_unit_credit), let maxMoney = Int128(policy.max_currency_credit), maxUnit > 0, maxMoney > 0,
+              maxUnit <= MeterPolicy.largestCreditMaximum, maxMoney <= MeterPolicy.largestCreditMaximum
         else { throw bad("invalid policy") }
         guard tid_memory.allSatisfy({ $0 <= TokenIdentifier.maximum }) else { throw bad("TID above 24 bits") }
-        guard lockout.wrongEntries >= 0, (0...year).contains(lockout.lastSeconds) else { throw bad("invalid lockout counters") }
+        guard (0...LockoutState.maximumWrongEntries).contains(lockout.wrongEntries), (0...year).contains(lockout.lastSeconds),
+              MeterClock.range.contains(lockout.lockedUntil) || lockout.lockedUntil == 0
+        else { throw bad("invalid lockout counters") }
+        guard pending_key_change.map({ MeterClock.range.contains($0.started_at) }) ?? true else { throw bad("invalid pending key change time") }
+        guard (consumed_tenths_kwh ?? 0) <= MeterClock.maximumConsumedTenths, warned.allSatisfy({ (1..<1_000_000_000).contains($0) }) else {
+            throw bad("invalid consumption values")
+        }
         let limits = [registers.max_power_limit_w, registers.phase_unbalance_limit_w].compactMap { $0 }
         guard limits.allSatisfy({ $0 <= TransferAmount.maximumUnits }) else { throw bad("power limit above the encodable maximum") }
         guard (0..<360_000).contains(watt_seconds_pending), warning_tenths_kwh.allSatisfy({ (1..<1_000_000_000).contains($0) }) else {

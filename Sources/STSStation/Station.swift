@@ -17,6 +17,8 @@ public final class Station: @unchecked Sendable {
     public let path: String
     /// The clock (Unix seconds); tests and benchmarks inject their own.
     public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    /// Whether the station was created as a test station, whose clock scripted tests may set.
+    public internal(set) var testClock = false
     /// Entries between signed checkpoints, and the longest time a sealed log may lag.
     public var checkpointEvery = 1_000
     public var checkpointSeconds: Int64 = 300
@@ -36,7 +38,22 @@ public final class Station: @unchecked Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         do { return try DatabaseQueue(path: path, configuration: config) } catch {
-            throw StationError.store("cannot open \(path): \(error)")
+            throw StationError.store("cannot open \(path): \(StoreFailure.describe(error))")
+        }
+    }
+
+    static func migrate(_ db: DatabaseQueue) throws {
+        do { try StationSchema.migrator.migrate(db) } catch {
+            throw StationError.store(StoreFailure.describe(error))
+        }
+    }
+
+    /// Station files hold every token and the password hashes: older stations made under a
+    /// loose umask are brought to owner-only when opened.
+    static func tightenModes(_ path: String) {
+        for file in [path, path + "-wal", path + "-shm"] {
+            var st = stat()
+            if stat(file, &st) == 0, st.st_mode & 0o077 != 0 { chmod(file, 0o600) }
         }
     }
 
@@ -51,9 +68,14 @@ public final class Station: @unchecked Sendable {
     /// Opens an existing station; `kekPath` defaults to `PATH.kek`.
     public static func open(path: String, kekPath: String? = nil) throws -> Station {
         guard FileManager.default.fileExists(atPath: path) else { throw StationError.notFound("station database \(path)") }
+        tightenModes(path)
         let db = try connect(path)
-        try StationSchema.migrator.migrate(db)
-        guard let row = try db.read({ try Row.fetchOne($0, sql: "SELECT station_id, kdf_salt, kek_check, signing_key FROM station") }) else {
+        try migrate(db)
+        let found: Row?
+        do { found = try db.read({ try Row.fetchOne($0, sql: "SELECT station_id, kdf_salt, kek_check, signing_key, test_clock FROM station") }) } catch {
+            throw StationError.store(StoreFailure.describe(error))
+        }
+        guard let row = found else {
             throw StationError.store("\(path) is not an initialised station")
         }
         let stationID: String = row["station_id"]
@@ -62,7 +84,9 @@ public final class Station: @unchecked Sendable {
         var raw = try kek.open(row["signing_key"] as Data, purpose: "station-signing-key:\(stationID)")
         defer { for i in raw.indices { raw[i] = 0 } }
         let key = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-        return Station(path: path, db: db, kek: kek, signingKey: key, stationID: stationID)
+        let station = Station(path: path, db: db, kek: kek, signingKey: key, stationID: stationID)
+        station.testClock = (row["test_clock"] as Int64? ?? 0) == 1
+        return station
     }
 
     /// Runs `body` as one durable write transaction; it is rolled back if `body` throws.
@@ -79,7 +103,7 @@ public final class Station: @unchecked Sendable {
                 return result!
             }
         } catch let e as StationError { throw e } catch let e as DatabaseError {
-            throw StationError.store(e.message ?? "\(e)")
+            throw StationError.store(StoreFailure.describe(e))
         }
     }
 
@@ -87,7 +111,26 @@ public final class Station: @unchecked Sendable {
         do {
             return try db.read { db in try body(StoreTransaction(db: db, station: self)) }
         } catch let e as StationError { throw e } catch let e as DatabaseError {
-            throw StationError.store(e.message ?? "\(e)")
+            throw StationError.store(StoreFailure.describe(e))
+        }
+    }
+}
+
+/// Storage failures in the operator's words: what happened and what to check, never SQL or
+/// library internals.
+enum StoreFailure {
+    static func describe(_ error: Error) -> String {
+        guard let e = error as? DatabaseError else { return "the database could not be used" }
+        switch e.resultCode.primaryResultCode {
+        case .SQLITE_FULL: return "the disk is full (free some space; nothing was recorded)"
+        case .SQLITE_READONLY: return "the database is read-only (check the permissions of the file and its folder)"
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return "the database is busy in another process (try again)"
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB: return "the database file is damaged or is not a station database"
+        case .SQLITE_CANTOPEN: return "the database file cannot be opened (check the path and permissions)"
+        case .SQLITE_IOERR: return "a disk error while reading or writing (check the disk)"
+        case .SQLITE_PERM, .SQLITE_AUTH: return "the database refused access (check the permissions)"
+        case .SQLITE_CONSTRAINT: return "the change conflicts with data already recorded"
+        default: return "the database failed (SQLite code \(e.resultCode.primaryResultCode.rawValue))"
         }
     }
 }

@@ -21,6 +21,12 @@ public enum StationError: Error, Equatable, CustomStringConvertible {
     case pricing(TariffError)
     case vending(String)
     case store(String)
+    /// The database disagrees with the signed log (a row or an entry was edited outside the station).
+    case tampered(String)
+    /// Too many failed logins for this name: refused until the time given (or a supervisor unlocks it).
+    case loginLocked(until: String)
+    /// STSVEND_NOW is set, but the station keeps real time.
+    case clockOverrideRefused
 
     public var description: String {
         switch self {
@@ -36,6 +42,9 @@ public enum StationError: Error, Equatable, CustomStringConvertible {
         case let .pricing(e): e.description
         case let .vending(why): why
         case let .store(why): "station database: \(why)"
+        case let .tampered(why): "station database does not match its signed log: \(why)"
+        case let .loginLocked(until): "too many failed logins for this user: refused until \(until) (or ask a supervisor to unlock it)"
+        case .clockOverrideRefused: "STSVEND_NOW is set, but this station keeps real time (it was not created with --test-clock): unset STSVEND_NOW"
         }
     }
 
@@ -43,9 +52,9 @@ public enum StationError: Error, Equatable, CustomStringConvertible {
     /// by the rules, 6 storage.
     public var exitCode: Int32 {
         switch self {
-        case .authenticationFailed, .notPermitted, .secondFactorRequired, .wrongKeyEncryptionKey: 3
+        case .authenticationFailed, .notPermitted, .secondFactorRequired, .wrongKeyEncryptionKey, .loginLocked: 3
         case .notFound: 4
-        case .store: 6
+        case .store, .tampered: 6
         default: 5
         }
     }

@@ -51,6 +51,14 @@ extension EnergyPrice {
     }
 }
 
+/// Energy as people type it: kWh with at most one decimal, in tenths of a kWh (the unit of an
+/// STS credit token).
+public enum EnergyAmount {
+    public static func tenths(_ text: String) throws(TariffError) -> Int64 {
+        try Money.parseFixed(text, decimals: 1, what: "energy in kWh")
+    }
+}
+
 /// Decimal text with a fixed number of fraction digits, as an integer scaled by 10^decimals:
 /// `-`? 1–15 digits [`.` 1…decimals digits]. Checked arithmetic: text from files and the
 /// command line never traps, it is refused.

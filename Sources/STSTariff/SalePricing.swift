@@ -22,14 +22,16 @@ public struct SalePricing: Sendable {
 
     /// The sale a payment of `money` makes.
     public func price(money: Money, account: AccountPosition) throws(TariffError) -> SaleBreakdown {
-        try price(money: money, account: account, unitCap: nil)
+        guard money.cents > 0 else { throw .nothingToSell("a sale needs money: \(money) buys nothing") }
+        return try price(money: money, account: account, unitCap: nil)
     }
 
     /// The sale that buys `tenths` of a kWh (rounded up to an amount a token can carry), with
     /// the smallest payment that covers it and every deduction due.
     public func price(units tenths: Int64, account: AccountPosition) throws(TariffError) -> SaleBreakdown {
         let maximum = Int64(TransferAmount.maximumUnits)
-        guard tenths > 0, tenths <= maximum else { throw .tooManyUnits(asked: tenths, maximum: maximum) }
+        guard tenths > 0 else { throw .nothingToSell("\(tenths) tenths of a kWh is below the smallest amount a token carries (1 tenth, 0.1 kWh)") }
+        guard tenths <= maximum else { throw .tooManyUnits(asked: tenths, maximum: maximum) }
         let encoded = Int64(try! TransferAmount(roundingUp: UInt64(tenths)).units)
         // The smallest payment whose energy reaches `encoded`: payments are monotone in units.
         // Payments below the channel fee are refused, so the search starts at the fee.

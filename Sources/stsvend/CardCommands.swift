@@ -227,7 +227,7 @@ struct CardSellCommand: ParsableCommand {
                     if let unapplied = contents.unappliedPurchase {
                         throw CardError.badRecord("the card still carries purchase \(unapplied.sequence), not yet applied by the meter: insert it into the meter first")
                     }
-                    let now = meterClock()
+                    let now = try meterClock()
                     let tid = try TokenIdentifierAllocator.next(atUnixSeconds: now, baseDate: meter.baseDate, after: try book.tids(meter: meter.pan))
                     let token = try issuerForMeter.credit(.electricity, units: units, tid: tid, rnd: randomNibble())
                     let record = PurchaseRecord(sequence: CardVending.nextSequence(contents), station: stationID, issuedMinute: UInt32(clamping: max(0, now / 60)),
@@ -269,7 +269,7 @@ struct MeterInsertCardCommand: ParsableCommand {
             let master = try issuer.key()
             try readerOptions.withCard { session in
                 let contents = try CardVending.read(&session, master: master)
-                let now = meterClock()
+                let now = try meterClock()
                 let (outcome, meter) = try StateFile.update(stateOption.state) { m in (m.applyCard(contents, at: now), m) }
                 if let returned = outcome.returned {
                     let keys = try master.cardKeys(serial: contents.serial)

@@ -22,10 +22,9 @@ struct MeterCommand: ParsableCommand {
     )
 }
 
-/// The clock: wall time, or STSVEND_NOW for tests.
-func meterClock() -> Int64 {
-    if let text = ProcessInfo.processInfo.environment["STSVEND_NOW"], let v = Int64(text) { return v }
-    return Int64(Date().timeIntervalSince1970)
+/// The meter's clock: wall time, or STSVEND_NOW for scripted tests.
+func meterClock() throws -> Int64 {
+    try ClockOverride.value() ?? Int64(Date().timeIntervalSince1970)
 }
 
 struct StateOption: ParsableArguments {
@@ -58,7 +57,7 @@ enum MeterView {
         w.field("tid_memory", s.tidMemory.tids.count)
         if let last = s.tidMemory.tids.last { w.field("last_tid", UInt64(last)) }
         if let p = s.pendingKeyChange { w.field("pending_key_change_tokens", p.blocks.count) }
-        if s.lockout.lockedUntil > meterClock() { w.field("locked_until", CivilTime.formatMinutes(s.lockout.lockedUntil / 60)) }
+        if s.lockout.lockedUntil > ((try? meterClock()) ?? Int64(Date().timeIntervalSince1970)) { w.field("locked_until", CivilTime.formatMinutes(s.lockout.lockedUntil / 60)) }
         if events {
             w.raw("events", .array(m.events.map { e in
                 var o = JSONObject()
@@ -152,7 +151,8 @@ struct MeterEnterCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            let (outcome, m) = try StateFile.update(stateOption.state) { m in (m.enter(token, at: meterClock()), m) }
+            let now = try meterClock()
+            let (outcome, m) = try StateFile.update(stateOption.state) { m in (m.enter(token, at: now), m) }
             if output.json {
                 printLine(MeterView.json { w in
                     w.field("result", outcome.result.rawValue)
@@ -204,7 +204,7 @@ struct MeterRunCommand: ParsableCommand {
                 throw ValidationError("--load-watts must be 0–1000000000 and --hours 0 to ten years")
             }
             if let speed, !(speed.isFinite && speed > 0) { throw ValidationError("--speed must be a positive number") }
-            let start = meterClock()
+            let start = try meterClock()
             let total = Int64(hours * 3600)
             var report = ConsumptionReport()
             var m: SimulatedMeter
@@ -249,7 +249,8 @@ struct MeterKeypadCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            var keypad = Keypad(statePath: stateOption.state, clock: meterClock)
+            let fixed = try ClockOverride.value()
+            var keypad = Keypad(statePath: stateOption.state, clock: { fixed ?? Int64(Date().timeIntervalSince1970) })
             try keypad.run()
         }
     }
@@ -263,7 +264,8 @@ struct MeterTamperCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            let m = try StateFile.update(stateOption.state) { m in m.detectTamper(at: meterClock()); return m }
+            let now = try meterClock()
+            let m = try StateFile.update(stateOption.state) { m in m.detectTamper(at: now); return m }
             if output.json {
                 printLine(MeterView.json { w in w.field("ok", true); MeterView.write(m, to: &w, events: false) })
             } else {

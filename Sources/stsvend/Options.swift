@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import STSBatch
 import STSCrypto
+import STSMeter
 import STSTokenFormat
 import STSVending
 
@@ -13,7 +14,7 @@ struct MeterOptions: ParsableArguments {
     var sgc: String
     @Option(help: "Tariff index, 0–99.")
     var ti: Int
-    @Option(help: "Key revision number, 1–15.")
+    @Option(help: "Key revision number, 1–15 (1–9 with DKGA04; Specs/tokens.md).")
     var krn: Int = 1
     @Option(help: "Key type: 0 DITK, 1 DDTK, 2 DUTK, 3 DCTK.")
     var kt: Int = 2
@@ -97,6 +98,26 @@ struct OutputOptions: ParsableArguments {
     var json = false
 }
 
+/// STSVEND_NOW: a fixed clock (Unix seconds) for the meter simulator, scripted tests and test
+/// stations, bounded to the times a meter accepts so no later sum can overflow.
+enum ClockOverride {
+    static func value() throws -> Int64? {
+        guard let text = ProcessInfo.processInfo.environment["STSVEND_NOW"] else { return nil }
+        guard let v = Int64(text), MeterClock.range.contains(v) else {
+            throw ValidationError("STSVEND_NOW must be whole seconds since 1970, from 0 to 253402300799 (the end of year 9999), not '\(text.prefix(40))'")
+        }
+        return v
+    }
+}
+
+/// A usage error found while running (conflicting options, a malformed amount): one line in
+/// the user's words and a pointer to the command's own help, exit 64.
+func usageFailure(_ message: String) -> ExitCode {
+    let words = CommandLine.arguments.dropFirst().prefix { !$0.hasPrefix("-") }.prefix(2)
+    FileHandle.standardError.write(Data("error: \(message)\nSee 'stsvend \(words.joined(separator: " ")) --help'.\n".utf8))
+    return ExitCode(64)
+}
+
 /// Prints a typed error the documented way and exits 1.
 func fail(_ error: Error) -> ExitCode {
     let code = (error as? CodedError)?.code ?? "error"
@@ -106,7 +127,7 @@ func fail(_ error: Error) -> ExitCode {
 
 /// Runs `body`, turning domain errors into exit code 1 with a message on stderr.
 func runReporting(_ body: () throws -> Void) throws {
-    do { try body() } catch let e as ValidationError { throw e } catch let e as ExitCode { throw e } catch { throw fail(error) }
+    do { try body() } catch let e as ValidationError { throw usageFailure(e.message) } catch let e as ExitCode { throw e } catch { throw fail(error) }
 }
 
 func printLine(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }

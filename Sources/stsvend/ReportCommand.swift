@@ -9,7 +9,12 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Daily takings by operator and channel, energy and money per tariff block, arrears recovered, tokens per kind.",
-        discussion: "Money in the currency's units with 2 decimals, energy in kWh; reversed sales are left out. CSV sections are separated by a blank line.")
+        discussion: """
+        Money in the currency's units with 2 decimals, energy in kWh; reversed sales are left out. \
+        --csv writes one table (RFC 4180): a section column (takings, blocks, recovered, tokens) and \
+        every section's columns, empty where a section has none; text typed by people (operators, \
+        channels) is quoted and never starts with = + - @, so a spreadsheet shows it as text.
+        """)
     @OptionGroup var station: StationOptions
     @OptionGroup var actor: ActorOptions
     @Option(help: "First day (YYYY-MM-DD, UTC).") var from: String
@@ -48,13 +53,30 @@ struct ReportCommand: ParsableCommand {
                 FileHandle.standardOutput.write(Data(w.bytes))
                 return
             }
+            if csv {
+                // One rectangular table: every section's columns, in a fixed order.
+                var columns = ["section"]
+                for (_, header, _, _) in sections { for h in header where !columns.contains(h) { columns.append(h) } }
+                printLine(CSVCell.row(columns))
+                for (name, header, rows, formats) in sections {
+                    for row in rows {
+                        var cells = [String](repeating: "", count: columns.count)
+                        cells[0] = name
+                        func put(_ column: String, _ value: String) { if let i = columns.firstIndex(of: column) { cells[i] = value } }
+                        for (i, g) in row.group.enumerated() { put(header[i], CSVCell.text(g)) }
+                        put(header[row.group.count], "\(row.count)")
+                        for (i, v) in row.values.enumerated() { put(header[row.group.count + 1 + i], CSVCell.quoted(formats[i](v))) }
+                        printLine(CSVCell.row(cells))
+                    }
+                }
+                return
+            }
             for (name, header, rows, formats) in sections {
-                printLine(csv ? header.joined(separator: ",") : "\(name): \(header.joined(separator: " | "))")
+                printLine("\(name): \(header.joined(separator: " | "))")
                 for row in rows {
                     let cells = row.group + ["\(row.count)"] + row.values.enumerated().map { formats[$0.offset]($0.element) }
-                    printLine(csv ? cells.joined(separator: ",") : "  " + cells.joined(separator: " | "))
+                    printLine("  " + cells.joined(separator: " | "))
                 }
-                if csv { printLine("") }
             }
         }
     }

@@ -19,20 +19,20 @@ struct SellCommand: ParsableCommand {
     @OptionGroup var station: StationOptions
     @OptionGroup var actor: ActorOptions
     @Option(help: "The meter's PAN or meter number.") var meter: String
-    @Option(help: "Money paid (e.g. 100.00).") var money: String?
-    @Option(help: "Energy asked for, kWh (e.g. 25.5); the payment needed is computed.") var units: String?
+    // Unconditional: "--money -5" is a (refused) amount, not an unknown option.
+    @Option(parsing: .unconditional, help: "Money paid (e.g. 100.00): digits, at most 2 decimals, more than 0.") var money: String?
+    @Option(parsing: .unconditional, help: "Energy asked for, kWh (e.g. 25.5; at least 0.1, one decimal); the payment needed is computed.") var units: String?
     @Option(help: "Idempotency key for this sale.") var requestID: String?
     @Option(help: "Sales channel (counter, mobile, agent…).") var channel = "counter"
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        _ = try SaleAmountOption.parse(money: money, units: units)
+    }
+
     func run() throws {
         try runStation {
-            let amount: SaleRequest.Amount
-            switch (money, units) {
-            case let (m?, nil): amount = .money(try Money(m))
-            case let (nil, u?): amount = .units(try EnergyPrice(u).perKWhTenThousandths / 1_000)
-            default: throw ValidationError("give exactly one of --money and --units")
-            }
+            let amount = try SaleAmountOption.parse(money: money, units: units)
             let id = requestID ?? UUID().uuidString.lowercased()
             if requestID == nil { printError("request id: \(id)") }
             let s = try station.open()
@@ -62,18 +62,54 @@ struct ReprintCommand: ParsableCommand {
 }
 
 struct ReverseCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "reverse", abstract: "Reverse the latest, unused sale on an account (supervisors).")
+    static let configuration = CommandConfiguration(
+        commandName: "reverse", abstract: "Reverse the latest sale on an account in the books (supervisors); the token itself still works.",
+        discussion: """
+        A reversal is accounting only: it refunds the money and restores the account, but the token \
+        already issued still adds its credit if it is entered into the meter (no token can be \
+        recalled). Reverse only when the customer hands back the receipt and the token was not \
+        entered, and say so with --confirm-not-entered.
+        """)
     @OptionGroup var station: StationOptions
     @OptionGroup var actor: ActorOptions
     @Option(help: "The sale number.") var sale: Int64
     @Option(help: "Why (recorded in the log).") var reason: String
+    @Flag(help: "Confirm the token was not entered into the meter (a reversal cannot stop a token that was).") var confirmNotEntered = false
+
+    func validate() throws {
+        guard confirmNotEntered else {
+            throw ValidationError("a reversal is accounting only: the token still works in the meter. Check it was not entered, then add --confirm-not-entered")
+        }
+    }
 
     func run() throws {
         try runStation {
             let s = try station.open()
             let who = try actor.authenticate(s, action: "reverse")
             let refund = try s.reverse(sale: sale, reason: reason, by: who)
-            printLine("sale \(sale) reversed; refund \(refund)")
+            printLine("sale \(sale) reversed in the books; refund \(refund). The token is not cancelled: if it is entered later, the meter still adds its credit.")
+        }
+    }
+}
+
+/// `--money` / `--units` of a sale, checked as the user typed them (exit 64 when malformed).
+enum SaleAmountOption {
+    static func parse(money: String?, units: String?) throws -> SaleRequest.Amount {
+        switch (money, units) {
+        case let (m?, nil):
+            guard let amount = try? Money(m) else {
+                throw ValidationError("--money must be an amount like 100.00 (digits, at most 2 decimals, no sign or comma), not '\(m.prefix(40))'")
+            }
+            guard amount.cents > 0 else { throw ValidationError("--money must be more than 0.00: a sale of nothing is not recorded") }
+            return .money(amount)
+        case let (nil, u?):
+            guard let tenths = try? EnergyAmount.tenths(u) else {
+                throw ValidationError("--units must be kWh like 25.5 (digits, at most 1 decimal), not '\(u.prefix(40))'")
+            }
+            guard tenths > 0 else { throw ValidationError("--units \(u) is below the smallest amount a token carries (0.1 kWh)") }
+            return .units(tenths)
+        default:
+            throw ValidationError("give exactly one of --money and --units")
         }
     }
 }

@@ -28,7 +28,9 @@ struct SellBatchCommand: ParsableCommand {
             let fileID = SHA256.hash(data: data).prefix(6).map { String(format: "%02x", $0) }.joined()
             let rows = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
             guard let header = rows.first else { throw ValidationError("\(csv) is empty") }
-            func column(_ name: String) -> Int? { header.firstIndex(of: name) }
+            // Column positions, found once.
+            let columns = Dictionary(header.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { first, _ in first })
+            func column(_ name: String) -> Int? { columns[name] }
             guard let meterColumn = column("meter") else { throw ValidationError("the header needs a meter column") }
             var requests: [SaleRequest] = []
             var lines: [Int] = []
@@ -38,7 +40,7 @@ struct SellBatchCommand: ParsableCommand {
                 do {
                     let amount: SaleRequest.Amount
                     if let m = field("money") { amount = .money(try Money(m)) } else if let u = field("units") {
-                        amount = .units(try EnergyPrice(u).perKWhTenThousandths / 1_000)
+                        amount = .units(try EnergyAmount.tenths(u))
                     } else { throw StationError.invalid("no money or units") }
                     requests.append(SaleRequest(meter: try MeterPAN(meterNumber: meterColumn < row.count ? row[meterColumn] : ""), amount: amount,
                                                 requestID: field("request_id") ?? "\(fileID):\(n + 1)", channel: field("channel") ?? "counter"))
@@ -49,20 +51,24 @@ struct SellBatchCommand: ParsableCommand {
             let who = try actor.authenticate(s, action: "sell-batch")
             let partial = out + ".partial"
             unlink(partial)
-            guard let file = fopen(partial, "wx") else { throw ValidationError("cannot create \(partial)") }
+            // The results hold every token (bearer credit): owner-only whatever the umask.
+            let fd = Glibc.open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0, let file = fdopen(fd, "w") else { throw StationError.store("cannot create \(partial): \(String(cString: strerror(errno)))") }
             defer { fclose(file) }
             fputs("line,request_id,meter,status,sale,token,tid,units,error\n", file)
-            for (line, error) in rejected { fputs("\(line),,,refused,,,,,\"\(error.replacingOccurrences(of: "\"", with: "'"))\"\n", file) }
+            for (line, error) in rejected { fputs(CSVCell.row(["\(line)", "", "", "refused", "", "", "", "", CSVCell.text(error)]) + "\n", file) }
             var done = 0, failed = rejected.count
             let started = Date()
             try s.sellBatch(requests, groupSize: group, by: who) { results in
                 for r in results {
                     let line = lines[r.index]
                     if let receipt = r.receipt {
-                        fputs("\(line),\(r.request.requestID),\(r.request.meter),\(receipt.replayed ? "replayed" : "sold"),\(receipt.saleID),\(receipt.tokens.first ?? ""),\(receipt.tid.map { "\($0)" } ?? ""),\(kWh(receipt.unitsTenths)),\n", file)
+                        fputs(CSVCell.row(["\(line)", CSVCell.text(r.request.requestID), "\(r.request.meter)", receipt.replayed ? "replayed" : "sold",
+                                           "\(receipt.saleID)", receipt.tokens.first ?? "", receipt.tid.map { "\($0)" } ?? "", kWh(receipt.unitsTenths), ""]) + "\n", file)
                     } else {
                         failed += 1
-                        fputs("\(line),\(r.request.requestID),\(r.request.meter),refused,,,,,\"\((r.error ?? "").replacingOccurrences(of: "\"", with: "'"))\"\n", file)
+                        fputs(CSVCell.row(["\(line)", CSVCell.text(r.request.requestID), "\(r.request.meter)", "refused", "", "", "", "",
+                                           CSVCell.text(r.error ?? "")]) + "\n", file)
                     }
                 }
                 fflush(file)
@@ -71,7 +77,8 @@ struct SellBatchCommand: ParsableCommand {
                 let rate = Double(done) / max(Date().timeIntervalSince(started), 1e-6)
                 printError("sold \(done)/\(requests.count) (\(Int(rate)) sales/s)")
             }
-            guard rename(partial, out) == 0 else { throw ValidationError("cannot rename \(partial) to \(out)") }
+            guard fflush(file) == 0, fsync(fileno(file)) == 0 else { throw StationError.store("cannot write \(partial): \(String(cString: strerror(errno)))") }
+            guard rename(partial, out) == 0 else { throw StationError.store("cannot rename \(partial) to \(out): \(String(cString: strerror(errno)))") }
             printLine("\(requests.count + rejected.count) rows: \(requests.count + rejected.count - failed) sold, \(failed) refused; results in \(out)")
             if failed > 0 { throw ExitCode(2) }
         }

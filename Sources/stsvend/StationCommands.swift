@@ -10,7 +10,7 @@ struct StationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "station",
         abstract: "Create a vending station (SQLite file, signing key, first supervisor) and manage its users.",
-        subcommands: [StationInitCommand.self, UserAddCommand.self, StationDemoCommand.self, StationBenchCommand.self]
+        subcommands: [StationInitCommand.self, UserAddCommand.self, UserUnlockCommand.self, StationDemoCommand.self, StationBenchCommand.self]
     )
 }
 
@@ -25,22 +25,60 @@ struct StationInitCommand: ParsableCommand {
     @Option(help: "Where to write the supervisor's TOTP secret (base32, mode 0600).") var totpSecretOut: String
     @Option(help: "Key-encryption key file: used if it exists, else created with a random key (default DB.kek).") var kekFile: String?
     @Option(help: "The station's name.") var name = "station"
+    @Flag(help: "A test station: its clock may be set with STSVEND_NOW (scripted tests). Recorded in the log; never for real sales.")
+    var testClock = false
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         try runStation {
             var password = try readPassword(passwordFile, prompt: "New supervisor password: ")
             defer { for i in password.indices { password[i] = 0 } }
-            guard !FileManager.default.fileExists(atPath: totpSecretOut) else { throw StationError.alreadyExists(totpSecretOut) }
-            let (station, secret) = try Station.create(path: db, name: name, admin: admin, password: password, kekPath: kekFile,
-                                                       now: stationClock() ?? Int64(Date().timeIntervalSince1970))
-            try PrivateFile.create(totpSecretOut, contents: Array((Base32.encode(secret) + "\n").utf8))
+            let clock = try ClockOverride.value()
+            if clock != nil, !testClock { throw StationError.clockOverrideRefused }
+            // The secret's file is made first (empty, 0600): a station is never created without
+            // somewhere to put its supervisor's second factor.
+            let secretFile = try ReservedFile(totpSecretOut)
+            let kekPath = kekFile ?? db + ".kek"
+            let kekExisted = FileManager.default.fileExists(atPath: kekPath)
+            let (station, secret): (Station, [UInt8])
+            do {
+                (station, secret) = try Station.create(path: db, name: name, admin: admin, password: password, kekPath: kekFile,
+                                                       now: clock ?? Int64(Date().timeIntervalSince1970), testClock: testClock)
+            } catch {
+                secretFile.discard()
+                throw error
+            }
+            do { try secretFile.fill(Array((Base32.encode(secret) + "\n").utf8)) } catch {
+                secretFile.discard()
+                station.removeFilesOfNewStation(createdKEK: kekExisted ? nil : kekPath)
+                throw error
+            }
             if output.json {
                 printLine(#"{"station_id":"\#(station.stationID)","public_key_file":"\#(db).pub","admin":"\#(admin)"}"#)
             } else {
                 printLine("station \(station.stationID) created in \(db)")
                 printLine("public key for auditors: \(db).pub; TOTP secret of \(admin): \(totpSecretOut)")
             }
+        }
+    }
+}
+
+struct UserUnlockCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user-unlock",
+        abstract: "Lift a user's login lock after too many failed logins (supervisors).",
+        discussion: "After \(LoginThrottle.threshold) failed logins in a row a name is refused for \(LoginThrottle.firstLockSeconds) s, doubling with each further failure up to \(LoginThrottle.maximumLockSeconds) s; a successful login or this command clears it.")
+
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "The user to unlock.") var name: String
+
+    func run() throws {
+        try runStation {
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "user-unlock")
+            try s.unlockUser(name: name, by: who)
+            printLine("user \(name) unlocked")
         }
     }
 }
@@ -88,7 +126,7 @@ struct KeyImportCommand: ParsableCommand {
     @Option(help: "Encryption algorithm: 7, 9 or 11.") var ea: Int
     @Option(help: "Base date: 1993, 2014 or 2035.") var baseDate: Int
     @Option(help: "Supply group code (6 digits).") var sgc: String
-    @Option(help: "Key revision number (1–9).") var krn: Int
+    @Option(help: "Key revision number, 1–15 (1–9 with DKGA04; Specs/tokens.md).") var krn: Int
     @Option(help: "Key type (0–3).") var kt: Int
     @Option(help: "Tariff index (0–99).") var ti: Int
     @Option(help: "Key expiry number (0–255; 255 never expires).") var ken = 255
@@ -103,7 +141,7 @@ struct KeyImportCommand: ParsableCommand {
             let who = try actor.authenticate(s, action: "key import")
             var bytes = try SecretFile.hexKey(file)
             defer { for i in bytes.indices { bytes[i] = 0 } }
-            try s.importKey(name: name, bytes: bytes, attributes: attributes, by: who)
+            if let warning = try s.importKey(name: name, bytes: bytes, attributes: attributes, by: who) { printError("warning: \(warning)") }
             printLine("vending key \(name) imported (\(bytes.count * 8)-bit, DKGA0\(dkga), EA\(ea < 10 ? "0" : "")\(ea), base date \(baseDate))")
         }
     }
@@ -120,7 +158,8 @@ struct KeyListCommand: ParsableCommand {
             _ = try actor.authenticate(s, action: "key list")
             for k in try s.keys() {
                 let a = k.attributes
-                printLine("\(k.name)\tSGC \(a.supplyGroup) TI \(a.tariffIndex) KRN \(a.revision) KT \(a.keyType.rawValue) DKGA\(a.derivation) EA\(a.encryption) base \(a.baseDate) KEN \(a.expiry.value) expires \(k.expires)")
+                printLine("\(k.name)\tSGC \(a.supplyGroup) TI \(a.tariffIndex) KRN \(a.revision) KT \(a.keyType.rawValue) DKGA\(a.derivation) EA\(a.encryption) base \(a.baseDate) KEN \(a.expiry.value) issues tokens until \(k.expires)")
+                if let warning = k.warning { printLine("\tWARNING: \(warning)") }
             }
         }
     }

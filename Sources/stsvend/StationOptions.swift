@@ -11,15 +11,46 @@ struct StationOptions: ParsableArguments {
     @Option(help: "Key-encryption key file: 64 hex digits, or a passphrase (default: DB.kek; mode 0600).")
     var kekFile: String?
 
+    /// Opens the station. STSVEND_NOW sets the clock of test stations only: a station that keeps
+    /// real time refuses it rather than write a false time into its signed log.
     func open() throws -> Station {
+        let clock = try ClockOverride.value()
         let station = try Station.open(path: db, kekPath: kekFile)
-        if let now = stationClock() { station.now = { now } }
+        if let clock {
+            guard station.testClock else { throw StationError.clockOverrideRefused }
+            station.now = { clock }
+        }
         return station
     }
 }
 
-/// STSVEND_NOW (Unix seconds) fixes the clock for scripted tests.
-func stationClock() -> Int64? { ProcessInfo.processInfo.environment["STSVEND_NOW"].flatMap { Int64($0) } }
+/// A file made empty and owner-only before the work whose result it will hold, so the work
+/// never runs when its result could not be kept; removed again if the work fails.
+struct ReservedFile {
+    let path: String
+
+    init(_ path: String) throws {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StationError.invalid("cannot create \(path): \(String(cString: strerror(errno)))") }
+        close(fd)
+        self.path = path
+    }
+
+    func fill(_ contents: [UInt8]) throws {
+        let fd = Glibc.open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        guard fd >= 0 else { throw StationError.store("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var written = 0
+        while written < contents.count {
+            let n = contents[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { throw StationError.store("cannot write \(path): \(String(cString: strerror(errno)))") }
+            written += n
+        }
+        guard fsync(fd) == 0 else { throw StationError.store("cannot write \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    func discard() { unlink(path) }
+}
 
 /// Who acts: every command that changes or reads the station names and authenticates its user.
 struct ActorOptions: ParsableArguments {
@@ -57,7 +88,7 @@ func readPassword(_ path: String?, prompt: String = "Password: ") throws -> [UIn
 /// Runs a station command: station errors go to stderr as `error: message` with their exit code
 /// (3 authentication or permission, 4 not found, 5 refused by the rules, 6 storage).
 func runStation(_ body: () throws -> Void) throws {
-    do { try body() } catch let e as ValidationError { throw e } catch let e as ExitCode { throw e } catch let e as StationError {
+    do { try body() } catch let e as ValidationError { throw usageFailure(e.message) } catch let e as ExitCode { throw e } catch let e as StationError {
         FileHandle.standardError.write(Data("error: \(e)\n".utf8))
         throw ExitCode(e.exitCode)
     } catch { throw fail(error) }

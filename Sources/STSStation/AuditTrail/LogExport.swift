@@ -3,40 +3,95 @@ import GRDB
 import STSAuditLog
 
 extension Station {
-    /// Writes the whole log as JSON lines (auditors and supervisors). An `export` entry and a
-    /// signed checkpoint are appended first, so the file ends sealed; returns the number of
-    /// entries and the head hash to hand to the auditor with the file.
+    /// Writes the whole log as JSON lines (auditors and supervisors), ending with an `export`
+    /// entry and a signed checkpoint; returns the number of entries and the head hash to hand
+    /// to the auditor with the file.
+    ///
+    /// The export is recorded only once its file is durable: the lines sealed so far are written
+    /// to `PATH.partial` from a snapshot, then one transaction appends the export entry and its
+    /// checkpoint, writes the lines committed meanwhile and the two new ones, syncs and renames
+    /// the file, and only then commits. A full disk or any write error leaves no file, no
+    /// partial file and no export entry. The file is owner-only: it holds every token.
     public func exportLog(to path: String, by actor: Actor) throws -> (entries: Int64, head: String) {
         try actor.require([.auditor, .supervisor], to: "export the log")
-        // The export ends at its own seal; sales other processes commit meanwhile come after it.
-        let (sealedSeq, sealedHead): (Int64, [UInt8]) = try write { tx in
-            let (seq, _) = try tx.currentHead()
-            try tx.log("export", actor: actor.name) { w in w.field("through", Int(seq)) }
-            try tx.seal()
-            return try tx.currentHead()
-        }
         let temp = path + ".partial"
         unlink(temp)
-        // The log holds every token: owner-only, like every other secret-bearing file.
-        let fd = Glibc.open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0, let file = fdopen(fd, "w") else { throw StationError.invalid("cannot create \(temp): \(String(cString: strerror(errno)))") }
-        var count: Int64 = 0
+        let out = try ExportFile(temp)
+        defer { out.close() }
         do {
-            try read { tx in
-                try tx.logLines(through: sealedSeq) { line in
-                    line.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, file) }
-                    fputc(10, file)
-                    count += 1
-                }
+            // Most of the log, without holding the write lock.
+            let snapshot: Int64 = try read { tx in
+                let (seq, _) = try tx.currentHead()
+                try tx.logLines(through: seq) { try out.append($0) }
+                return seq
             }
-            guard fflush(file) == 0, fsync(fileno(file)) == 0 else { throw StationError.invalid("cannot write \(temp): \(String(cString: strerror(errno)))") }
-            fclose(file)
+            return try write { tx in
+                let (seq, _) = try tx.currentHead()
+                try tx.log("export", actor: actor.name) { w in w.field("through", Int(seq)) }
+                try tx.seal()
+                let (sealed, head) = try tx.currentHead()
+                try tx.logLines(after: snapshot, through: sealed) { try out.append($0) }
+                try out.finish(renamingTo: path)
+                return (out.lines, Hex.string(head))
+            }
         } catch {
-            fclose(file)
+            // Nothing of a failed export stays: not the partial file, nor a file renamed just
+            // before a commit that then failed.
+            out.close()
             unlink(temp)
+            if let renamed = out.renamed { unlink(renamed) }
             throw error
         }
-        guard rename(temp, path) == 0 else { throw StationError.invalid("cannot rename \(temp) to \(path): \(String(cString: strerror(errno)))") }
-        return (count, Hex.string(sealedHead))
+    }
+}
+
+/// The export's file: buffered writes, errors as storage errors (exit 6) with the system's reason.
+final class ExportFile {
+    let path: String
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    private(set) var lines: Int64 = 0
+    /// Where the file went, once renamed.
+    private(set) var renamed: String?
+
+    init(_ path: String) throws {
+        self.path = path
+        fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StationError.store("cannot create \(path): \(String(cString: strerror(errno)))") }
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    func append(_ line: Data) throws {
+        buffer.append(contentsOf: line)
+        buffer.append(10)
+        lines += 1
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    private func flush() throws {
+        var offset = 0
+        while offset < buffer.count {
+            let n = buffer[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw StationError.store("cannot write \(path): \(String(cString: strerror(errno)))") }
+            offset += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, syncs and renames the file into place (and syncs the folder).
+    func finish(renamingTo target: String) throws {
+        try flush()
+        guard fsync(fd) == 0 else { throw StationError.store("cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard rename(path, target) == 0 else {
+            throw StationError.store("cannot rename \(path) to \(target): \(String(cString: strerror(errno)))")
+        }
+        renamed = target
+        let folder = Glibc.open((target as NSString).deletingLastPathComponent.isEmpty ? "." : (target as NSString).deletingLastPathComponent, O_RDONLY)
+        if folder >= 0 { fsync(folder); Glibc.close(folder) }
+    }
+
+    func close() {
+        if fd >= 0 { Glibc.close(fd); fd = -1 }
     }
 }

@@ -44,7 +44,10 @@ struct CachedVendingKey {
 extension Station {
     /// Imports a vending key (supervisor with second factor). The key is stored only encrypted
     /// under the key-encryption key; the log records its attributes, never its bytes.
-    public func importKey(name: String, bytes: [UInt8], attributes a: VendingKeyAttributes, by actor: Actor) throws {
+    /// Imports a vending key; returns a warning when the key can no longer issue tokens (it is
+    /// still imported: key changes away from it need it).
+    @discardableResult
+    public func importKey(name: String, bytes: [UInt8], attributes a: VendingKeyAttributes, by actor: Actor) throws -> String? {
         try actor.require([.supervisor], to: "import vending keys", secondFactor: true)
         guard !name.isEmpty, name.utf8.count <= 64 else { throw StationError.invalid("a key name is 1–64 characters") }
         let key = try VendingKey(bytes: bytes)
@@ -74,6 +77,7 @@ extension Station {
             }
             tx.forceSeal = true
         }
+        return KeyExpiry.warning(name: name, a, now: now())
     }
 
     /// A vending key, decrypted once per process.
@@ -95,32 +99,53 @@ extension Station {
     }
 
     /// Vending keys with their attributes and how long they last (no key bytes).
-    public func keys() throws -> [(name: String, attributes: VendingKeyAttributes, expires: String)] {
+    public func keys() throws -> [(name: String, attributes: VendingKeyAttributes, expires: String, warning: String?)] {
         try read { tx in
             try String.fetchAll(tx.db, sql: "SELECT name FROM vending_keys ORDER BY name").map { name in
                 let k = try vendingKey(name, tx)
-                return (name, k.attributes, KeyExpiry.lastMinute(k.attributes))
+                return (name, k.attributes, KeyExpiry.lastMinute(k.attributes), KeyExpiry.warning(name: name, k.attributes, now: tx.now))
             }
         }
     }
 }
 
-/// When a key's KEN runs out: the last TID it permits, as a UTC time.
-enum KeyExpiry {
-    /// Minutes after the base date at which tokens stop being allowed.
+/// How long a key can issue tokens: until its KEN runs out, and in any case until its base
+/// date's 24-bit TID (minutes) runs out — 31.9 years after the base date, so keys on base date
+/// 1993 stopped on 2024-11-24 and must be changed to a newer base date (a key-change campaign).
+public enum KeyExpiry {
+    /// Minutes after the base date at which the KEN stops tokens.
     static func endMinute(_ a: VendingKeyAttributes) -> Int64 { (Int64(a.expiry.value) + 1) << 16 }
 
     static func unixSeconds(minute: Int64, baseDate: BaseDate) -> Int64 {
         Int64(CivilTime.daysFromCivil(year: baseDate.year, month: 1, day: 1)) * 86_400 + minute * 60
     }
 
-    static func lastMinute(_ a: VendingKeyAttributes) -> String {
-        a.expiry.value == 255 ? "never (KEN 255)" : AuditTime.format(unixSeconds(minute: endMinute(a), baseDate: a.baseDate))
+    /// The last moment the key can issue a token: its KEN's end or its last TID, whichever is first.
+    public static func issuingEnds(_ a: VendingKeyAttributes) -> Int64 {
+        let tidEnd = unixSeconds(minute: Int64(TokenIdentifier.maximum), baseDate: a.baseDate)
+        return a.expiry.value == 255 ? tidEnd : min(tidEnd, unixSeconds(minute: endMinute(a), baseDate: a.baseDate))
     }
 
-    /// Days left before the key expires at `now`, or nil for KEN 255.
+    /// Whether the key's TIDs (rather than its KEN) end it.
+    static func endsByTID(_ a: VendingKeyAttributes) -> Bool {
+        a.expiry.value == 255 || unixSeconds(minute: Int64(TokenIdentifier.maximum), baseDate: a.baseDate) <= unixSeconds(minute: endMinute(a), baseDate: a.baseDate)
+    }
+
+    static func lastMinute(_ a: VendingKeyAttributes) -> String {
+        AuditTime.format(issuingEnds(a)) + (endsByTID(a) ? " (its 24-bit TIDs run out)" : " (KEN \(a.expiry.value))")
+    }
+
+    /// Days left before the key stops issuing at `now` (negative once it has).
     static func daysLeft(_ a: VendingKeyAttributes, now: Int64) -> Int64? {
-        guard a.expiry.value != 255 else { return nil }
-        return (unixSeconds(minute: endMinute(a), baseDate: a.baseDate) - now) / 86_400
+        let (d, o) = issuingEnds(a).subtractingReportingOverflow(now)
+        return o ? nil : d / 86_400
+    }
+
+    /// What an operator must hear about a key at `now`: nothing, or that it can no longer issue
+    /// tokens and what to do.
+    public static func warning(name: String, _ a: VendingKeyAttributes, now: Int64) -> String? {
+        guard issuingEnds(a) <= now else { return nil }
+        let why = endsByTID(a) ? "its base date \(a.baseDate.year) ran out of 24-bit TIDs on" : "its KEN \(a.expiry.value) expired on"
+        return "vending key \(name) can no longer issue tokens: \(why) \(AuditTime.format(issuingEnds(a))); move its meters to a key on a newer base date with a key-change campaign (stsvend campaign start)"
     }
 }

@@ -96,8 +96,7 @@ extension Station {
         let receipt = SaleReceipt(json: w.bytes, saleID: saleID, tokens: tokens.map { $0.number.description },
                                   tid: tid.map { Int64($0.value) }, unitsTenths: sale.unitsEncoded)
         try tx.insertSale(id: saleID, request: request, kind: "credit", meter: pan, account: account.id, actor: actor,
-                          sale: sale, receipt: receipt)
-        try tx.log("sale", actor: actor.name, data: receipt.json)
+                          sale: sale, receipt: receipt, logType: "sale")
         return receipt
     }
 
@@ -136,16 +135,16 @@ extension StoreTransaction {
     }
 
     func sale(requestID: String) throws -> (request: String, receipt: SaleReceipt)? {
-        guard let r = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, request, receipt, tokens, tid, units FROM sales WHERE request_id = ?"),
+        guard let r = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, request, receipt, tokens, tid, units, log_seq FROM sales WHERE request_id = ?"),
                                        arguments: [requestID]) else { return nil }
-        return (r["request"], receipt(r))
+        return (r["request"], try provenReceipt(r))
     }
 
     func sale(id: Int64) throws -> (row: Row, receipt: SaleReceipt) {
         guard let r = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM sales WHERE id = ?"), arguments: [id]) else {
             throw StationError.notFound("sale \(id)")
         }
-        return (r, receipt(r))
+        return (r, try provenReceipt(r))
     }
 
     func receipt(_ r: Row) -> SaleReceipt {
@@ -154,20 +153,25 @@ extension StoreTransaction {
                            tid: r["tid"], unitsTenths: r["units"])
     }
 
+    /// Records a sale (or engineering or key-change record) and its log entry, whose `data` is
+    /// the receipt itself; the row keeps the entry's seq, so a reprint can prove the receipt
+    /// against the signed log.
     func insertSale(id: Int64, request: SaleRequest?, kind: String, meter: String, account: Int64?, actor: Actor,
-                    sale: SaleBreakdown?, receipt: SaleReceipt, requestID: String? = nil, fingerprint: String? = nil) throws {
+                    sale: SaleBreakdown?, receipt: SaleReceipt, requestID: String? = nil, fingerprint: String? = nil,
+                    logType: String) throws {
         let s = sale
+        let seq = try log(logType, actor: actor.name, data: receipt.json)
         try db.cachedStatement(sql: """
             INSERT INTO sales (id, request_id, request, kind, meter_pan, account_id, operator, channel, created_at,
-                money, fee, arrears, debt, fixed, vat, energy, units, free_units, carried_in, carried_out, tokens, tid, receipt)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                money, fee, arrears, debt, fixed, vat, energy, units, free_units, carried_in, carried_out, tokens, tid, receipt, log_seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 id, request?.requestID ?? requestID ?? "\(kind):\(id)", request?.fingerprint ?? fingerprint ?? kind, kind, meter, account,
                 actor.name, request?.channel ?? "station", now,
                 s?.paid.cents ?? 0, s?.deducted(.channelFee).cents ?? 0, s?.deducted(.arrears).cents ?? 0,
                 s?.deducted(.debtRecovery).cents ?? 0, s?.deducted(.fixedCharges).cents ?? 0, s?.deducted(.vat).cents ?? 0,
                 s?.energy.cents ?? 0, receipt.unitsTenths, s?.freeTenths ?? 0, s?.carriedIn.cents ?? 0, s?.carriedOut.cents ?? 0,
-                receipt.tokens.joined(separator: " "), receipt.tid, Data(receipt.json)])
+                receipt.tokens.joined(separator: " "), receipt.tid, Data(receipt.json), seq])
         for b in s?.blocks ?? [] {
             try db.cachedStatement(sql: "INSERT INTO sale_blocks (sale_id, block, price, tenths, cost) VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [id, b.block, b.price.perKWhTenThousandths, b.tenths, b.cost.cents])

@@ -69,6 +69,16 @@ enum StationSchema {
                 state TEXT NOT NULL, sale_id INTEGER, PRIMARY KEY (campaign, meter_pan));
             """)
         }
+        m.registerMigration("v2") { db in
+            try db.execute(sql: """
+            ALTER TABLE station ADD COLUMN test_clock INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE sales ADD COLUMN log_seq INTEGER;
+            CREATE TABLE login_throttle (
+                name TEXT NOT NULL, source TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0,
+                locked_until INTEGER NOT NULL DEFAULT 0, last_seconds INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (name, source));
+            """)
+        }
         return m
     }
 }

@@ -35,6 +35,7 @@ final class StoreTransaction {
     @discardableResult
     func log(_ type: String, actor: String, data: [UInt8]) throws -> Int64 {
         let (seq, prev) = try currentHead()
+        guard seq >= 0, seq < Int64.max else { throw StationError.tampered("the log's last entry number \(seq) is impossible") }
         let line = AuditEntryLine(seq: seq + 1, unixSeconds: now, type: type, actor: actor, data: data, prev: prev)
         try db.cachedStatement(sql: "INSERT INTO log (seq, line, hash) VALUES (?, ?, ?)")
             .execute(arguments: [line.seq, Data(line.bytes), Data(line.hash)])
@@ -57,10 +58,16 @@ final class StoreTransaction {
     /// or age, or when the transaction asked for one (station, key, tariff and user changes, exports).
     func sealIfDue() throws {
         guard appended > 0 else { return }
-        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT checkpoint_seq, checkpoint_time FROM station"))!
-        let lastSeq: Int64 = row[0], lastTime: Int64 = row[1]
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT checkpoint_seq, checkpoint_time FROM station")) else {
+            throw StationError.store("the station row is missing")
+        }
+        let lastSeq: Int64 = row[0] ?? 0, lastTime: Int64 = row[1] ?? 0
         let (seq, _) = try currentHead()
-        guard forceSeal || seq - lastSeq >= Int64(station.checkpointEvery) || now - lastTime >= station.checkpointSeconds else { return }
+        // Values from the file are not trusted to be sane: an impossible distance means "due".
+        let entries = seq.subtractingReportingOverflow(lastSeq), age = now.subtractingReportingOverflow(lastTime)
+        let due = forceSeal || entries.overflow || age.overflow || entries.partialValue >= Int64(station.checkpointEvery)
+            || age.partialValue >= station.checkpointSeconds || age.partialValue < 0
+        guard due else { return }
         try seal()
     }
 
@@ -75,7 +82,11 @@ final class StoreTransaction {
 
     /// Every log line in order, for export.
     func logLines(through last: Int64, _ body: (Data) throws -> Void) throws {
-        let cursor = try Data.fetchCursor(db, sql: "SELECT line FROM log WHERE seq <= ? ORDER BY seq", arguments: [last])
+        try logLines(after: 0, through: last, body)
+    }
+
+    func logLines(after first: Int64, through last: Int64, _ body: (Data) throws -> Void) throws {
+        let cursor = try Data.fetchCursor(db, sql: "SELECT line FROM log WHERE seq > ? AND seq <= ? ORDER BY seq", arguments: [first, last])
         while let line = try cursor.next() { try body(line) }
     }
 }
