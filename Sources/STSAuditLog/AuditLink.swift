@@ -69,11 +69,11 @@ struct AuditLink {
             }
         case .checkpoint:
             report.checkpoints += 1
-            guard let through = f.through, let signature = f.signature, let stationID else {
-                add("format", "a checkpoint needs integer through, a head, a base64 signature and the station entry on line 1")
+            guard let through = f.through, f.head != nil, let signature = f.signature, let stationID else {
+                add("format", "a checkpoint needs integer through, a 64-hex head, a base64 signature of 64 bytes and the station entry on line 1")
                 break
             }
-            if through != seq - 1 || !f.headMatches {
+            if through != seq - 1 || f.head != f.prev {
                 add("signature", "the checkpoint must seal the entry just before it (\(seq - 1))")
             } else if !publicKey.isValidSignature(Data(signature), for: Checkpoint.message(stationID: stationID, through: through, head: f.prev.bytes)) {
                 add("signature", "the checkpoint's signature does not verify with the station's public key")
@@ -98,7 +98,6 @@ struct AuditLink {
             }
         case .reversal:
             report.reversals += 1
-            total(\.refundedCents, f.paid)
             guard let id = f.refundedSale else { break }
             guard let sale = sales[id] else { add("reference", "reverses sale \(id), which the log does not hold before it"); break }
             if sale.reversed {
@@ -106,6 +105,7 @@ struct AuditLink {
                 break
             }
             if f.paid != sale.paid { add("money", "refund \(f.paid) cents is not the \(sale.paid) paid for sale \(id)") }
+            total(\.refundedCents, f.paid)
             var reversedSale = sale
             reversedSale.reversed = true
             sales[id] = reversedSale
@@ -140,6 +140,8 @@ struct AuditLink {
 
     /// Adds to a report total; a crafted log that overflows 64 bits is a problem, not a trap.
     mutating func total(_ field: WritableKeyPath<AuditReport, Int64>, _ value: Int64) {
+        // Once a total has passed 64 bits it stays at its limit (the log is already not genuine).
+        if report[keyPath: field] == Int64.max || report[keyPath: field] == Int64.min { return }
         let (v, overflow) = report[keyPath: field].addingReportingOverflow(value)
         if overflow {
             if !totalsOverflowed, let last = lastFacts {

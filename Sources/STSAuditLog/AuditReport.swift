@@ -28,7 +28,8 @@ public struct AuditReport: Sendable {
     public var sales = 0
     public var reversals = 0
     public var tokens = 0
-    /// Tokens decrypted with the auditor's keys and matched to their entry.
+    /// Tokens that decrypted (CRC and layout checked) under the auditor's keys; a TID that
+    /// differs from the entry's is a `token` problem, the token still counts here.
     public var tokensDecrypted = 0
     /// Money paid in over all sales, and refunded by reversals (cents).
     public var paidCents: Int64 = 0

@@ -41,8 +41,9 @@ public enum StationPublicKeyFile {
 
     public static func parse(_ text: String) throws -> Curve25519.Signing.PublicKey {
         // Split on bytes: in Swift "\r\n" is one Character, equal to neither "\r" nor "\n".
-        let parts = text.utf8.split(whereSeparator: { $0 == 32 || $0 == 10 || $0 == 13 }).map { String(decoding: $0, as: UTF8.self) }
-        guard parts.count == 2, parts[0] == label, let raw = Data(base64Encoded: parts[1]), raw.count == 32 else {
+        let parts = text.utf8.split(whereSeparator: { $0 == 32 || $0 == 10 || $0 == 13 }).map { Array($0) }
+        guard parts.count == 2, parts[0] == Array(label.utf8),
+              let raw = parts[1].withUnsafeBufferPointer({ Base64.decode($0) }), raw.count == 32 else {
             throw AuditFileError.badPublicKey
         }
         return try Curve25519.Signing.PublicKey(rawRepresentation: raw)

@@ -28,7 +28,8 @@ struct EntryFacts {
     var stationKey: String?
     // checkpoint
     var through: Int64?
-    var headMatches = false
+    /// The checkpoint's `head`, when it is 64 lower-case hex digits.
+    var head: LogDigest?
     var signature: [UInt8]?
     // sale, reversal, reprint, engineering, key change
     var saleID: Int64?
@@ -116,10 +117,10 @@ struct FieldReader {
         } else if tape.stringEquals(type, "checkpoint") {
             facts.kind = .checkpoint
             facts.through = integer(data, "through")
-            if let h = tape.member(data, "head"), let hex = tape.plainBytes(h), let digest = LogDigest(hex: hex) {
-                facts.headMatches = digest == facts.prev
+            if let h = tape.member(data, "head"), let hex = tape.plainBytes(h) { facts.head = LogDigest(hex: hex) }
+            if let s = tape.member(data, "signature"), let b64 = tape.plainBytes(s), let bytes = Base64.decode(b64), bytes.count == 64 {
+                facts.signature = bytes
             }
-            if let s = tape.member(data, "signature"), let b64 = tape.plainBytes(s) { facts.signature = Data(base64Encoded: String(decoding: b64, as: UTF8.self)).map { Array($0) } }
         } else if tape.stringEquals(type, "reversal") {
             facts.kind = .reversal
             facts.refundedSale = integer(data, "sale")
@@ -262,10 +263,10 @@ struct FieldReader {
                 problem("token", "cannot derive the meter's key to check its tokens: \(error)")
             }
         }
-        guard let list = tokens else { return }
-        guard tape.kind(list) == .array else { problem("format", "\"tokens\" must be an array"); return }
+        // No `tokens` member reads as no tokens: the units check below still applies.
+        if let list = tokens, tape.kind(list) != .array { problem("format", "\"tokens\" must be an array"); return }
         var creditUnits: Int64 = 0
-        tape.forEachElement(list) { t in
+        if let list = tokens { tape.forEachElement(list) { t in
             facts.tokenCount += 1
             guard let d = tape.member(t, "token"), let digits = tape.plainBytes(d), Digits.value(digits, count: 20) != nil else {
                 problem("token", "a token must be 20 digits")
@@ -288,7 +289,7 @@ struct FieldReader {
             } catch {
                 problem("token", "token \(text) does not decrypt under the meter's key: \(error)")
             }
-        }
+        } }
         if let expectedUnits, decoder != nil, creditUnits != expectedUnits {
             problem("units", "the tokens carry \(creditUnits) tenths of a kWh, the entry says \(expectedUnits)")
         }
@@ -326,5 +327,44 @@ enum Printable {
     static func text(_ s: UnsafeBufferPointer<UInt8>) -> String {
         let shown = s.prefix(40).map { $0 >= 32 && $0 < 127 ? $0 : 63 }
         return String(decoding: shown, as: UTF8.self) + (s.count > 40 ? "…" : "")
+    }
+}
+
+/// Standard base64 with padding (RFC 4648 §4), strictly: length a multiple of 4, only the
+/// alphabet, `=` only as the last one or two characters, and the unused bits of the last
+/// character zero. (Foundation's decoder accepts more, and differs between versions.)
+enum Base64 {
+    static func decode(_ s: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard s.count % 4 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(s.count / 4 * 3)
+        @inline(__always) func value(_ c: UInt8) -> UInt32? {
+            switch c {
+            case 65...90: UInt32(c - 65)
+            case 97...122: UInt32(c - 71)
+            case 48...57: UInt32(c + 4)
+            case 43: 62
+            case 47: 63
+            default: nil
+            }
+        }
+        var i = 0
+        while i < s.count {
+            let last = i + 4 == s.count
+            let pad = last ? (s[i + 3] == 61 ? (s[i + 2] == 61 ? 2 : 1) : 0) : 0
+            var v: UInt32 = 0
+            for k in 0..<4 {
+                if k >= 4 - pad { v <<= 6; continue }
+                guard let d = value(s[i + k]) else { return nil }
+                v = v << 6 | d
+            }
+            switch pad {
+            case 0: out += [UInt8(v >> 16), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+            case 1: guard v & 0xFF == 0 else { return nil }; out += [UInt8(v >> 16), UInt8(v >> 8 & 0xFF)]
+            default: guard v & 0xFFFF == 0 else { return nil }; out.append(UInt8(v >> 16))
+            }
+            i += 4
+        }
+        return out
     }
 }

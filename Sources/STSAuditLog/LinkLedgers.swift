@@ -41,8 +41,9 @@ struct SaleBook {
                 dense.append(newValue)
                 return
             }
-            let (gap, o) = id.subtractingReportingOverflow(base &+ Int64(dense.count))
-            if !dense.isEmpty, !o, gap >= 0, gap < Self.maximumGap {
+            let (end, o1) = base.addingReportingOverflow(Int64(dense.count))
+            let (gap, o2) = id.subtractingReportingOverflow(end)
+            if !dense.isEmpty, !o1, !o2, gap >= 0, gap < Self.maximumGap {
                 dense.append(contentsOf: repeatElement(nil, count: Int(gap)))
                 dense.append(newValue)
             } else {

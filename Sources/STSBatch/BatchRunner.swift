@@ -68,12 +68,12 @@ public enum BatchRunner {
             }
         }
 
-        func longLineResult() -> [UInt8] {
+        func longLineResult(number: Int) -> [UInt8] {
             var w = JSONLineWriter()
             w.begin(); w.null("id"); w.field("ok", false)
             w.object("error") { e in
                 e.field("code", "bad-request")
-                e.field("message", "line \(lineNumber): a request line is longer than \(maximumLineBytes) bytes")
+                e.field("message", "line \(number): a request line is longer than \(maximumLineBytes) bytes")
             }
             w.end()
             summary.failed += 1
@@ -123,11 +123,12 @@ public enum BatchRunner {
             try process(lines, in: buffer, lanes: &lanes, summary: &summary, write: write)
             // What is left is the start of a line still being read.
             buffer.removeFirst(lineStart)
-            if buffer.count > maximumLineBytes {
-                // A megabyte without a newline is not a request: answer it now, drop the rest of it.
-                lineNumber += 1
-                try write(longLineResult())
-                lineNumber -= 1
+            if skippingLongLine {
+                // Still inside an over-long line already answered: drop it up to its newline.
+                buffer.removeAll(keepingCapacity: true)
+            } else if buffer.count > maximumLineBytes {
+                // A megabyte without a newline is not a request: answer it now (once), drop the rest of it.
+                try write(longLineResult(number: lineNumber + 1))
                 buffer.removeAll(keepingCapacity: true)
                 skippingLongLine = true
             }

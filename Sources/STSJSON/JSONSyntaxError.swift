@@ -20,7 +20,7 @@ public struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertib
         case badLiteral = "an unknown word (JSON has true, false and null)"
         case tooDeep = "nested more than 32 levels deep"
         case duplicateKey = "a member name appears twice in one object"
-        case tooLarge = "the text is larger than 2 GiB"
+        case tooLarge = "the text is 2 GiB or larger"
     }
 
     /// The 0-based offset of the offending byte in the text.

@@ -185,6 +185,25 @@ struct LogBuilder {
         #expect(r.problems.map(\.code) == ["unsealed"] && r.problems.first?.line == 3)
     }
 
+    @Test("signatures are strict base64 of 64 bytes: lenient re-encodings are malformed, not valid")
+    func strictSignatures() {
+        var log = LogBuilder()
+        log.export()
+        let text = String(decoding: log.lines[2], as: UTF8.self)
+        let signature = text.slice(from: #""signature":""#, to: #""},"prev""#)
+        #expect(signature.hasSuffix("=="))
+        for variant in [signature + "==", String(signature.dropLast(2)), "AA=A", "=====", String(signature.dropLast(3)) + "B=="] {
+            var forged = log
+            // Rebuild the checkpoint with the variant: its own hash is right, only the signature text differs.
+            forged.lines.removeLast()
+            forged.prev = forged.lines[forged.lines.count - 1].withUnsafeBufferPointer { AuditEntryLine.header($0)?.hash.bytes ?? [] }
+            let data = text.slice(from: #","data":"#, to: #","prev":""#).replacingOccurrences(of: signature, with: variant)
+            forged.add(Checkpoint.type, data, actor: "station")
+            let r = forged.verify()
+            #expect(r.problems.contains { $0.line == 3 && $0.code == "format" }, "\(variant): \(r.problems)")
+        }
+    }
+
     @Test("a public-key file with CRLF or spaces reads the same key")
     func publicKeyFile() throws {
         let key = Curve25519.Signing.PrivateKey().publicKey
@@ -200,5 +219,12 @@ struct LogBuilder {
         let r = LogBuilder().verify([UInt8](repeating: 10, count: 200_000))
         #expect(r.entries == 200_000 && r.problems.count == AuditReport.maximumProblems)
         #expect(r.problemCount > 200_000 && !r.isClean)
+    }
+}
+
+extension String {
+    func slice(from: String, to: String) -> String {
+        guard let a = range(of: from)?.upperBound, let b = range(of: to, options: .backwards)?.lowerBound, a <= b else { return "" }
+        return String(self[a..<b])
     }
 }
