@@ -5,7 +5,8 @@ import STSTokenFormat
 
 /// What a card-reading meter did with an inserted card.
 public struct CardInsertionOutcome: Equatable, Sendable {
-    /// `accept` (purchase applied), `used` (already applied), `sequence-gap`, `wrong-meter`,
+    /// `accept` (purchase applied), `already-entered` (its tokens were typed on the keypad
+    /// first: delivered, nothing added twice), `used` (already applied), `sequence-gap`, `wrong-meter`,
     /// or the meter's token result when a token on the card was refused.
     public var result: String
     /// The purchase sequence on the card, if any.
@@ -52,16 +53,21 @@ extension SimulatedMeter {
         for token in purchase.tokens {
             results.append(enter(token.digits, at: now).result)
         }
-        // Applied only when every token was accepted now: a USED answer may be another token
-        // with the same TID, and must not swallow a paid purchase unnoticed.
-        if results.allSatisfy(\.isAccepted) {
+        // Delivered when every token was accepted now, or was already held: a token whose TID
+        // the meter remembers (USED) decrypted under this meter's key with that TID, so it is
+        // this purchase's token typed on the keypad before the card was inserted (the station
+        // issues a TID to a meter once). Anything else refused keeps the purchase pending.
+        if results.allSatisfy({ $0.isAccepted || $0 == .used }) {
             cardSequences[serial] = purchase.sequence
-            log(now, "card", "purchase \(purchase.sequence) applied")
+            let held = results.filter { $0 == .used }.count
+            log(now, "card", held == 0 ? "purchase \(purchase.sequence) applied"
+                : "purchase \(purchase.sequence) delivered: \(held) of its \(results.count) tokens were already entered on the keypad")
             var returned = returnRecord(1, gap: false)
             returned.lastSequence = purchase.sequence
-            return CardInsertionOutcome(result: "accept", sequence: purchase.sequence, tokenResults: results, returned: returned)
+            return CardInsertionOutcome(result: held == 0 ? "accept" : "already-entered", sequence: purchase.sequence,
+                                        tokenResults: results, returned: returned)
         }
-        let refused = results.first { !$0.isAccepted }!
+        let refused = results.first { !$0.isAccepted && $0 != .used } ?? .format
         log(now, "card", "purchase \(purchase.sequence) refused: \(refused.rawValue)")
         return CardInsertionOutcome(result: refused.rawValue, sequence: purchase.sequence, tokenResults: results, returned: returnRecord(4, gap: false))
     }

@@ -86,6 +86,24 @@ struct CardTests {
         #expect(meter.electricityTenths == 155)
     }
 
+    @Test("a purchase whose token was typed on the keypad first counts as delivered: credited once, and the card takes the next sale")
+    func typedBeforeInserted() throws {
+        var session = CardSession(channel: Self.blankCard())
+        _ = try CardVending.issue(&session, master: Self.master, meter: Self.meterProfile.pan, issuer: 42)
+        let first = try Self.purchase(1, tid: 6_000_000, units: 100)
+        _ = try CardVending.sell(&session, master: Self.master, expectedMeter: Self.meterProfile.pan, record: first)
+        var meter = try Self.meter()
+        // The customer reads the token off the receipt and keys it in, then inserts the card.
+        #expect(meter.enter(first.tokens[0].description, at: 1_800_000_000).result == .accept)
+        let inserted = try meter.insertCard(&session, master: Self.master, at: 1_800_000_060)
+        #expect(inserted.result == "already-entered" && inserted.tokenResults == [.used], "\(inserted)")
+        #expect(meter.electricityTenths == 100, "credited once")
+        #expect(try CardVending.read(&session, master: Self.master).unappliedPurchase == nil, "the station sees it delivered")
+        _ = try CardVending.sell(&session, master: Self.master, expectedMeter: Self.meterProfile.pan, record: try Self.purchase(2, tid: 6_000_002, units: 50))
+        #expect(try meter.insertCard(&session, master: Self.master, at: 1_800_000_120).result == "accept")
+        #expect(meter.electricityTenths == 150)
+    }
+
     @Test("a card pulled mid-write: the sale completes on the next insertion, and is never applied twice")
     func pulledCard() throws {
         var session = CardSession(channel: Self.blankCard())
@@ -157,13 +175,19 @@ struct CardTests {
         contents.info.meter = try MeterPAN("600727111111111153")
         let foreign = meter.applyCard(contents, at: 0)
         #expect(foreign.result == "wrong-meter" && foreign.returned == nil, "another meter's card is never written")
-        // A token already used (same TID keyed in by hand) does not count the purchase as applied.
+        // A token already held (the same token keyed in by hand) delivers the purchase, without
+        // crediting it twice (issue 10: a card stuck for good otherwise).
         var used = try Self.meter()
         _ = used.enter(contents.purchase!.tokens[0].digits, at: 0)
         var own = try CardVending.read(&session, master: Self.master)
         own.purchase = contents.purchase
         let outcome = used.applyCard(own, at: 0)
-        #expect(outcome.result == "used" && used.cardSequences.isEmpty)
+        #expect(outcome.result == "already-entered" && used.cardSequences.values.first == 1 && used.electricityTenths == 100)
+        // A token refused for any other reason keeps the purchase pending.
+        var tampered = try Self.meter()
+        tampered.detectTamper(at: 0)
+        let refused = tampered.applyCard(own, at: 0)
+        #expect(refused.result == "tamper" && tampered.cardSequences.isEmpty)
         #expect(!"\(Self.master)".contains("0102"))
     }
 
