@@ -111,6 +111,7 @@ let package = Package(
         .testTarget(name: "STSAuditLogTests", dependencies: ["STSAuditLog", "STSBatch", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "STSStationTests", dependencies: ["STSStation", "STSAuditLog", "STSTariff", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSBatch", "STSTestFixtures",
                                                              .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures", "STSStation"]),
+        .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures", "STSStation", .product(name: "GRDB", package: "GRDB.swift"),
+                                                          .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

@@ -109,7 +109,7 @@ struct StateDocument: Codable {
         else { throw bad("invalid policy") }
         guard tid_memory.allSatisfy({ $0 <= TokenIdentifier.maximum }) else { throw bad("TID above 24 bits") }
         guard (0...LockoutState.maximumWrongEntries).contains(lockout.wrongEntries), (0...year).contains(lockout.lastSeconds),
-              MeterClock.range.contains(lockout.lockedUntil) || lockout.lockedUntil == 0
+              (0...(MeterClock.range.upperBound + year)).contains(lockout.lockedUntil)
         else { throw bad("invalid lockout counters") }
         guard pending_key_change.map({ MeterClock.range.contains($0.started_at) }) ?? true else { throw bad("invalid pending key change time") }
         guard (consumed_tenths_kwh ?? 0) <= MeterClock.maximumConsumedTenths, warned.allSatisfy({ (1..<1_000_000_000).contains($0) }) else {

@@ -38,6 +38,11 @@ public final class Station: @unchecked Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         do { return try DatabaseQueue(path: path, configuration: config) } catch {
+            // SQLite says "cannot open" when WAL files cannot be made: say why when we can tell.
+            let folder = (path as NSString).deletingLastPathComponent
+            if access(path, W_OK) != 0 || access(folder.isEmpty ? "." : folder, W_OK) != 0 {
+                throw StationError.store("cannot open \(path): the database is read-only (its file, its folder or the file system cannot be written; a station needs to write its -wal and -shm files beside it)")
+            }
             throw StationError.store("cannot open \(path): \(StoreFailure.describe(error))")
         }
     }

@@ -103,11 +103,13 @@ enum SaleAmountOption {
             guard amount.cents > 0 else { throw ValidationError("--money must be more than 0.00: a sale of nothing is not recorded") }
             return .money(amount)
         case let (nil, u?):
-            guard let tenths = try? EnergyAmount.tenths(u) else {
-                throw ValidationError("--units must be kWh like 25.5 (digits, at most 1 decimal), not '\(u.prefix(40))'")
+            // Read finer than a tenth, so a too-small amount is named as such.
+            guard let tenThousandths = try? EnergyPrice(u).perKWhTenThousandths else {
+                throw ValidationError("--units must be kWh like 25.5 (digits, one decimal), not '\(u.prefix(40))'")
             }
-            guard tenths > 0 else { throw ValidationError("--units \(u) is below the smallest amount a token carries (0.1 kWh)") }
-            return .units(tenths)
+            guard tenThousandths >= 1_000 else { throw ValidationError("--units \(u) kWh is below the smallest amount a token carries (0.1 kWh)") }
+            guard tenThousandths % 1_000 == 0 else { throw ValidationError("--units takes tenths of a kWh (one decimal, e.g. 25.5), not '\(u.prefix(40))'") }
+            return .units(tenThousandths / 1_000)
         default:
             throw ValidationError("give exactly one of --money and --units")
         }

@@ -74,7 +74,7 @@ struct ActorOptions: ParsableArguments {
 func readPassword(_ path: String?, prompt: String = "Password: ") throws -> [UInt8] {
     var bytes: [UInt8]
     if let path {
-        bytes = try SecretFile.read(path)
+        do { bytes = try SecretFile.read(path, what: "password file") } catch { throw ValidationError(error.description) }
     } else {
         guard isatty(0) == 1, let p = getpass(prompt) else {
             throw ValidationError("no --password-file given and no terminal to ask for the password")

@@ -23,7 +23,7 @@ public struct KeyEncryptionKey: Sendable {
 
     /// Reads a key or passphrase file; `salt` is the station's KDF salt.
     public static func load(path: String, salt: [UInt8]) throws -> KeyEncryptionKey {
-        var bytes = try SecretFile.read(path)
+        var bytes = try SecretFile.read(path, what: "key-encryption key file")
         defer { for i in bytes.indices { bytes[i] = 0 } }
         while let last = bytes.last, last == 10 || last == 13 || last == 32 { bytes.removeLast() }
         if bytes.count == 64, var raw = Hex.decode(bytes.map { $0 >= 65 && $0 <= 70 ? $0 + 32 : $0 }) {
