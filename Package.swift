@@ -98,6 +98,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The parsers of untrusted input as fuzz targets (libFuzzer and a property harness).
+        .target(name: "STSFuzzTargets", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSAuditLog", "STSMeter",
+                                                       "STSMeterSimulator", "STSCard", "STSCardEmulator",
+                                                       .product(name: "Crypto", package: "swift-crypto")]),
+        .executableTarget(name: "stsfuzz", dependencies: ["STSFuzzTargets"]),
         // Loads Fixtures/ for the table tests.
         .target(name: "STSTestFixtures", path: "Tests/STSTestFixtures"),
         .testTarget(name: "STSTokenFormatTests", dependencies: ["STSTokenFormat", "STSTestFixtures"]),
@@ -111,6 +116,7 @@ let package = Package(
         .testTarget(name: "STSAuditLogTests", dependencies: ["STSAuditLog", "STSBatch", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "STSStationTests", dependencies: ["STSStation", "STSAuditLog", "STSTariff", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSBatch", "STSTestFixtures",
                                                              .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "STSFuzzTargetsTests", dependencies: ["STSFuzzTargets", "STSTestFixtures"]),
         .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures", "STSStation", .product(name: "GRDB", package: "GRDB.swift"),
                                                           .product(name: "Crypto", package: "swift-crypto")]),
     ]

@@ -111,7 +111,7 @@ final class WindowReader: @unchecked Sendable {
     func read(_ window: inout Window, firstLine: Int) {
         window.firstLine = firstLine
         let lines = window.lines
-        if window.facts.count < lines.count { window.facts = [EntryFacts](repeating: EntryFacts(), count: Self.windowLines) }
+        if window.facts.count < lines.count { window.facts = [EntryFacts](repeating: EntryFacts(), count: lines.count) }
         let chunks = max(1, min(lines.count / 512, self.chunks))
         let log = self.log, keys = self.keys
         window.facts.withUnsafeMutableBufferPointer { out in

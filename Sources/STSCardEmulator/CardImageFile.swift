@@ -25,8 +25,19 @@ public enum CardImageFile {
     }
 
     public static func load(_ path: String) throws -> CardApplication.Image {
+        // The image holds the card's write keys in clear: like the meter's state, owner-only.
+        var st = stat()
+        if stat(path, &st) == 0, st.st_mode & 0o077 != 0 {
+            throw Failure.io("card image \(path) holds the card's keys and can be read by group or others; run: chmod 600 \(path)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else { throw Failure.io("cannot read the card image \(path)") }
-        let bytes = [UInt8](data)
+        return try decode([UInt8](data), name: path)
+    }
+
+    /// Checks and reads a card image's bytes (`name` is used in messages).
+    public static func decode(_ bytes: [UInt8], name: String) throws -> CardApplication.Image {
+        let path = name
+        guard bytes.count <= 1 << 20 else { throw Failure.corrupt("card image \(path) is too large") }
         guard bytes.last == 10, let split = bytes.dropLast().lastIndex(of: 10) else {
             throw Failure.corrupt("card image \(path) is truncated")
         }

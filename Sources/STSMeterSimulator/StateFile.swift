@@ -72,7 +72,8 @@ public enum StateFile {
         return try decode(data, path: path)
     }
 
-    static func decode(_ data: [UInt8], path: String) throws -> SimulatedMeter {
+    /// Checks and reads a state file's bytes (`path` is used in messages).
+    public static func decode(_ data: [UInt8], path: String) throws -> SimulatedMeter {
         // The last line is the checksum of everything before it.
         guard data.last == 10, let split = data.dropLast().lastIndex(of: 10) else {
             throw StateFileError.corrupt("meter state \(path) is truncated (no checksum line); restore it from a backup")
