@@ -47,6 +47,11 @@ public struct AuditVerifier: Sendable {
         while windows[current].count > 0 {
             let next = 1 - current
             offset = reader.split(from: offset, into: &windows[next])
+            if windows[next].count == 0 {
+                // The last window: nothing to read meanwhile.
+                for i in 0..<windows[current].count { link.add(windows[current].facts[i]) }
+                break
+            }
             let firstLine = windows[current].firstLine + windows[current].count
             let group = DispatchGroup()
             windows.withUnsafeMutableBufferPointer { w in
@@ -85,7 +90,7 @@ final class WindowReader: @unchecked Sendable {
         self.log = log
         self.keys = keys
         self.chunks = chunks
-        tapes = (0..<chunks).map { _ in JSONTape() }
+        tapes = []
     }
 
     /// Step 1: the next window's lines from `offset`, split at LF; a final piece after the last
@@ -113,7 +118,15 @@ final class WindowReader: @unchecked Sendable {
         let lines = window.lines
         if window.facts.count < lines.count { window.facts = [EntryFacts](repeating: EntryFacts(), count: lines.count) }
         let chunks = max(1, min(lines.count / 512, self.chunks))
+        while tapes.count < chunks { tapes.append(JSONTape()) }
         let log = self.log, keys = self.keys
+        if chunks == 1 {
+            // A small window is read on this thread: waking others costs more than it saves.
+            for i in 0..<lines.count {
+                window.facts[i] = EntryFacts(line: firstLine + i, bytes: UnsafeBufferPointer(rebasing: log[lines[i]]), keys: keys, tape: &tapes[0])
+            }
+            return
+        }
         window.facts.withUnsafeMutableBufferPointer { out in
             tapes.withUnsafeMutableBufferPointer { tapeBuffer in
                 nonisolated(unsafe) let out = out

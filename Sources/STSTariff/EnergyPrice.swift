@@ -12,9 +12,9 @@ public struct EnergyPrice: Hashable, Comparable, Sendable, Codable, CustomString
     }
 
     public var description: String {
-        let v = perKWhTenThousandths
+        let v = perKWhTenThousandths.magnitude
         let frac = String(v % 10_000)
-        return "\(v / 10_000).\(String(repeating: "0", count: 4 - frac.count))\(frac)"
+        return "\(perKWhTenThousandths < 0 ? "-" : "")\(v / 10_000).\(String(repeating: "0", count: max(0, 4 - frac.count)))\(frac)"
     }
 
     public static func < (a: EnergyPrice, b: EnergyPrice) -> Bool { a.perKWhTenThousandths < b.perKWhTenThousandths }

@@ -7,6 +7,8 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     @inlinable public init(cents: Int64) { self.cents = cents }
 
     public static let zero = Money(cents: 0)
+    /// The largest amount the station reads or writes: 15 digits and 2 decimals.
+    public static let maximumCents: Int64 = 99_999_999_999_999_999
 
     /// Parses "100", "100.5" or "100.50": digits, at most two decimals, no sign, at most 10¹⁵.
     public init(_ text: String) throws(TariffError) {

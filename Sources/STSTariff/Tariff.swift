@@ -14,6 +14,13 @@ public struct TariffBlock: Hashable, Sendable, Codable {
 /// cumulative purchases (a flat tariff is one open block), free basic electricity per month,
 /// VAT (prices are VAT exclusive) and a fee per sales channel.
 public struct Tariff: Hashable, Sendable, Codable {
+    /// The highest price per kWh accepted (100 000.0000): with at most 18 201 624 tenths in a
+    /// sale, every cost, VAT and sum stays far inside 64 bits.
+    public static let maximumPrice = EnergyPrice(perKWhTenThousandths: 1_000_000_000)
+    /// The highest block limit (10⁹ kWh a month) and channel fee (10¹¹ in money) accepted.
+    public static let maximumBlockLimitTenths: Int64 = 10_000_000_000
+    public static let maximumChannelFeeCents: Int64 = 10_000_000_000_000
+
     public var name: String
     /// Ascending, non-overlapping; the last block is open-ended.
     public var blocks: [TariffBlock]
@@ -32,10 +39,11 @@ public struct Tariff: Hashable, Sendable, Codable {
         var last: Int64 = 0
         for (i, b) in blocks.enumerated() {
             guard b.price.perKWhTenThousandths >= 0 else { throw .invalidTariff("prices cannot be negative") }
+            guard b.price <= Self.maximumPrice else { throw .invalidTariff("a price per kWh is at most \(Self.maximumPrice)") }
             if i == blocks.count - 1 {
                 guard b.upToTenths == nil else { throw .invalidTariff("the last block must be open-ended") }
             } else {
-                guard let limit = b.upToTenths, limit > last else {
+                guard let limit = b.upToTenths, limit > last, limit <= Self.maximumBlockLimitTenths else {
                     throw .invalidTariff("block limits must rise (block \(i + 1))")
                 }
                 last = limit
@@ -45,12 +53,25 @@ public struct Tariff: Hashable, Sendable, Codable {
             throw .invalidTariff("free basic electricity must be 0–10 000 kWh a month")
         }
         guard (0...10_000).contains(vatBasisPoints) else { throw .invalidTariff("VAT must be 0–100 %") }
-        guard channelFees.values.allSatisfy({ $0.cents >= 0 }) else { throw .invalidTariff("channel fees cannot be negative") }
+        guard channelFees.values.allSatisfy({ (0...Self.maximumChannelFeeCents).contains($0.cents) }) else {
+            throw .invalidTariff("channel fees are 0 to \(Money(cents: Self.maximumChannelFeeCents))")
+        }
         self.name = name
         self.blocks = blocks
         self.freeBasicTenthsPerMonth = freeBasicTenthsPerMonth
         self.vatBasisPoints = vatBasisPoints
         self.channelFees = channelFees.mapValues(\.cents)
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, blocks, freeBasicTenthsPerMonth, vatBasisPoints, channelFees }
+
+    /// A stored tariff is checked like a new one: the database is not trusted to hold sane values.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let fees = try c.decode([String: Int64].self, forKey: .channelFees)
+        try self.init(name: c.decode(String.self, forKey: .name), blocks: c.decode([TariffBlock].self, forKey: .blocks),
+                      freeBasicTenthsPerMonth: c.decode(Int64.self, forKey: .freeBasicTenthsPerMonth),
+                      vatBasisPoints: c.decode(Int64.self, forKey: .vatBasisPoints), channelFees: fees.mapValues { Money(cents: $0) })
     }
 
     /// A one-price tariff.

@@ -8,7 +8,7 @@ import STSFuzzTargets
 nonisolated(unsafe) let fuzzTarget: FuzzTarget = {
     let name = ProcessInfo.processInfo.environment["STSFUZZ_TARGET"] ?? ""
     guard let t = FuzzTarget(rawValue: name) else {
-        fputs("STSFUZZ_TARGET must be one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n", stderr)
+        FileHandle.standardError.write(Data("STSFUZZ_TARGET must be one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n".utf8))
         exit(64)
     }
     return t

@@ -104,7 +104,15 @@ extension StoreTransaction {
             expiry: try KeyExpiryNumber(r["ken"]), baseDate: try BaseDate(year: r["base_date"]),
             derivation: try KeyDerivationAlgorithm(code: r["dkga"]), encryption: try EncryptionAlgorithm(code: r["ea"]))
         return StationMeter(profile: profile, keyName: r["key_name"], kind: MeterKind(rawValue: r["kind"]) ?? .keypad,
-                            tariff: r["tariff"], lastTID: UInt32(r["last_tid"] as Int64), lastTIDBaseDate: r["last_tid_base_date"])
+                            tariff: r["tariff"], lastTID: try Self.storedTID(r, pan: r["pan"]), lastTIDBaseDate: r["last_tid_base_date"])
+    }
+
+    /// The last TID a meter row records: 24 bits, or the row was edited outside the station.
+    static func storedTID(_ r: Row, pan: String) throws -> UInt32 {
+        guard let v = r["last_tid"] as Int64?, let tid = UInt32(exactly: v), tid <= TokenIdentifier.maximum else {
+            throw StationError.tampered("meter \(pan): its last TID is not a 24-bit value")
+        }
+        return tid
     }
 
     /// The next TID for a meter, recorded as used in this transaction: after every TID the meter

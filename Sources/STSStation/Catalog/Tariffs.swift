@@ -11,7 +11,9 @@ extension Station {
         try actor.require([.supervisor], to: "change tariffs", secondFactor: true)
         let definition = String(decoding: try JSONEncoder.sorted.encode(tariff), as: UTF8.self)
         return try write { tx in
-            let version = (try Int.fetchOne(tx.db, sql: "SELECT MAX(version) FROM tariffs WHERE name = ?", arguments: [tariff.name]) ?? 0) + 1
+            let last = try Int.fetchOne(tx.db, sql: "SELECT MAX(version) FROM tariffs WHERE name = ?", arguments: [tariff.name]) ?? 0
+            guard (0..<1_000_000).contains(last) else { throw StationError.tampered("tariff \(tariff.name) has an impossible version \(last)") }
+            let version = last + 1
             try tx.db.execute(sql: "INSERT INTO tariffs (name, version, definition, created_at) VALUES (?, ?, ?, ?)",
                               arguments: [tariff.name, version, definition, tx.now])
             try tx.log("tariff", actor: actor.name) { w in
@@ -31,7 +33,9 @@ extension Station {
             throw StationError.notFound("tariff \(name)")
         }
         let text: String = row[1]
-        return (try JSONDecoder().decode(Tariff.self, from: Data(text.utf8)), row[0])
+        do { return (try JSONDecoder().decode(Tariff.self, from: Data(text.utf8)), row[0]) } catch {
+            throw StationError.tampered("tariff \(name) as stored is not a valid tariff (\(error is TariffError ? "\(error)" : "malformed"))")
+        }
     }
 }
 

@@ -15,7 +15,7 @@ enum PasswordHash {
 
     static func verify(_ password: [UInt8], against stored: String) -> Bool {
         let parts = stored.split(separator: "$")
-        guard parts.count == 6, parts[0] == "scrypt", let logN = Int(parts[1]), (10...20).contains(logN),
+        guard parts.count == 6, parts[0] == "scrypt", let logN = Int(parts[1]), (10...16).contains(logN),
               parts[2] == "8", parts[3] == "1",
               let salt = Data(base64Encoded: String(parts[4])), let expected = Data(base64Encoded: String(parts[5])),
               let actual = try? derive(password, salt: Array(salt), logN: logN)

@@ -20,6 +20,17 @@ extension StoreTransaction {
             SELECT a.*, c.name AS customer FROM accounts a JOIN customers c ON c.id = a.customer_id
             WHERE a.meter_pan = ? AND a.closed_at IS NULL
             """), arguments: [pan]) else { throw StationError.notFound("open account on meter \(pan)") }
+        // Stored figures are checked before any arithmetic: an edited row is refused, not a trap.
+        func figure(_ column: String, _ range: ClosedRange<Int64>) throws -> Int64 {
+            guard let v = r[column] as Int64?, range.contains(v) else {
+                throw StationError.tampered("account on meter \(pan): its \(column) is not a possible value")
+            }
+            return v
+        }
+        let money: ClosedRange<Int64> = 0...Money.maximumCents, tenths: ClosedRange<Int64> = 0...10_000_000_000_000
+        _ = try figure("arrears", money); _ = try figure("debt", money); _ = try figure("fixed_due", money)
+        _ = try figure("carried", money); _ = try figure("fixed_monthly", money); _ = try figure("debt_recovery_bp", 0...10_000)
+        _ = try figure("month_purchased", tenths); _ = try figure("month_free", tenths)
         var a = StationAccount(
             id: r["id"], customer: r["customer"],
             position: AccountPosition(arrears: Money(cents: r["arrears"]), debt: Money(cents: r["debt"]),
@@ -33,17 +44,24 @@ extension StoreTransaction {
             a.position.monthPurchasedTenths = 0
             a.position.monthFreeTenths = 0
             // One fixed charge per month since the account's last sale (or its first month).
-            a.position.fixedChargesDue += Money(cents: a.fixedMonthly.cents * Self.monthsBetween(a.month, current))
+            let due = a.fixedMonthly.cents.multipliedReportingOverflow(by: Self.monthsBetween(a.month, current))
+            let total = a.position.fixedChargesDue.cents.addingReportingOverflow(due.partialValue)
+            guard !due.overflow, !total.overflow, total.partialValue <= Money.maximumCents else {
+                throw StationError.tampered("account on meter \(pan): fixed charges due beyond any possible amount")
+            }
+            a.position.fixedChargesDue = Money(cents: total.partialValue)
             a.month = current
         }
         return a
     }
 
-    /// Whole months from "YYYY-MM" `from` to `to`; 1 when `from` is empty (no sale yet).
+    /// Whole months from "YYYY-MM" `from` to `to`; 1 when `from` is empty (no sale yet) or
+    /// not a month of years 1970–9999.
     static func monthsBetween(_ from: String, _ to: String) -> Int64 {
         func index(_ m: String) -> Int64? {
             let p = m.split(separator: "-")
-            guard p.count == 2, let y = Int64(p[0]), let n = Int64(p[1]) else { return nil }
+            guard p.count == 2, p[0].count == 4, p[1].count == 2, let y = Int64(p[0]), let n = Int64(p[1]),
+                  (1970...9999).contains(y), (1...12).contains(n) else { return nil }
             return y * 12 + n
         }
         guard let a = index(from), let b = index(to), b > a else { return 1 }

@@ -34,26 +34,34 @@ extension Station {
             guard row["reversed_at"] as Int64? == nil else { throw StationError.invalid("sale \(id) is already reversed") }
             let pan: String = row["meter_pan"]
             var account = try tx.openAccount(meter: pan)
-            guard account.id == row["account_id"] as Int64 else {
+            guard let saleAccount = row["account_id"] as Int64?, account.id == saleAccount else {
                 throw StationError.invalid("sale \(id) belongs to a closed account (tenant changed)")
             }
             let latest = try Int64.fetchOne(tx.db, sql: "SELECT MAX(id) FROM sales WHERE account_id = ? AND kind = 'credit' AND reversed_at IS NULL",
                                             arguments: [account.id])
             guard latest == id else { throw StationError.invalid("only the account's latest sale can be reversed (sale \(latest ?? 0) came after)") }
-            let saleMonth = String(AuditTime.format(row["created_at"]).prefix(7))
-            var p = account.position
-            p.arrears += Money(cents: row["arrears"])
-            p.debt += Money(cents: row["debt"])
-            p.fixedChargesDue += Money(cents: row["fixed"])
-            if saleMonth == account.month {
-                p.monthPurchasedTenths -= (row["units"] as Int64) - (row["free_units"] as Int64)
-                p.monthFreeTenths -= row["free_units"] as Int64
+            // The sale row's figures are checked before they are given back to the account.
+            func figure(_ column: String, _ range: ClosedRange<Int64> = 0...Money.maximumCents) throws -> Int64 {
+                guard let v = row[column] as Int64?, range.contains(v) else {
+                    throw StationError.tampered("sale \(id): its \(column) is not a possible value")
+                }
+                return v
             }
-            p.carriedCredit = Money(cents: row["carried_in"])
+            let units = try figure("units", 0...Int64(TransferAmount.maximumUnits)), free = try figure("free_units", 0...units)
+            let saleMonth = String(AuditTime.format(try figure("created_at", 0...AuditTime.latest)).prefix(7))
+            var p = account.position
+            p.arrears = Money(cents: min(Money.maximumCents, p.arrears.cents + (try figure("arrears"))))
+            p.debt = Money(cents: min(Money.maximumCents, p.debt.cents + (try figure("debt"))))
+            p.fixedChargesDue = Money(cents: min(Money.maximumCents, p.fixedChargesDue.cents + (try figure("fixed"))))
+            if saleMonth == account.month {
+                p.monthPurchasedTenths = max(0, p.monthPurchasedTenths - (units - free))
+                p.monthFreeTenths = max(0, p.monthFreeTenths - free)
+            }
+            p.carriedCredit = Money(cents: try figure("carried_in"))
             account.position = p
             try tx.save(account)
             try tx.db.execute(sql: "UPDATE sales SET reversed_at = ?, reversed_by = ? WHERE id = ?", arguments: [tx.now, actor.name, id])
-            let refund = Money(cents: row["money"])
+            let refund = Money(cents: try figure("money"))
             try tx.log("reversal", actor: actor.name) { w in
                 w.field("sale", Int(id))
                 w.field("account", Int(account.id))

@@ -131,7 +131,9 @@ func writeTokens(_ tokens: [IssuedToken], to w: inout JSONLineWriter) {
 
 extension StoreTransaction {
     func nextSaleID() throws -> Int64 {
-        (try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(id) FROM sales")) ?? 0) + 1
+        let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(id) FROM sales")) ?? 0
+        guard last >= 0, last < Int64.max else { throw StationError.tampered("the last sale number \(last) is impossible") }
+        return last + 1
     }
 
     func sale(requestID: String) throws -> (request: String, receipt: SaleReceipt)? {
