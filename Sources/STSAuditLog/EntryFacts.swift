@@ -333,8 +333,8 @@ enum Printable {
 /// Standard base64 with padding (RFC 4648 §4), strictly: length a multiple of 4, only the
 /// alphabet, `=` only as the last one or two characters, and the unused bits of the last
 /// character zero. (Foundation's decoder accepts more, and differs between versions.)
-enum Base64 {
-    static func decode(_ s: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+public enum Base64 {
+    public static func decode(_ s: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard s.count % 4 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(s.count / 4 * 3)

@@ -134,7 +134,14 @@ struct CampaignRunCommand: ParsableCommand {
         try runStation {
             let s = try station.open()
             let who = try actor.authenticate(s, action: "campaign run")
-            let file = out.map { fopen($0, "a") } ?? nil
+            // Key-change sets are tokens: the file is owner-only, and a file that cannot be opened stops the run.
+            var file: UnsafeMutablePointer<FILE>?
+            if let out {
+                let fd = Glibc.open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+                guard fd >= 0, let f = fdopen(fd, "a") else { throw StationError.store("cannot open \(out): \(String(cString: strerror(errno)))") }
+                fchmod(fd, 0o600)
+                file = f
+            }
             defer { if let file { fclose(file) } }
             let p = try s.runCampaign(name: name, by: who, limit: limit) { pan, receipt, progress in
                 if let file {

@@ -100,8 +100,14 @@ struct UserAddCommand: ParsableCommand {
             let who = try actor.authenticate(s, action: "user-add")
             var password = try readPassword(newPasswordFile)
             defer { for i in password.indices { password[i] = 0 } }
-            let secret = try s.addUser(name: name, role: role, password: password, by: who)
-            try PrivateFile.create(totpSecretOut, contents: Array((Base32.encode(secret) + "\n").utf8))
+            // The secret's file first, so a user is never added without their second factor kept.
+            let secretFile = try ReservedFile(totpSecretOut)
+            let secret: [UInt8]
+            do { secret = try s.addUser(name: name, role: role, password: password, by: who) } catch {
+                secretFile.discard()
+                throw error
+            }
+            try secretFile.fill(Array((Base32.encode(secret) + "\n").utf8))
             printLine("user \(name) (\(role)) added")
         }
     }

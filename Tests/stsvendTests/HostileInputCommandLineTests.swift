@@ -72,6 +72,12 @@ extension CommandLineSuites {
             // An untouched sale still reprints.
             r = try s.run(["reprint"] + s.auth + ["--sale", "2", "--json"])
             #expect(r.status == 0, "\(r.stderr)")
+            // A token column edited to another token is refused too (the receipt itself untouched).
+            let db2 = try DatabaseQueue(path: s.path("s.db"))
+            try db2.write { d in try d.execute(sql: "UPDATE sales SET tokens = '11111111111111111111' WHERE id = 3") }
+            try db2.close()
+            r = try s.run(["reprint"] + s.auth + ["--sale", "3", "--json"])
+            #expect(r.status == 6 && !r.stdout.contains("11111111111111111111"), "\(r.stdout) \(r.stderr)")
         }
 
         @Test("wrong passwords lock the name after five, the right one is then refused; a supervisor unlocks")

@@ -30,9 +30,15 @@ extension StoreTransaction {
         guard let data = Self.dataBytes(entry), data == receipt.json else {
             throw tampered("the stored receipt differs from its signed log entry (seq \(seq))")
         }
+        // The row's other columns printed with the receipt (token, TID, units) must be the receipt's.
+        guard Self.summary(of: data) == (receipt.tokens, receipt.tid, receipt.unitsTenths) else {
+            throw tampered("the stored token, TID or units differ from the signed receipt (seq \(seq))")
+        }
+        let sealedThrough = try Int64.fetchOne(db, sql: "SELECT checkpoint_seq FROM station") ?? 0
         // Forward along the chain to the next checkpoint (at most a checkpoint interval away).
         var previous = entryHash
         var next = seq + 1
+        var reachedCheckpoint = false
         while let line = try logLine(next) {
             guard let header = line.withUnsafeBufferPointer({ AuditEntryLine.header($0) }), header.prev == previous else {
                 throw tampered("log entry \(next) does not chain to entry \(next - 1)")
@@ -42,10 +48,15 @@ extension StoreTransaction {
                 guard try checkpointVerifies(line, through: next - 1, head: previous) else {
                     throw tampered("the checkpoint at log entry \(next) does not verify")
                 }
+                reachedCheckpoint = true
                 break
             }
             previous = hash
             next += 1
+        }
+        // A sealed entry must reach its checkpoint: a log cut back after it is not a proof.
+        if seq < sealedThrough, !reachedCheckpoint {
+            throw tampered("the log no longer reaches the checkpoint that sealed entry \(seq)")
         }
         return receipt
     }
@@ -73,6 +84,24 @@ extension StoreTransaction {
         }
     }
 
+    /// The token digits, first TID and units of a receipt's JSON (units 0 when it has none).
+    static func summary(of data: [UInt8]) -> ([String], Int64?, Int64) {
+        data.withUnsafeBufferPointer { b in
+            var tape = JSONTape()
+            guard (try? tape.parse(b)) != nil else { return ([], nil, -1) }
+            var tokens: [String] = []
+            var tid: Int64?
+            if let list = tape.member(tape.root, "tokens") {
+                tape.forEachElement(list) { t in
+                    if let d = tape.member(t, "token"), let s = tape.string(d) { tokens.append(s) }
+                    if tid == nil, let i = tape.member(t, "tid") { tid = tape.integer(i) }
+                }
+            }
+            let units = tape.member(tape.root, "units_tenths").flatMap { tape.integer($0) } ?? 0
+            return (tokens, tid, units)
+        }
+    }
+
     static func isCheckpoint(_ line: [UInt8]) -> Bool {
         line.withUnsafeBufferPointer { b in
             var tape = JSONTape()
@@ -86,9 +115,9 @@ extension StoreTransaction {
             var tape = JSONTape()
             guard (try? tape.parse(b)) != nil, let data = tape.member(tape.root, "data"),
                   let t = tape.member(data, "through"), tape.integer(t) == through,
-                  let s = tape.member(data, "signature"), let text = tape.string(s), let signature = Data(base64Encoded: text)
+                  let s = tape.member(data, "signature"), let text = tape.plainBytes(s), let signature = Base64.decode(text), signature.count == 64
             else { return false }
-            return station.publicKey.isValidSignature(signature, for: Checkpoint.message(stationID: station.stationID, through: through, head: head.bytes))
+            return station.publicKey.isValidSignature(Data(signature), for: Checkpoint.message(stationID: station.stationID, through: through, head: head.bytes))
         }
     }
 

@@ -122,13 +122,14 @@ public enum KeyExpiry {
 
     /// The last moment the key can issue a token: its KEN's end or its last TID, whichever is first.
     public static func issuingEnds(_ a: VendingKeyAttributes) -> Int64 {
-        let tidEnd = unixSeconds(minute: Int64(TokenIdentifier.maximum), baseDate: a.baseDate)
+        // Both ends are the first minute no token may carry.
+        let tidEnd = unixSeconds(minute: Int64(TokenIdentifier.maximum) + 1, baseDate: a.baseDate)
         return a.expiry.value == 255 ? tidEnd : min(tidEnd, unixSeconds(minute: endMinute(a), baseDate: a.baseDate))
     }
 
     /// Whether the key's TIDs (rather than its KEN) end it.
     static func endsByTID(_ a: VendingKeyAttributes) -> Bool {
-        a.expiry.value == 255 || unixSeconds(minute: Int64(TokenIdentifier.maximum), baseDate: a.baseDate) <= unixSeconds(minute: endMinute(a), baseDate: a.baseDate)
+        a.expiry.value == 255 || unixSeconds(minute: Int64(TokenIdentifier.maximum) + 1, baseDate: a.baseDate) <= unixSeconds(minute: endMinute(a), baseDate: a.baseDate)
     }
 
     static func lastMinute(_ a: VendingKeyAttributes) -> String {
@@ -146,6 +147,7 @@ public enum KeyExpiry {
     public static func warning(name: String, _ a: VendingKeyAttributes, now: Int64) -> String? {
         guard issuingEnds(a) <= now else { return nil }
         let why = endsByTID(a) ? "its base date \(a.baseDate.year) ran out of 24-bit TIDs on" : "its KEN \(a.expiry.value) expired on"
-        return "vending key \(name) can no longer issue tokens: \(why) \(AuditTime.format(issuingEnds(a))); move its meters to a key on a newer base date with a key-change campaign (stsvend campaign start)"
+        let remedy = endsByTID(a) ? "a key on a newer base date" : "a new key"
+        return "vending key \(name) can no longer issue tokens: \(why) \(AuditTime.format(issuingEnds(a))); move its meters to \(remedy) with a key-change campaign (stsvend campaign start)"
     }
 }

@@ -226,8 +226,10 @@ extension StoreTransaction {
         return LoginThrottle.State(failures: failures, lockedUntil: until, lastSeconds: lastSeconds)
     }
 
-    func recordLoginFailure(name: String, source: String, previous: LoginThrottle.State) throws {
-        var t = previous
+    /// Counts a failure, re-reading the count inside this write transaction so that attempts
+    /// running at the same time are all counted.
+    func recordLoginFailure(name: String, source: String, previous _: LoginThrottle.State) throws {
+        var t = try throttle(name: name, source: source)
         t.failures += 1
         if t.failures >= Int64(LoginThrottle.threshold) {
             t.lastSeconds = t.lastSeconds == 0 ? LoginThrottle.firstLockSeconds : min(t.lastSeconds * 2, LoginThrottle.maximumLockSeconds)

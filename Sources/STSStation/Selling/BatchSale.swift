@@ -33,8 +33,10 @@ extension Station {
                             return .commit
                         }
                     } catch let e as StationError {
+                        tx.forgetHead()
                         result.error = e.description
                     } catch {
+                        tx.forgetHead()
                         result.error = "\(error)"
                     }
                     out.append(result)

@@ -162,7 +162,11 @@ extension StoreTransaction {
                     sale: SaleBreakdown?, receipt: SaleReceipt, requestID: String? = nil, fingerprint: String? = nil,
                     logType: String) throws {
         let s = sale
-        let seq = try log(logType, actor: actor.name, data: receipt.json)
+        // The row first, then its entry (whose seq is the next one): nothing fails after the
+        // entry is appended, so the transaction's cached log head never names a rolled-back entry.
+        let (head, _) = try currentHead()
+        guard head < Int64.max else { throw StationError.tampered("the log's last entry number \(head) is impossible") }
+        let seq = head + 1
         try db.cachedStatement(sql: """
             INSERT INTO sales (id, request_id, request, kind, meter_pan, account_id, operator, channel, created_at,
                 money, fee, arrears, debt, fixed, vat, energy, units, free_units, carried_in, carried_out, tokens, tid, receipt, log_seq)
@@ -174,6 +178,8 @@ extension StoreTransaction {
                 s?.deducted(.debtRecovery).cents ?? 0, s?.deducted(.fixedCharges).cents ?? 0, s?.deducted(.vat).cents ?? 0,
                 s?.energy.cents ?? 0, receipt.unitsTenths, s?.freeTenths ?? 0, s?.carriedIn.cents ?? 0, s?.carriedOut.cents ?? 0,
                 receipt.tokens.joined(separator: " "), receipt.tid, Data(receipt.json), seq])
+        let logged = try log(logType, actor: actor.name, data: receipt.json)
+        guard logged == seq else { throw StationError.store("the log moved while a sale was recorded") }
         for b in s?.blocks ?? [] {
             try db.cachedStatement(sql: "INSERT INTO sale_blocks (sale_id, block, price, tenths, cost) VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [id, b.block, b.price.perKWhTenThousandths, b.tenths, b.cost.cents])

@@ -44,10 +44,16 @@ final class StoreTransaction {
         return line.seq
     }
 
+    /// Drops the cached head after a savepoint rolled back (it may name a discarded entry).
+    func forgetHead() { head = nil }
+
     func currentHead() throws -> (Int64, [UInt8]) {
         if let head { return head }
         if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1")) {
-            let h: (Int64, [UInt8]) = (row[0], Array(row[1] as Data))
+            guard let seq = row[0] as Int64?, let hash = row[1] as Data?, hash.count == 32 else {
+                throw StationError.tampered("the log's last entry has no valid number or hash")
+            }
+            let h: (Int64, [UInt8]) = (seq, Array(hash))
             head = h
             return h
         }
