@@ -7,46 +7,63 @@ import STSVending
 struct RequestFields {
     let tape: JSONTape
     let node: Int
+    /// Lookups follow the order fields are usually written in.
+    let cursor: MemberCursor
+
+    init(tape: JSONTape, node: Int, cursor: MemberCursor = MemberCursor()) {
+        self.tape = tape
+        self.node = node
+        self.cursor = cursor
+        cursor.start(node)
+    }
+
+    func member(_ key: StaticString) -> Int? { tape.member(node, key, cursor: cursor) }
 
     func has(_ key: StaticString) -> Bool {
-        guard let v = tape.member(node, key) else { return false }
+        guard let v = member(key) else { return false }
         return tape.kind(v) != .null
     }
 
     func string(_ key: StaticString) throws(BatchError) -> String {
-        guard let v = tape.member(node, key) else { throw .badRequest("missing \"\(key)\"") }
+        guard let v = member(key) else { throw .badRequest("missing \"\(key)\"") }
         guard let s = tape.string(v) else { throw .badRequest("\"\(key)\" must be a string") }
         return s
     }
 
     /// An integer, or a string of decimal digits (as spreadsheets export them).
     func int(_ key: StaticString) throws(BatchError) -> Int64 {
-        guard let v = tape.member(node, key) else { throw .badRequest("missing \"\(key)\"") }
+        guard let v = member(key) else { throw .badRequest("missing \"\(key)\"") }
+        return try int(v, key)
+    }
+
+    func int(_ v: Int, _ key: StaticString) throws(BatchError) -> Int64 {
         if let i = tape.integer(v) { return i }
         if let s = tape.plainBytes(v), let i = DecimalText.int64(s) { return i }
         throw .badRequest("\"\(key)\" must be an integer")
     }
 
+    /// An integer member, nil when absent or null (one lookup).
     func optionalInt(_ key: StaticString) throws(BatchError) -> Int64? {
-        has(key) ? try int(key) : nil
+        guard let v = member(key), tape.kind(v) != .null else { return nil }
+        return try int(v, key)
     }
 
-    func object(_ key: StaticString) throws(BatchError) -> RequestFields {
-        guard let v = tape.member(node, key) else { throw .badRequest("missing \"\(key)\"") }
+    func object(_ key: StaticString, cursor: MemberCursor = MemberCursor()) throws(BatchError) -> RequestFields {
+        guard let v = member(key) else { throw .badRequest("missing \"\(key)\"") }
         guard tape.kind(v) == .object else { throw .badRequest("\"\(key)\" must be an object") }
-        return RequestFields(tape: tape, node: v)
+        return RequestFields(tape: tape, node: v, cursor: cursor)
     }
 
     /// A meter object (`meter` or `new_meter`) and the vending key it names.
     func meter(keys: [String: VendingKey]) throws -> (MeterProfile, VendingKey) {
         let pan: MeterPAN
-        if let v = tape.member(node, "pan"), let digits = tape.plainBytes(v) {
-            pan = try MeterPAN(meterNumber: String(decoding: digits, as: UTF8.self))
+        if let v = member("pan"), let digits = tape.plainBytes(v) {
+            pan = digits.count == 18 ? try MeterPAN(digits: digits) : try MeterPAN(meterNumber: String(decoding: digits, as: UTF8.self))
         } else {
             pan = try MeterPAN(meterNumber: String(try int("pan")))
         }
         let sgc: SupplyGroupCode
-        if let v = tape.member(node, "sgc"), let s = tape.string(v) {
+        if let v = member("sgc"), let s = tape.string(v) {
             sgc = try SupplyGroupCode(s)
         } else {
             let v = try int("sgc")
@@ -61,12 +78,12 @@ struct RequestFields {
         let profile = MeterProfile(
             pan: pan, supplyGroup: sgc,
             tariffIndex: try TariffIndex(try small("ti")), revision: try KeyRevisionNumber(try small("krn")),
-            keyType: try KeyType(try small("kt")), expiry: try KeyExpiryNumber(has("ken") ? try small("ken") : 255),
+            keyType: try KeyType(try small("kt")), expiry: try KeyExpiryNumber(Int(clamping: try optionalInt("ken") ?? 255)),
             baseDate: try BaseDate(year: try small("base_date")),
             derivation: try KeyDerivationAlgorithm(code: try small("dkga")),
             encryption: try EncryptionAlgorithm(code: try small("ea")))
-        guard let v = tape.member(node, "vending_key"), tape.kind(v) == .string else {
-            throw BatchError.badRequest(tape.member(node, "vending_key") == nil ? "missing \"vending_key\"" : "\"vending_key\" must be a string")
+        guard let v = member("vending_key"), tape.kind(v) == .string else {
+            throw BatchError.badRequest(member("vending_key") == nil ? "missing \"vending_key\"" : "\"vending_key\" must be a string")
         }
         let name = tape.string(v) ?? ""
         guard let key = keys[name] else { throw BatchError.unknownKey(name) }

@@ -11,6 +11,7 @@ public struct BatchVending {
     var random = SystemRandomNumberGenerator()
     /// Reused for every line: reading a request allocates no tree.
     var tape = JSONTape()
+    let requestCursor = MemberCursor(), meterCursor = MemberCursor()
 
     /// - Parameters:
     ///   - keys: vending keys by the names requests use.
@@ -33,7 +34,7 @@ public struct BatchVending {
             }
             guard tape.kind(tape.root) == .object else { throw BatchError.badRequest("a request must be a JSON object") }
             id = tape.member(tape.root, "id").map { tape.rawBytes($0) }
-            try handle(RequestFields(tape: tape, node: tape.root), id: id, out: &out)
+            try handle(RequestFields(tape: tape, node: tape.root, cursor: requestCursor), id: id, out: &out)
             return true
         } catch {
             out.begin()
@@ -66,7 +67,7 @@ public struct BatchVending {
                                                   manufacturerCode: try exact(r.optionalInt("manufacturer_code") ?? 0, "manufacturer code"))
             return writeIssued([token], id: id, out: &out)
         }
-        let (meter, vendingKey) = try r.object("meter").meter(keys: keys)
+        let (meter, vendingKey) = try r.object("meter", cursor: meterCursor).meter(keys: keys)
         if tape.stringEquals(typeNode, "credit") {
             let issuer = try TokenIssuer(meter: meter, vendingKey: vendingKey, allowUnverified: allowUnverified)
             let name = try r.string("subclass")
@@ -77,8 +78,7 @@ public struct BatchVending {
             let token: IssuedToken
             if kind.isCurrency {
                 token = try issuer.currencyCredit(kind, units: DecimalQuantity.units(try r.string("amount"), scale: 5), tid: tid)
-            } else if r.has("units") {
-                let units = try r.int("units")
+            } else if let units = try r.optionalInt("units") {
                 guard units > 0 else { throw VendingError.zeroCredit }
                 token = try issuer.credit(kind, units: UInt64(units), tid: tid, rnd: try rnd(r))
             } else {

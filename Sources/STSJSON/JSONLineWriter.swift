@@ -19,8 +19,8 @@ public struct JSONLineWriter {
     }
 
     public mutating func field(_ k: String, _ v: String) { key(k); appendString(v) }
-    public mutating func field(_ k: String, _ v: Int) { key(k); bytes.append(contentsOf: String(v).utf8) }
-    public mutating func field(_ k: String, _ v: UInt64) { key(k); bytes.append(contentsOf: String(v).utf8) }
+    public mutating func field(_ k: String, _ v: Int) { key(k); appendInteger(v) }
+    public mutating func field(_ k: String, _ v: UInt64) { key(k); appendUnsigned(v) }
     public mutating func field(_ k: String, _ v: Int128) { key(k); bytes.append(contentsOf: String(v).utf8) }
     public mutating func field(_ k: String, _ v: Bool) { key(k); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
     public mutating func field(_ k: String, _ v: [String]) {
@@ -106,10 +106,35 @@ public struct JSONLineWriter {
         }
     }
 
+    /// Decimal digits written straight into the buffer (no intermediate string).
+    mutating func appendUnsigned(_ v: UInt64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+        var n = 0
+        var x = v
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[23 - n] = UInt8(truncatingIfNeeded: x % 10) &+ 48
+                x /= 10
+                n += 1
+            } while x > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[(24 - n)...]))
+        }
+    }
+
+    mutating func appendInteger(_ v: Int) {
+        if v < 0 { bytes.append(45) }
+        appendUnsigned(v.magnitude.toUInt64)
+    }
+
     mutating func appendString(_ s: String) {
         bytes.append(34)
-        if s.utf8.allSatisfy({ $0 >= 32 && $0 != 34 && $0 != 92 }) {
-            bytes.append(contentsOf: s.utf8)
+        var text = s
+        let plain = text.withUTF8 { u -> Bool in
+            for c in u where c < 32 || c == 34 || c == 92 { return false }
+            bytes.append(contentsOf: u)
+            return true
+        }
+        if plain {
             bytes.append(34)
             return
         }
@@ -145,4 +170,8 @@ public struct JSONLineWriter {
         bytes.append(contentsOf: repeatElement(0, count: count))
         bytes.withUnsafeMutableBufferPointer { body($0.baseAddress! + at) }
     }
+}
+
+extension UInt {
+    @inline(__always) var toUInt64: UInt64 { UInt64(self) }
 }

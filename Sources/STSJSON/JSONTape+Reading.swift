@@ -22,6 +22,26 @@ extension JSONTape {
         member(object, UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
     }
 
+    /// The node of member `key`, searching from where `cursor` stopped (the member after the
+    /// last one found) and wrapping around: members read in the order they are written cost
+    /// one comparison each. The cursor must belong to `object` (``MemberCursor/start(_:)``).
+    public func member(_ object: Int, _ key: StaticString, cursor: MemberCursor) -> Int? {
+        guard nodes[object].kind == .object else { return nil }
+        let want = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        let first = object + 1, end = Int(nodes[object].next)
+        var k = cursor.position > first && cursor.position < end ? cursor.position : first
+        let stop = k
+        repeat {
+            if keyEquals(k, want) {
+                cursor.position = Int(nodes[k].next)
+                return k
+            }
+            k = Int(nodes[k].next)
+            if k >= end { k = first }
+        } while k != stop && k < end
+        return nil
+    }
+
     /// The node of member `key` (a runtime name).
     public func member(_ object: Int, named key: String) -> Int? {
         var key = key
@@ -222,4 +242,20 @@ extension JSONTape {
             return .object(o)
         }
     }
+}
+
+/// Where the last member lookup in one object stopped (see ``JSONTape/member(_:_:cursor:)``).
+/// A reference, so readers that pass field accessors around by value share it.
+public final class MemberCursor {
+    // Behind a pointer: a class's stored property would be checked for exclusive access on
+    // every lookup, which costs more than the lookup.
+    private let storage = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    public var position: Int {
+        @inline(__always) get { storage.pointee }
+        @inline(__always) set { storage.pointee = newValue }
+    }
+    public init() { storage.initialize(to: 0) }
+    deinit { storage.deallocate() }
+    /// Points the cursor at the first member of `object`.
+    public func start(_ object: Int) { position = object + 1 }
 }

@@ -17,15 +17,32 @@ public struct MeterPAN: Hashable, Sendable, CustomStringConvertible, Comparable 
 
     /// Parses an 18-digit meter PAN, checking both Luhn digits.
     public init(_ text: String) throws(FieldError) {
-        // Parsed on the stack: batch vending reads one PAN per request.
-        var value: UInt64 = 0
-        var count = 0
-        for c in text.utf8 {
-            guard c >= 48, c <= 57, count < 18 else { throw .badDigits(field: "meter PAN", expected: "18 digits", got: text) }
-            value = value * 10 + UInt64(c - 48)
-            count += 1
+        var text = text
+        let parsed = text.withUTF8 { Self.value(of: $0) }
+        guard let parsed else { throw .badDigits(field: "meter PAN", expected: "18 digits", got: text) }
+        try self.init(checked: parsed)
+    }
+
+    /// Parses an 18-digit meter PAN from ASCII bytes (batch requests: no string is made).
+    public init(digits: UnsafeBufferPointer<UInt8>) throws(FieldError) {
+        guard let parsed = Self.value(of: digits) else {
+            throw .badDigits(field: "meter PAN", expected: "18 digits", got: String(decoding: digits.prefix(40), as: UTF8.self))
         }
-        guard count == 18 else { throw .badDigits(field: "meter PAN", expected: "18 digits", got: text) }
+        try self.init(checked: parsed)
+    }
+
+    /// Exactly 18 ASCII digits as a number.
+    static func value(of digits: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard digits.count == 18 else { return nil }
+        var value: UInt64 = 0
+        for c in digits {
+            guard c >= 48, c <= 57 else { return nil }
+            value = value * 10 + UInt64(c - 48)
+        }
+        return value
+    }
+
+    private init(checked value: UInt64) throws(FieldError) {
         // A PAN whose first four digits are 0000 uses the 4-digit IIN and a 13-digit DRN.
         let iinLength = value < 100_000_000_000_000 ? 4 : 6
         guard Self.luhnDigit(value / 10, digits: 17) == value % 10 else {
