@@ -83,8 +83,8 @@ struct AuditLink {
         case .sale:
             guard let id = f.saleID, let account = f.account else { break }
             report.sales += 1
-            total(\.paidCents, f.paid)
-            total(\.unitsTenths, f.units)
+            if Self.saturatingAdd(&report.paidCents, f.paid) { totalsOverflow() }
+            if Self.saturatingAdd(&report.unitsTenths, f.units) { totalsOverflow() }
             if let other = sales[id] { add("reference", "sale \(id) was already recorded at line \(other.line)") }
             sales[id] = SaleBook.Sale(line: f.line, account: account, carriedIn: f.carriedIn, paid: f.paid, reversed: false)
             var problem: Int64?
@@ -105,7 +105,7 @@ struct AuditLink {
                 break
             }
             if f.paid != sale.paid { add("money", "refund \(f.paid) cents is not the \(sale.paid) paid for sale \(id)") }
-            total(\.refundedCents, f.paid)
+            if Self.saturatingAdd(&report.refundedCents, f.paid) { totalsOverflow() }
             var reversedSale = sale
             reversedSale.reversed = true
             sales[id] = reversedSale
@@ -138,20 +138,21 @@ struct AuditLink {
         }
     }
 
-    /// Adds to a report total; a crafted log that overflows 64 bits is a problem, not a trap.
-    mutating func total(_ field: WritableKeyPath<AuditReport, Int64>, _ value: Int64) {
-        // Once a total has passed 64 bits it stays at its limit (the log is already not genuine).
-        if report[keyPath: field] == Int64.max || report[keyPath: field] == Int64.min { return }
-        let (v, overflow) = report[keyPath: field].addingReportingOverflow(value)
-        if overflow {
-            if !totalsOverflowed, let last = lastFacts {
-                problem(last.line, last.seq, "money", "the log's totals exceed 64 bits: amounts this large are not genuine")
-            }
-            totalsOverflowed = true
-            report[keyPath: field] = value < 0 ? Int64.min : Int64.max
-        } else {
-            report[keyPath: field] = v
+    /// Adds to a report total; returns whether it passed 64 bits (a crafted log: a problem, not
+    /// a trap). Once a total has passed 64 bits it stays at its limit.
+    @inline(__always) static func saturatingAdd(_ sum: inout Int64, _ value: Int64) -> Bool {
+        if sum == Int64.max || sum == Int64.min { return false }
+        let (v, overflow) = sum.addingReportingOverflow(value)
+        sum = overflow ? (value < 0 ? Int64.min : Int64.max) : v
+        return overflow
+    }
+
+    /// The first total to pass 64 bits is one `money` problem at the line being added.
+    mutating func totalsOverflow() {
+        if !totalsOverflowed, let last = lastFacts {
+            problem(last.line, last.seq, "money", "the log's totals exceed 64 bits: amounts this large are not genuine")
         }
+        totalsOverflowed = true
     }
 
     /// Step 4: the end of the log.

@@ -206,24 +206,32 @@ struct FieldReader {
         var spent: Int128 = 0
         if let list = m.deductions {
             guard tape.kind(list) == .array else { problem("format", "\"deductions\" must be an array"); return }
-            tape.forEachElement(list) { d in
-                spent += Int128(money(d, "amount", "deductions.amount") ?? 0)
+            var d = tape.firstChild(list)
+            while let item = d {
+                spent += Int128(money(item, "amount", "deductions.amount") ?? 0)
+                d = tape.nextSibling(item, in: list)
             }
         }
         var tenths: Int128 = 0
         if let list = m.blocks {
             guard tape.kind(list) == .array else { problem("format", "\"blocks\" must be an array"); return }
-            tape.forEachElement(list) { b in
+            var next = tape.firstChild(list)
+            while let b = next {
+                next = tape.nextSibling(b, in: list)
                 guard let n = integer(b, "tenths"), (0...maximumTenths).contains(n),
                       let p = tape.member(b, "price"), let priceText = tape.plainBytes(p),
                       let price = EnergyPrice.tenThousandths(priceText)
                 else {
                     problem("format", "a tariff block needs integer tenths (0 to \(maximumTenths)) and a price (digits, at most 4 decimals)")
-                    return
+                    continue
                 }
                 let cost = money(b, "cost", "blocks.cost") ?? 0
-                let expected = (Int128(n) * Int128(price) + 500) / 1_000
-                if Int128(cost) != expected {
+                // 64-bit when the product fits (every genuine block), 128-bit otherwise.
+                let product = n.multipliedReportingOverflow(by: price)
+                let sum = product.partialValue.addingReportingOverflow(500)
+                let exact = !product.overflow && !sum.overflow
+                let matches = exact ? Int64(cost) == sum.partialValue / 1_000 : Int128(cost) == (Int128(n) * Int128(price) + 500) / 1_000
+                if !matches {
                     problem("money", "block cost \(Money(cents: cost)) is not \(n) tenths of a kWh at \(EnergyPrice(perKWhTenThousandths: price)) (rounded half up)")
                 }
                 tenths += Int128(n)
@@ -266,18 +274,20 @@ struct FieldReader {
         // No `tokens` member reads as no tokens: the units check below still applies.
         if let list = tokens, tape.kind(list) != .array { problem("format", "\"tokens\" must be an array"); return }
         var creditUnits: Int64 = 0
-        if let list = tokens { tape.forEachElement(list) { t in
+        var nextToken = tokens.flatMap { tape.firstChild($0) }
+        while let t = nextToken {
+            nextToken = tape.nextSibling(t, in: tokens ?? t)
             facts.tokenCount += 1
             guard let d = tape.member(t, "token"), let digits = tape.plainBytes(d), Digits.value(digits, count: 20) != nil else {
                 problem("token", "a token must be 20 digits")
-                return
+                continue
             }
             let tid = integer(t, "tid")
             if let tid {
                 let key = TIDKey(pan: pan, baseDate: baseDate, tid: tid)
                 if facts.firstTID == nil { facts.firstTID = key } else { facts.moreTIDs.append(key) }
             }
-            guard let decoder else { return }
+            guard let decoder else { continue }
             let text = String(decoding: digits, as: UTF8.self)
             do {
                 let decoded = try decoder.decode(text)
@@ -289,7 +299,7 @@ struct FieldReader {
             } catch {
                 problem("token", "token \(text) does not decrypt under the meter's key: \(error)")
             }
-        } }
+        }
         if let expectedUnits, decoder != nil, creditUnits != expectedUnits {
             problem("units", "the tokens carry \(creditUnits) tenths of a kWh, the entry says \(expectedUnits)")
         }

@@ -22,8 +22,13 @@ public enum StationBenchmark {
         public var verifyClean: Bool
     }
 
+    /// `logEntries`: the batch is made long enough for the exported log to hold at least this
+    /// many entries (the verification is measured on it).
     public static func run(folder: String, meters: Int = 1_000, singleSales: Int = 1_000, batchSales: Int = 100_000,
-                           group: Int = 1_000, progress: (String) -> Void = { _ in }) throws -> Result {
+                           group: Int = 1_000, logEntries: Int = 0, progress: (String) -> Void = { _ in }) throws -> Result {
+        guard meters >= 1, singleSales >= 1, batchSales >= 0, group >= 1, logEntries >= 0 else {
+            throw StationError.invalid("the benchmark needs at least one meter and one single sale, and no negative counts")
+        }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let password = Array("benchmark password".utf8)
         let (station, secret) = try Station.create(path: folder + "/bench.db", admin: "sue", password: password, passwordCost: 10)
@@ -63,7 +68,9 @@ public enum StationBenchmark {
         let singleSeconds = Double(DispatchTime.now().uptimeNanoseconds - singleStart) / 1e9
         latencies.sort()
         progress("single sales: \(singleSales) in \(String(format: "%.2f", singleSeconds)) s")
-        // Batch: group commit.
+        // Batch: group commit, as many sales as the log's size asks for (each sale one entry,
+        // a checkpoint per 1 000).
+        let batchSales = max(batchSales, (logEntries - meters * 3 - singleSales) * 1_000 / 1_001 + 1)
         let requests = (0..<batchSales).map { SaleRequest(meter: pans[$0 % meters], amount: .money(Money(cents: 2_000)), requestID: "b\($0)") }
         let batchStart = DispatchTime.now().uptimeNanoseconds
         var sold = 0
@@ -74,7 +81,7 @@ public enum StationBenchmark {
         // Export and verify.
         let log = folder + "/log.jsonl"
         let (entries, _) = try station.exportLog(to: log, by: sue)
-        let bytes = Array(FileManager.default.contents(atPath: log)!)
+        let bytes = try AuditInputFile.bytes(log)
         let verifier = AuditVerifier(publicKey: station.publicKey)
         var best = Double.infinity
         var clean = false

@@ -46,9 +46,17 @@ extension Scanner {
     /// The name's length and its first (up to) seven bytes.
     @inline(__always) func fingerprint(_ start: Int, _ end: Int) -> UInt64 {
         let length = end - start
-        var fp = UInt64(truncatingIfNeeded: length) << 56
-        for k in 0..<min(7, length) { fp |= UInt64(p[start + k]) << UInt64(8 * k) }
-        return fp
+        let head: UInt64
+        if start + 8 <= n {
+            // One load; the bytes past the name are masked off.
+            let word = UInt64(littleEndian: UnsafeRawPointer(p + start).loadUnaligned(as: UInt64.self))
+            head = length >= 7 ? word & 0x00FF_FFFF_FFFF_FFFF : word & ((1 << UInt64(8 * length)) &- 1)
+        } else {
+            var h: UInt64 = 0
+            for k in 0..<min(7, length) { h |= UInt64(p[start + k]) << UInt64(8 * k) }
+            head = h
+        }
+        return UInt64(truncatingIfNeeded: length) << 56 | head
     }
 
     @inline(__always) func sameBytes(_ a: Int, _ aEnd: Int, _ b: Int, _ bEnd: Int) -> Bool {

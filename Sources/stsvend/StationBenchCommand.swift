@@ -8,10 +8,11 @@ struct StationBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure durable sales on SQLite (single and group-committed batch) and offline log verification.",
-        discussion: "Use a release build (swift run -c release) for numbers you report.")
+        discussion: "Use a release build (swift run -c release) for numbers you report. The default log of a million entries takes a few minutes to sell; --log-entries 100000 for a quick run.")
     @Option(help: "Folder for the benchmark station (created; removed afterwards).") var dir = NSTemporaryDirectory() + "stsvend-station-bench"
     @Option(help: "Single sales (one commit each).") var single = 1_000
-    @Option(help: "Batch sales.") var batch = 100_000
+    @Option(help: "Batch sales (at least enough for --log-entries).") var batch = 100_000
+    @Option(help: "Entries the verified log holds at least (each batch sale adds one).") var logEntries = 1_000_000
     @Option(help: "Sales per committed group.") var group = 1_000
     @Flag(help: "Keep the benchmark station and its exported log (log.jsonl, bench.db.pub) to verify or inspect them.") var keep = false
     @Option(help: "Only measure verification, phase by phase, on this exported log (with --public-key).") var verifyLog: String?
@@ -34,7 +35,7 @@ struct StationBenchCommand: ParsableCommand {
         try runStation {
             let folder = dir + "/\(getpid())"
             defer { if keep { printError("kept: \(folder)") } else { try? FileManager.default.removeItem(atPath: folder) } }
-            let r = try StationBenchmark.run(folder: folder, singleSales: single, batchSales: batch, group: group) { printError($0) }
+            let r = try StationBenchmark.run(folder: folder, singleSales: single, batchSales: batch, group: group, logEntries: logEntries) { printError($0) }
             if output.json {
                 printLine(#"{"single_sales":\#(r.singleSales),"single_per_second":\#(Int(r.singlePerSecond)),"single_p50_us":\#(Int(r.singleP50Microseconds)),"single_p99_us":\#(Int(r.singleP99Microseconds)),"batch_sales":\#(r.batchSales),"batch_group":\#(r.batchGroup),"batch_per_second":\#(Int(r.batchPerSecond)),"log_entries":\#(r.logEntries),"verify_entries_per_second":\#(Int(r.verifyEntriesPerSecond)),"verify_clean":\#(r.verifyClean)}"#)
             } else {
