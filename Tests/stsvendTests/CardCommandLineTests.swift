@@ -115,6 +115,11 @@ extension CommandLineSuites {
             #expect(next["sequence"] as? Int == 2 && (next["tokens"] as? [String])?.count == 1)
             let second = try insertIntoMeter(b)
             #expect(second["result"] as? String == "accept" && (second["credit"] as? [String: Any])?["electricity"] as? Double == 17.3)
+            // The card image holds the card's keys, the journal every token, the state the decoder key: owner-only.
+            for path in [b.image, b.journal, b.state] {
+                let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0o777
+                #expect(mode & 0o077 == 0, "\(path) is \(String(mode, radix: 8))")
+            }
         }
 
         @Test("a card pulled mid-write leaves the sale pending; the next insertion completes it, credited once")

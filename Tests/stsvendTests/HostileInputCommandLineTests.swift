@@ -205,6 +205,61 @@ extension CommandLineSuites {
             #expect(r.status == 1 && r.stderr.contains("invalid lockout counters"), "\(r.status) \(r.stderr)")
         }
 
+        @Test("every file the station, meter and batch commands write that holds a key, token, password hash or secret is 0600 under umask 022")
+        func fileModes() throws {
+            let old = umask(0o022)
+            defer { umask(old) }
+            let s = try Station.make(sales: 1)
+            try CommandLine.write("FEDCBA9876543210\n", to: s.dir.appendingPathComponent("k2.hex"))
+            try CommandLine.write("ada's password\n", to: s.dir.appendingPathComponent("ada.pw"))
+            var r = try s.run(["station", "user-add"] + s.auth + s.totp() + ["--name", "ada", "--role", "operator",
+                                                                           "--new-password-file", s.path("ada.pw"), "--totp-secret-out", s.path("ada.totp")])
+            #expect(r.status == 0, "\(r.stderr)")
+            try "meter,money\n\(s.pan),5.00\n".write(toFile: s.path("in.csv"), atomically: false, encoding: .utf8)
+            r = try s.run(["sell-batch"] + s.auth + ["--csv", s.path("in.csv"), "--out", s.path("results.csv")])
+            #expect(r.status == 0, "\(r.stderr)")
+            r = try s.run(["key", "import"] + s.auth + s.totp() + ["--name", "k2", "--file", s.path("k2.hex"), "--krn", "2", "--dkga", "2",
+                                                                    "--ea", "7", "--base-date", "2014", "--sgc", "123456", "--kt", "2", "--ti", "1"])
+            #expect(r.status == 0, "\(r.stderr)")
+            r = try s.run(["campaign", "start"] + s.auth + s.totp() + ["--name", "c", "--from-key", "k1", "--to-key", "k2"])
+            #expect(r.status == 0, "\(r.stderr)")
+            r = try s.run(["campaign", "run"] + s.auth + ["--name", "c", "--out", s.path("sets.jsonl")])
+            #expect(r.status == 0, "\(r.stderr)")
+            r = try s.run(["audit", "export"] + s.auth + ["--out", s.path("log.jsonl")])
+            #expect(r.status == 0, "\(r.stderr)")
+            // The meter simulator, batch vending and key derivation.
+            try CommandLine.write("ABABABABABABABAB\n", to: s.dir.appendingPathComponent("vk.hex"))
+            let meterArgs = ["--pan", s.pan, "--sgc", "123456", "--ti", "1", "--krn", "1", "--kt", "2", "--base-date", "2014", "--dkga", "2", "--ea", "7"]
+            r = try s.run(["meter", "init", "--state", s.path("m.state")] + meterArgs + ["--vending-key-file", s.path("vk.hex")], environment: [:])
+            #expect(r.status == 0, "\(r.stderr)")
+            r = try s.run(["meter", "enter", "--state", s.path("m.state"), "12345678901234567890"], environment: [:])
+            r = try s.run(["token", "derive-key"] + meterArgs + ["--vending-key-file", s.path("vk.hex"), "--out", s.path("dk.hex")], environment: [:])
+            #expect(r.status == 0, "\(r.stderr)")
+            try CommandLine.write(#"{"k0":"ABABABABABABABAB"}"#, to: s.dir.appendingPathComponent("keys.json"))
+            try #"{"id":1,"type":"credit","meter":{"pan":"600727000000000009","sgc":"123456","ti":1,"krn":1,"kt":2,"base_date":2014,"dkga":2,"ea":7,"vending_key":"k0"},"subclass":"electricity","tid":5000,"units":10}"#
+                .write(toFile: s.path("requests.jsonl"), atomically: false, encoding: .utf8)
+            r = try s.run(["token", "batch", "--keys", s.path("keys.json"), "--in", s.path("requests.jsonl"), "--out", s.path("results.jsonl")], environment: [:])
+            #expect(r.status == 0, "\(r.stderr)")
+            let secret = ["s.db", "s.db-wal", "s.db-shm", "s.db.kek", "sue.totp", "ada.totp", "results.csv", "sets.jsonl", "log.jsonl",
+                          "m.state", "m.state.lock", "dk.hex", "results.jsonl"]
+            for name in secret {
+                let path = s.path(name)
+                guard FileManager.default.fileExists(atPath: path) else {
+                    // -wal and -shm exist only while SQLite keeps them; everything else must be there.
+                    #expect(name.hasSuffix("-wal") || name.hasSuffix("-shm"), "\(name) was not written")
+                    continue
+                }
+                let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0o777
+                #expect(mode & 0o077 == 0, "\(name) is \(String(mode, radix: 8))")
+            }
+            // Nothing else the commands wrote is readable by others, apart from the public key and our own inputs.
+            let inputs: Set<String> = ["in.csv", "requests.jsonl", "s.db.pub"]
+            for name in try FileManager.default.contentsOfDirectory(atPath: s.dir.path) where !inputs.contains(name) {
+                let mode = (try FileManager.default.attributesOfItem(atPath: s.path(name))[.posixPermissions] as? Int) ?? 0
+                #expect(mode & 0o077 == 0, "\(name) is \(String(mode, radix: 8))")
+            }
+        }
+
         @Test("every error is one line in the user's words with the documented exit code")
         func messages() throws {
             let s = try Station.make(sales: 1)
