@@ -260,6 +260,23 @@ extension CommandLineSuites {
             }
         }
 
+        @Test("a key whose TIDs ran out is imported with a warning and shown as dead in key list; one KRN rule in the help")
+        func deadKeyAndKRN() throws {
+            let s = try Station.make(sales: 0)
+            try CommandLine.write("ABABABABABABABAB\n", to: s.dir.appendingPathComponent("old.hex"))
+            var r = try s.run(["key", "import"] + s.auth + s.totp() + ["--name", "old", "--file", s.path("old.hex"), "--krn", "1", "--dkga", "2",
+                                                                        "--ea", "7", "--base-date", "1993", "--sgc", "123456", "--kt", "2", "--ti", "1"])
+            #expect(r.status == 0 && r.stderr.contains("warning: vending key old can no longer issue tokens")
+                    && r.stderr.contains("2024-11-24") && r.stderr.contains("campaign"), "\(r.stderr)")
+            r = try s.run(["key", "list"] + s.auth)
+            #expect(r.stdout.contains("WARNING: vending key old can no longer issue tokens") && !r.stdout.contains("WARNING: vending key k1"), "\(r.stdout)")
+            #expect(r.stdout.contains("k1\t") && r.stdout.contains("issues tokens until 2045-"), "a 2014 key runs until its TIDs end in 2045: \(r.stdout)")
+            for command in [["key", "import"], ["meter", "init"]] {
+                let help = try s.run(command + ["--help"], environment: [:]).stdout
+                #expect(help.contains("1–15 (1–9 with DKGA04"), "\(command): \(help)")
+            }
+        }
+
         @Test("every error is one line in the user's words with the documented exit code")
         func messages() throws {
             let s = try Station.make(sales: 1)
