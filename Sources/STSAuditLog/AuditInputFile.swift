@@ -29,6 +29,25 @@ public enum AuditInputFile {
         }
     }
 
+    /// Runs `body` on the file's bytes mapped read-only into memory (a log of gigabytes is not
+    /// copied); falls back to reading for files that cannot be mapped (pipes, empty files).
+    public static func withMapped<T>(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw AuditFileError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw AuditFileError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        guard st.st_mode & S_IFMT == S_IFREG, st.st_size > 0,
+              let map = mmap(nil, Int(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED
+        else {
+            let b = try bytes(path)
+            return try b.withUnsafeBufferPointer(body)
+        }
+        defer { munmap(map, Int(st.st_size)) }
+        madvise(map, Int(st.st_size), MADV_SEQUENTIAL)
+        return try body(UnsafeBufferPointer(start: map.assumingMemoryBound(to: UInt8.self), count: Int(st.st_size)))
+    }
+
     /// A small text file (the public key): at most 64 KiB.
     public static func text(_ path: String) throws(AuditFileError) -> String {
         let b = try bytes(path)

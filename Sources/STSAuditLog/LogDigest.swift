@@ -39,18 +39,28 @@ public struct LogDigest: Hashable, Sendable, CustomStringConvertible {
         words = (a.value, b.value, c.value, d.value)
     }
 
-    /// 16 lower-case hex digits as a word, all decoded and checked without a branch per digit.
+    /// 16 lower-case hex digits as a word: eight digits at a time, checked and packed with
+    /// word arithmetic (no branch per digit).
     @inline(__always) static func word(_ p: UnsafePointer<UInt8>) -> (value: UInt64, valid: Bool) {
-        var w: UInt64 = 0
-        var bad: UInt8 = 0
-        for k in 0..<16 {
-            let c = p[k]
-            let digit = c &- 48, letter = c &- 97
-            let isDigit = digit < 10
-            bad |= (isDigit || letter < 6) ? 0 : 1
-            w = w << 4 | UInt64(isDigit ? digit : letter &+ 10)
+        let a = eight(p), b = eight(p + 8)
+        return (a.value << 32 | b.value, a.valid && b.valid)
+    }
+
+    @inline(__always) static func eight(_ p: UnsafePointer<UInt8>) -> (value: UInt64, valid: Bool) {
+        let v = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+        // For bytes below 0x80: (x + (0x80 − lo)) has its top bit iff x ≥ lo, (x + (0x7F − hi)) iff x > hi.
+        @inline(__always) func between(_ lo: UInt64, _ hi: UInt64) -> UInt64 {
+            (v &+ ones &* (0x80 - lo)) & ~(v &+ ones &* (0x7F - hi)) & high
         }
-        return (w, bad == 0)
+        let valid = v & high == 0 && (between(0x30, 0x39) | between(0x61, 0x66)) == high
+        // '0'–'9' → low nibble; 'a'–'f' → low nibble + 9 (bit 6 set).
+        let nibbles = (v & (ones &* 0x0F)) &+ ((v >> 6) & ones) &* 9
+        // Pack: the first character (lowest byte) is the most significant nibble.
+        let pairs = ((nibbles << 4) | (nibbles >> 8)) & 0x00FF_00FF_00FF_00FF
+        let quads = ((pairs << 8) | (pairs >> 16)) & 0x0000_FFFF_0000_FFFF
+        let value = ((quads << 16) | (quads >> 32)) & 0xFFFF_FFFF
+        return (value, valid)
     }
 
     public var bytes: [UInt8] {

@@ -204,6 +204,24 @@ struct LogBuilder {
         }
     }
 
+    @Test("hashes are exactly 64 lower-case hex digits")
+    func digestHex() {
+        let text = "00ff10a9bc7de2f3456789abcdef0123456789abcdef0123456789abcdef9a8b"
+        let parsed = Array(text.utf8).withUnsafeBufferPointer { LogDigest(hex: $0) }
+        let expected: [UInt8] = stride(from: 0, to: 64, by: 2).map { i in
+            let a = text.utf8.index(text.utf8.startIndex, offsetBy: i)
+            return UInt8(String(text[a..<text.utf8.index(a, offsetBy: 2)]), radix: 16)!
+        }
+        #expect(parsed?.bytes == expected && parsed?.description == text)
+        let tail = String(text.dropFirst())
+        var bad: [[UInt8]] = ["F", "g", "/", ":", "`", "G", "@"].map { Array(($0 + tail).utf8) }
+        bad.append(Array(text.utf8.dropLast()) + [0x80])
+        bad.append(Array(text.utf8.dropLast()))
+        for b in bad {
+            #expect(b.withUnsafeBufferPointer { LogDigest(hex: $0) } == nil, "\(String(decoding: b, as: UTF8.self))")
+        }
+    }
+
     @Test("a public-key file with CRLF or spaces reads the same key")
     func publicKeyFile() throws {
         let key = Curve25519.Signing.PrivateKey().publicKey
