@@ -20,6 +20,8 @@ struct AuditLink {
     /// Engineering and key-change records, which reprints may also name.
     var otherRecords: Set<Int64> = []
     var totalsOverflowed = false
+    /// Which totals passed 64 bits (they stay at their limit).
+    var saturated = (paid: false, units: false, refunded: false)
     /// The seq of the line after the last valid checkpoint (where an unsealed tail starts).
     var seqAfterCheckpoint: Int64?
 
@@ -33,6 +35,7 @@ struct AuditLink {
         lines += 1
         report.entries += 1
         for p in f.problems { report.record(p) }
+        report.problemsOmitted += f.problemsOmitted
         beforeLast = lastFacts?.kind
         if f.line == lastCheckpointLine + 1 { seqAfterCheckpoint = f.seq }
         lastFacts = (f.line, f.seq, f.seq == nil ? nil : f.hash, f.kind)
@@ -83,8 +86,8 @@ struct AuditLink {
         case .sale:
             guard let id = f.saleID, let account = f.account else { break }
             report.sales += 1
-            if Self.saturatingAdd(&report.paidCents, f.paid) { totalsOverflow() }
-            if Self.saturatingAdd(&report.unitsTenths, f.units) { totalsOverflow() }
+            if Self.saturatingAdd(&report.paidCents, f.paid, &saturated.paid) { totalsOverflow() }
+            if Self.saturatingAdd(&report.unitsTenths, f.units, &saturated.units) { totalsOverflow() }
             if let other = sales[id] { add("reference", "sale \(id) was already recorded at line \(other.line)") }
             sales[id] = SaleBook.Sale(line: f.line, account: account, carriedIn: f.carriedIn, paid: f.paid, reversed: false)
             var problem: Int64?
@@ -105,7 +108,7 @@ struct AuditLink {
                 break
             }
             if f.paid != sale.paid { add("money", "refund \(f.paid) cents is not the \(sale.paid) paid for sale \(id)") }
-            if Self.saturatingAdd(&report.refundedCents, f.paid) { totalsOverflow() }
+            if Self.saturatingAdd(&report.refundedCents, f.paid, &saturated.refunded) { totalsOverflow() }
             var reversedSale = sale
             reversedSale.reversed = true
             sales[id] = reversedSale
@@ -140,10 +143,11 @@ struct AuditLink {
 
     /// Adds to a report total; returns whether it passed 64 bits (a crafted log: a problem, not
     /// a trap). Once a total has passed 64 bits it stays at its limit.
-    @inline(__always) static func saturatingAdd(_ sum: inout Int64, _ value: Int64) -> Bool {
-        if sum == Int64.max || sum == Int64.min { return false }
+    @inline(__always) static func saturatingAdd(_ sum: inout Int64, _ value: Int64, _ saturated: inout Bool) -> Bool {
+        if saturated { return false }
         let (v, overflow) = sum.addingReportingOverflow(value)
         sum = overflow ? (value < 0 ? Int64.min : Int64.max) : v
+        saturated = overflow
         return overflow
     }
 

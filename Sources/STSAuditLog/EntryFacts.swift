@@ -45,7 +45,13 @@ struct EntryFacts {
     var decrypted = 0
     var refundedSale: Int64?
 
+    /// At most this many problems are kept for one line (a line of a million empty blocks must
+    /// not make a million messages); the report counts the rest as omitted.
+    static let maximumProblemsPerLine = 100
+    var problemsOmitted = 0
+
     mutating func problem(_ code: String, _ message: String) {
+        guard problems.count < Self.maximumProblemsPerLine else { problemsOmitted += 1; return }
         problems.append(AuditProblem(line: line, seq: seq, code: code, message: message))
     }
 }
@@ -175,7 +181,8 @@ struct FieldReader {
         var m = SaleMembers()
         var next = tape.firstChild(data)
         while let k = next {
-            switch tape.keyLength(k) {
+            // Escaped names are matched by their decoded text (their written length differs).
+            switch tape.keyIsEscaped(k) ? Self.decodedLength(tape, k) : tape.keyLength(k) {
             case 4: if tape.keyEquals(k, "sale") { m.sale = k }
             case 5: if tape.keyEquals(k, "money") { m.money = k } else if tape.keyEquals(k, "meter") { m.meter = k }
             case 6: if tape.keyEquals(k, "blocks") { m.blocks = k } else if tape.keyEquals(k, "tokens") { m.tokens = k }
@@ -189,6 +196,8 @@ struct FieldReader {
         }
         return m
     }
+
+    static func decodedLength(_ tape: JSONTape, _ k: Int) -> Int { tape.key(k).count }
 
     mutating func readSale(_ data: Int, keys: [String: VendingKey]?) {
         let m = saleMembers(data)

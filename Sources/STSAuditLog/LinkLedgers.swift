@@ -15,6 +15,10 @@ struct SaleBook {
     private var base: Int64 = 0
     private var dense: [Sale?] = []
     private var sparse: [Int64: Sale] = [:]
+    /// Empty slots filled in so far: bounded by the sales recorded, so ids far apart cannot make
+    /// the dense run grow faster than the log.
+    private var filled = 0
+    private var recorded = 0
     /// The longest gap of ids filled in the dense run (engineering and key-change records share
     /// the sequence, so credit-sale ids skip some).
     static let maximumGap: Int64 = 4_096
@@ -43,7 +47,9 @@ struct SaleBook {
             }
             let (end, o1) = base.addingReportingOverflow(Int64(dense.count))
             let (gap, o2) = id.subtractingReportingOverflow(end)
-            if !dense.isEmpty, !o1, !o2, gap >= 0, gap < Self.maximumGap {
+            recorded += 1
+            if !dense.isEmpty, !o1, !o2, gap >= 0, gap < Self.maximumGap, filled + Int(gap) <= max(recorded, Int(Self.maximumGap)) {
+                filled += Int(gap)
                 dense.append(contentsOf: repeatElement(nil, count: Int(gap)))
                 dense.append(newValue)
             } else {
@@ -60,25 +66,28 @@ struct AccountLedger {
     var liveSales: [Int64] = []
 }
 
-/// A meter's TIDs on one base date, sorted, each with the line it was first seen at.
+/// A meter's TIDs on one base date, each with the line it was first seen at: rising TIDs (the
+/// station's) are appended in order; the others go to a table, so no order of TIDs costs more
+/// than a hash lookup each.
 struct MeterTIDs {
     var tids: [Int64] = []
     var lines: [Int] = []
+    var others: [Int64: Int] = [:]
 
     /// Records `tid` at `line`; returns the earlier line when the TID was seen before.
     mutating func insert(_ tid: Int64, line: Int) -> Int? {
         if let last = tids.last, tid <= last {
-            // Binary search: out-of-order TIDs are rare.
             var lo = 0, hi = tids.count
             while lo < hi {
                 let mid = (lo + hi) / 2
                 if tids[mid] < tid { lo = mid + 1 } else { hi = mid }
             }
             if lo < tids.count, tids[lo] == tid { return lines[lo] }
-            tids.insert(tid, at: lo)
-            lines.insert(line, at: lo)
+            if let first = others[tid] { return first }
+            others[tid] = line
             return nil
         }
+        if let first = others[tid] { return first }
         tids.append(tid)
         lines.append(line)
         return nil

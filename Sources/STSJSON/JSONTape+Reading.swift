@@ -29,6 +29,7 @@ extension JSONTape {
         guard nodes[object].kind == .object else { return nil }
         let want = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
         let first = object + 1, end = Int(nodes[object].next)
+        guard first < end else { return nil }
         var k = cursor.position > first && cursor.position < end ? cursor.position : first
         let stop = k
         repeat {
@@ -68,6 +69,10 @@ extension JSONTape {
         guard let q = want.baseAddress else { return length == 0 }
         return memcmpEqual(p + Int(n.keyStart), q, length)
     }
+
+    /// Whether a member's name was written with escapes (then only ``keyEquals(_:_:)`` and
+    /// ``key(_:)`` compare it; its written length is not its length).
+    public func keyIsEscaped(_ node: Int) -> Bool { nodes[node].keyEscaped }
 
     /// The length in bytes of a member's name as written (escapes count as written); -1 for
     /// values that are not members. A cheap first test before ``keyEquals(_:_:)``.

@@ -80,8 +80,10 @@ public struct JSONTape {
         text = bytes
         guard bytes.count < Int(Int32.max) else { throw JSONSyntaxError(offset: 0, reason: .tooLarge) }
         guard let p = bytes.baseAddress, bytes.count > 0 else { throw JSONSyntaxError(offset: 0, reason: .unexpectedEnd) }
-        // Every value takes a byte and every two values a separator: n/2 + 2 nodes always suffice.
-        let needed = bytes.count / 2 + 2
+        // Every value takes a byte and every two values a separator: n/2 + 2 nodes suffice for
+        // any text that parses; a refused text may have opened up to `maximumDepth` containers
+        // that never closed, one byte each.
+        let needed = bytes.count / 2 + 2 + JSONTape.maximumDepth
         if storage.capacity < needed {
             storage.base.deallocate()
             storage.capacity = max(needed, storage.capacity * 2)

@@ -46,27 +46,22 @@ struct AuditVerifyCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
+        // Inputs in the documented order: public key, log, keys. The log is read, not mapped: a
+        // file truncated while it is checked must not crash the auditor's tool.
         let key: Curve25519.Signing.PublicKey
+        let bytes: [UInt8]
         var vendingKeys: [String: VendingKey]? = nil
         do {
             key = try StationPublicKeyFile.parse(AuditInputFile.text(publicKey))
+            bytes = try AuditInputFile.bytes(log)
             if let keys { vendingKeys = try SecretFile.vendingKeys(keys) }
         } catch {
             printError("error: \(error)")
             throw ExitCode(64)
         }
-        var seconds = 0.0
-        let report: AuditReport
-        do {
-            report = try AuditInputFile.withMapped(log) { bytes in
-                let start = DispatchTime.now().uptimeNanoseconds
-                defer { seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-                return AuditVerifier(publicKey: key, keys: vendingKeys).verify(bytes, head: head)
-            }
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(64)
-        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let report = AuditVerifier(publicKey: key, keys: vendingKeys).verify(bytes, head: head)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if output.json {
             var w = JSONLineWriter()
             w.begin()

@@ -107,7 +107,12 @@ struct UserAddCommand: ParsableCommand {
                 secretFile.discard()
                 throw error
             }
-            try secretFile.fill(Array((Base32.encode(secret) + "\n").utf8))
+            do { try secretFile.fill(Array((Base32.encode(secret) + "\n").utf8)) } catch {
+                // Without their secret the user could never pass a second factor: take them back out.
+                secretFile.discard()
+                try? s.disableUser(name: name, by: who)
+                throw error
+            }
             printLine("user \(name) (\(role)) added")
         }
     }

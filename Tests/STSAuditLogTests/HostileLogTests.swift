@@ -204,6 +204,31 @@ struct LogBuilder {
         }
     }
 
+    @Test("member names written with escapes are read by their text, as a reader of the spec would")
+    func escapedNames() {
+        var log = LogBuilder()
+        let sale = LogBuilder.sale(1, money: "10.00", carriedOut: "10.00", blocks: "[]", units: "0")
+        log.add("sale", sale.replacingOccurrences(of: #"{"sale":1,"#, with: #"{"s\u0061le":1,"#))
+        log.export()
+        let r = log.verify()
+        #expect(r.problems.isEmpty && r.sales == 1 && r.paidCents == 1_000, "\(r.problems)")
+    }
+
+    @Test("a total that reaches its limit exactly is not frozen")
+    func exactLimit() {
+        var log = LogBuilder()
+        // 92 × 99 999 999 999 999 999 = 9 199 999 999 999 999 908 cents; then up to Int64.max exactly, then −1.00.
+        for i in 1...92 {
+            log.add("sale", LogBuilder.sale(i, account: i, money: "999999999999999.99", carriedOut: "999999999999999.99", blocks: "[]", units: "0"))
+        }
+        log.add("sale", LogBuilder.sale(93, account: 93, money: "233720368547758.99", carriedOut: "233720368547758.99", blocks: "[]", units: "0"))
+        log.add("sale", LogBuilder.sale(94, account: 94, money: "-1.00", carriedOut: "-1.00", blocks: "[]", units: "0"))
+        log.export()
+        let r = log.verify()
+        #expect(r.problems.isEmpty, "\(r.problems)")
+        #expect(r.paidCents == Int64.max - 100)
+    }
+
     @Test("hashes are exactly 64 lower-case hex digits")
     func digestHex() {
         let text = "00ff10a9bc7de2f3456789abcdef0123456789abcdef0123456789abcdef9a8b"

@@ -87,6 +87,30 @@ struct StrictJSONTests {
         }
     }
 
+    @Test("refused texts that open many containers never run out of nodes (fresh and reused tapes)")
+    func openContainers() {
+        for n in [0, 1, 46, 200, 5000] {
+            let text = Array(("[" + String(repeating: "1,", count: n) + String(repeating: "[", count: 31)).utf8)
+            var tape = JSONTape()
+            #expect(throws: JSONSyntaxError.self) { try text.withUnsafeBufferPointer { try tape.parse($0) } }
+            let deeper = Array((String(repeating: "{\"a\":", count: 31) + "[").utf8)
+            #expect(throws: JSONSyntaxError.self) { try deeper.withUnsafeBufferPointer { try tape.parse($0) } }
+        }
+    }
+
+    @Test("a lookup in an empty object finds nothing, even with a cursor")
+    func emptyObject() throws {
+        let text = Array(#"{"meter":{},"pan":"600727000000000009"}"#.utf8)
+        var tape = JSONTape()
+        try text.withUnsafeBufferPointer { b in
+            try tape.parse(b)
+            let meter = tape.member(tape.root, "meter")!
+            let cursor = MemberCursor()
+            cursor.start(meter)
+            #expect(tape.member(meter, "pan", cursor: cursor) == nil && tape.member(meter, "pan") == nil)
+        }
+    }
+
     @Test("names given many times are caught in large objects too")
     func duplicatesInLargeObjects() {
         let members = (0..<100).map { "\"k\($0)\":\($0)" } + ["\"k7\":0"]

@@ -14,7 +14,8 @@ extension Station {
     /// partial file and no export entry. The file is owner-only: it holds every token.
     public func exportLog(to path: String, by actor: Actor) throws -> (entries: Int64, head: String) {
         try actor.require([.auditor, .supervisor], to: "export the log")
-        let temp = path + ".partial"
+        // A name of this process's own: two exports to one file cannot take each other's partial file.
+        let temp = path + ".partial-\(getpid())"
         unlink(temp)
         let out = try ExportFile(temp)
         defer { out.close() }

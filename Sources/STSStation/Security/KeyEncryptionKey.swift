@@ -57,12 +57,19 @@ public enum PrivateFile {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StationError.invalid("cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        // A file that could not be written whole is removed: a torn key file must never be read later.
+        func failed(_ what: String) -> StationError {
+            let reason = String(cString: strerror(errno))
+            unlink(path)
+            return StationError.store("cannot \(what) \(path): \(reason)")
+        }
         var written = 0
         while written < contents.count {
             let n = contents[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw StationError.invalid("cannot write \(path): \(String(cString: strerror(errno)))") }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw failed("write") }
             written += n
         }
-        guard fsync(fd) == 0 else { throw StationError.invalid("cannot sync \(path): \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else { throw failed("sync") }
     }
 }

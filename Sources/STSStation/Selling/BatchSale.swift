@@ -32,6 +32,9 @@ extension Station {
                             result.receipt = try sell(requests[i], by: actor, tx)
                             return .commit
                         }
+                    } catch let e as DatabaseError {
+                        // Storage failed: the whole group stops (and is rolled back), in plain words.
+                        throw e
                     } catch let e as StationError {
                         tx.forgetHead()
                         result.error = e.description
