@@ -119,6 +119,21 @@ extension CommandLineSuites {
             #expect(log.contains(#""action":"unlock","name":"sue""#) && log.contains(#""locked":true"#))
         }
 
+        @Test("guesses tried at the same time get five checks in all, the rest are refused as locked")
+        func parallelGuesses() throws {
+            let s = try Station.make(sales: 0)
+            try CommandLine.write("not the password\n", to: s.dir.appendingPathComponent("wrong"))
+            let wrong = ["--db", s.path("s.db"), "--user", "sue", "--password-file", s.path("wrong")]
+            let guesses = try (0..<10).map { i in
+                try ChildProcess(CommandLine.binary, ["key", "list"] + wrong, environment: ["STSVEND_NOW": "\(s.now)"], stderr: s.path("guess\(i).err"))
+            }
+            for g in guesses { _ = g.wait() }
+            let locked = try (0..<10).filter { try String(contentsOfFile: s.path("guess\($0).err"), encoding: .utf8).contains("too many failed logins") }
+            #expect(locked.count == 5, "each attempt is counted before its password is checked: only five reach the check")
+            let r = try s.run(["key", "list"] + s.auth)
+            #expect(r.status == 3 && r.stderr.contains("too many failed logins"), "\(r.stderr)")
+        }
+
         @Test("report CSV: one rectangular table, people's text quoted and never a formula")
         func reportCSV() throws {
             let s = try Station.make(sales: 1)

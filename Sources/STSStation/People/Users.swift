@@ -94,13 +94,20 @@ extension Station {
     /// throttled per name (``LoginThrottle``): a locked name is refused without checking anything.
     public func authenticate(user: String, password: [UInt8], totp: String? = nil, action: String,
                              source: String = LoginThrottle.localSource) throws -> Actor {
-        let start = now()
-        let throttle = try read { tx in try tx.throttle(name: user, source: source) }
-        if throttle.lockedUntil > start {
-            try write { tx in
+        // The attempt is counted before the password is checked, in one write transaction with
+        // the lock check, so attempts running at the same time are all counted and none passes a
+        // lock another one set; a success takes the count back.
+        let attempt: LoginThrottle.State? = try write { tx in
+            let t = try tx.throttle(name: user, source: source)
+            if t.lockedUntil > tx.now {
                 try tx.log("login_failure", actor: user) { w in w.field("action", action); w.field("locked", true) }
+                return nil
             }
-            throw StationError.loginLocked(until: AuditTime.format(throttle.lockedUntil))
+            return try tx.countLoginAttempt(name: user, source: source, current: t)
+        }
+        guard let attempt else {
+            let until = try read { tx in try tx.throttle(name: user, source: source) }.lockedUntil
+            throw StationError.loginLocked(until: AuditTime.format(until))
         }
         let row = try read { tx in try Row.fetchOne(tx.db, sql: "SELECT role, password, totp_secret, totp_last_step, active FROM users WHERE name = ?", arguments: [user]) }
         var ok = false
@@ -128,11 +135,18 @@ extension Station {
         guard ok else {
             try write { tx in
                 try tx.log("login_failure", actor: user) { w in w.field("action", action) }
-                try tx.recordLoginFailure(name: user, source: source, previous: throttle)
+                if attempt.lockedUntil > 0, attempt.failures >= Int64(LoginThrottle.threshold) {
+                    try tx.log("login_lockout", actor: user) { w in
+                        w.field("name", user)
+                        w.field("source", source)
+                        w.field("failures", Int(attempt.failures))
+                        w.field("until", AuditTime.format(attempt.lockedUntil))
+                    }
+                }
             }
             throw StationError.authenticationFailed
         }
-        if throttle.failures > 0 { try write { tx in try tx.clearThrottle(name: user, source: source) } }
+        try write { tx in try tx.clearThrottle(name: user, source: source) }
         return Actor(name: user, role: role, secondFactor: step != nil)
     }
 
@@ -226,26 +240,23 @@ extension StoreTransaction {
         return LoginThrottle.State(failures: failures, lockedUntil: until, lastSeconds: lastSeconds)
     }
 
-    /// Counts a failure, re-reading the count inside this write transaction so that attempts
-    /// running at the same time are all counted.
-    func recordLoginFailure(name: String, source: String, previous _: LoginThrottle.State) throws {
-        var t = try throttle(name: name, source: source)
+    /// Counts an attempt as a failure until it succeeds: the count reaching the threshold locks
+    /// the name at once (the first lock 30 s, each later one twice as long), so no attempt that
+    /// starts after it can pass. Returns the count and lock as stored.
+    func countLoginAttempt(name: String, source: String, current: LoginThrottle.State) throws -> LoginThrottle.State {
+        var t = current
         t.failures += 1
+        t.lockedUntil = 0
         if t.failures >= Int64(LoginThrottle.threshold) {
             t.lastSeconds = t.lastSeconds == 0 ? LoginThrottle.firstLockSeconds : min(t.lastSeconds * 2, LoginThrottle.maximumLockSeconds)
             t.lockedUntil = min(now.addingReportingOverflow(t.lastSeconds).overflow ? Int64.max : now + t.lastSeconds, AuditTime.latest)
-            try log("login_lockout", actor: name) { w in
-                w.field("name", name)
-                w.field("source", source)
-                w.field("failures", Int(t.failures))
-                w.field("until", AuditTime.format(t.lockedUntil))
-            }
         }
         try db.execute(sql: """
             INSERT INTO login_throttle (name, source, failures, locked_until, last_seconds) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (name, source) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
                 last_seconds = excluded.last_seconds
             """, arguments: [name, source, t.failures, t.lockedUntil, t.lastSeconds])
+        return t
     }
 
     func clearThrottle(name: String, source: String) throws {
