@@ -152,18 +152,18 @@ extension AuditVerifier {
             var window = Window()
             var offset = 0
             var all: [EntryFacts] = []
-            var t0 = DispatchTime.now().uptimeNanoseconds
             var linesSeconds = 0.0
+            var tape = JSONTape()
             while offset < b.count {
                 offset = reader.split(from: offset, into: &window)
+                all.reserveCapacity(all.count + window.lines.count)
                 let t = DispatchTime.now().uptimeNanoseconds
-                var tape = JSONTape()
-                for (i, r) in window.lines.enumerated() {
-                    all.append(EntryFacts(line: all.count + 1 + i - i, bytes: UnsafeBufferPointer(rebasing: b[r]), keys: keys, tape: &tape))
+                for r in window.lines {
+                    all.append(EntryFacts(line: all.count + 1, bytes: UnsafeBufferPointer(rebasing: b[r]), keys: keys, tape: &tape))
                 }
                 linesSeconds += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
             }
-            t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = DispatchTime.now().uptimeNanoseconds
             var link = AuditLink(publicKey: publicKey)
             for f in all { link.add(f) }
             _ = link.finish(head: nil)

@@ -37,7 +37,7 @@ struct StationInitCommand: ParsableCommand {
             if clock != nil, !testClock { throw StationError.clockOverrideRefused }
             // The secret's file is made first (empty, 0600): a station is never created without
             // somewhere to put its supervisor's second factor.
-            let secretFile = try ReservedFile(totpSecretOut)
+            let secretFile = try PrivateFile.reserve(totpSecretOut)
             let kekPath = kekFile ?? db + ".kek"
             let kekExisted = FileManager.default.fileExists(atPath: kekPath)
             let (station, secret): (Station, [UInt8])
@@ -101,7 +101,7 @@ struct UserAddCommand: ParsableCommand {
             var password = try readPassword(newPasswordFile)
             defer { for i in password.indices { password[i] = 0 } }
             // The secret's file first, so a user is never added without their second factor kept.
-            let secretFile = try ReservedFile(totpSecretOut)
+            let secretFile = try PrivateFile.reserve(totpSecretOut)
             let secret: [UInt8]
             do { secret = try s.addUser(name: name, role: role, password: password, by: who) } catch {
                 secretFile.discard()

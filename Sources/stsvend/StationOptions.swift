@@ -24,34 +24,6 @@ struct StationOptions: ParsableArguments {
     }
 }
 
-/// A file made empty and owner-only before the work whose result it will hold, so the work
-/// never runs when its result could not be kept; removed again if the work fails.
-struct ReservedFile {
-    let path: String
-
-    init(_ path: String) throws {
-        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StationError.invalid("cannot create \(path): \(String(cString: strerror(errno)))") }
-        close(fd)
-        self.path = path
-    }
-
-    func fill(_ contents: [UInt8]) throws {
-        let fd = Glibc.open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
-        guard fd >= 0 else { throw StationError.store("cannot write \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var written = 0
-        while written < contents.count {
-            let n = contents[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw StationError.store("cannot write \(path): \(String(cString: strerror(errno)))") }
-            written += n
-        }
-        guard fsync(fd) == 0 else { throw StationError.store("cannot write \(path): \(String(cString: strerror(errno)))") }
-    }
-
-    func discard() { unlink(path) }
-}
-
 /// Who acts: every command that changes or reads the station names and authenticates its user.
 struct ActorOptions: ParsableArguments {
     @Option(help: "The acting user.")

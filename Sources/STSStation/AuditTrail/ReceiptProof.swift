@@ -26,7 +26,7 @@ extension StoreTransaction {
             throw tampered("its log entry is missing")
         }
         guard let entry = try logLine(seq) else { throw tampered("its log entry \(seq) is missing") }
-        let entryHash = try checkedLine(entry, seq: seq, tampered)
+        let entryHash = try checkedLine(entry, seq: seq, tampered).hash
         guard let data = Self.dataBytes(entry), data == receipt.json else {
             throw tampered("the stored receipt differs from its signed log entry (seq \(seq))")
         }
@@ -39,19 +39,16 @@ extension StoreTransaction {
         var previous = entryHash
         var next = seq + 1
         var reachedCheckpoint = false
+        var tape = JSONTape()
         while let line = try logLine(next) {
-            guard let header = line.withUnsafeBufferPointer({ AuditEntryLine.header($0) }), header.prev == previous else {
-                throw tampered("log entry \(next) does not chain to entry \(next - 1)")
-            }
-            let hash = try checkedLine(line, seq: next, tampered)
-            if Self.isCheckpoint(line) {
-                guard try checkpointVerifies(line, through: next - 1, head: previous) else {
-                    throw tampered("the checkpoint at log entry \(next) does not verify")
-                }
+            let header = try checkedLine(line, seq: next, tampered)
+            guard header.prev == previous else { throw tampered("log entry \(next) does not chain to entry \(next - 1)") }
+            if let sealed = checkpointSeal(line, through: next - 1, head: previous, tape: &tape) {
+                guard sealed else { throw tampered("the checkpoint at log entry \(next) does not verify") }
                 reachedCheckpoint = true
                 break
             }
-            previous = hash
+            previous = header.hash
             next += 1
         }
         // A sealed entry must reach its checkpoint: a log cut back after it is not a proof.
@@ -66,12 +63,12 @@ extension StoreTransaction {
         try Data.fetchOne(db.cachedStatement(sql: "SELECT line FROM log WHERE seq = ?"), arguments: [seq]).map { Array($0) }
     }
 
-    /// Checks a line's layout, seq and hash; returns its hash.
-    private func checkedLine(_ line: [UInt8], seq: Int64, _ tampered: (String) -> StationError) throws -> LogDigest {
+    /// Checks a line's layout, seq and hash; returns its fixed fields.
+    private func checkedLine(_ line: [UInt8], seq: Int64, _ tampered: (String) -> StationError) throws -> (seq: Int64, prev: LogDigest, hash: LogDigest) {
         try line.withUnsafeBufferPointer { b in
             guard let header = AuditEntryLine.header(b), header.seq == seq else { throw tampered("log entry \(seq) is not an entry line") }
             guard AuditEntryLine.computedHash(b) == header.hash else { throw tampered("log entry \(seq) does not hash to its stated hash") }
-            return header.hash
+            return header
         }
     }
 
@@ -102,18 +99,12 @@ extension StoreTransaction {
         }
     }
 
-    static func isCheckpoint(_ line: [UInt8]) -> Bool {
+    /// nil when the line is not a checkpoint; else whether it seals `head` (the entry
+    /// `through`) with a signature that verifies under the station's key.
+    private func checkpointSeal(_ line: [UInt8], through: Int64, head: LogDigest, tape: inout JSONTape) -> Bool? {
         line.withUnsafeBufferPointer { b in
-            var tape = JSONTape()
-            guard (try? tape.parse(b)) != nil, let type = tape.member(tape.root, "type") else { return false }
-            return tape.stringEquals(type, "checkpoint")
-        }
-    }
-
-    private func checkpointVerifies(_ line: [UInt8], through: Int64, head: LogDigest) throws -> Bool {
-        try line.withUnsafeBufferPointer { b in
-            var tape = JSONTape()
-            guard (try? tape.parse(b)) != nil, let data = tape.member(tape.root, "data"),
+            guard (try? tape.parse(b)) != nil, let type = tape.member(tape.root, "type"), tape.stringEquals(type, "checkpoint") else { return nil }
+            guard let data = tape.member(tape.root, "data"),
                   let t = tape.member(data, "through"), tape.integer(t) == through,
                   let s = tape.member(data, "signature"), let text = tape.plainBytes(s), let signature = Base64.decode(text), signature.count == 64
             else { return false }

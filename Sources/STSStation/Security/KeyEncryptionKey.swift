@@ -57,7 +57,33 @@ public enum PrivateFile {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StationError.invalid("cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        // A file that could not be written whole is removed: a torn key file must never be read later.
+        try write(contents, to: fd, path: path)
+    }
+
+    /// Creates `path` empty (never overwriting, mode 0600) before the work whose result it will
+    /// hold, so the work never runs when its result could not be kept.
+    public static func reserve(_ path: String) throws -> Reserved {
+        try create(path, contents: [])
+        return Reserved(path: path)
+    }
+
+    /// A reserved file: filled once the work succeeded, discarded if it failed.
+    public struct Reserved {
+        public let path: String
+
+        public func fill(_ contents: [UInt8]) throws {
+            let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            guard fd >= 0 else { throw StationError.store("cannot write \(path): \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            try PrivateFile.write(contents, to: fd, path: path)
+        }
+
+        public func discard() { unlink(path) }
+    }
+
+    /// Writes all of `contents` and syncs; a file that could not be written whole is removed:
+    /// a torn key file must never be read later.
+    static func write(_ contents: [UInt8], to fd: Int32, path: String) throws {
         func failed(_ what: String) -> StationError {
             let reason = String(cString: strerror(errno))
             unlink(path)
@@ -65,7 +91,7 @@ public enum PrivateFile {
         }
         var written = 0
         while written < contents.count {
-            let n = contents[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let n = contents[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if n < 0, errno == EINTR { continue }
             guard n > 0 else { throw failed("write") }
             written += n
