@@ -83,7 +83,7 @@ let package = Package(
         // The vending station: SQLite store, users and second factor, keys at rest, sales, campaigns, reports.
         .target(
             name: "STSStation",
-            dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSTariff", "STSAuditLog",
+            dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSTariff", "STSAuditLog", "STSCard",
                            .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "CryptoExtras", package: "swift-crypto")]
@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "STSCardTests", dependencies: ["STSCard", "STSMeterSimulator", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSTariffTests", dependencies: ["STSTariff", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSAuditLogTests", dependencies: ["STSAuditLog", "STSBatch", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "STSStationTests", dependencies: ["STSStation", "STSAuditLog", "STSTariff", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSBatch", "STSTestFixtures",
+        .testTarget(name: "STSStationTests", dependencies: ["STSStation", "STSCard", "STSMeterSimulator", "STSAuditLog", "STSTariff", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSBatch", "STSTestFixtures",
                                                              .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "STSFuzzTargetsTests", dependencies: ["STSFuzzTargets", "STSTestFixtures"]),
         .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures", "STSStation", .product(name: "GRDB", package: "GRDB.swift"),

@@ -42,16 +42,20 @@ public enum CardVending {
 
     /// Writes the next purchase: sequence = the card's last + 1. Refused while the card still
     /// carries a purchase the meter has not applied (the station must not stack purchases), unless
-    /// `record` is that very purchase being delivered again after an interrupted write.
+    /// `record` is that very purchase being delivered again after an interrupted write, or the
+    /// unapplied purchase is `withdrawn` (voided by the station because the meter refused it or it
+    /// can never be applied): `record` then replaces it, numbered after the last purchase the meter
+    /// applied.
     public static func sell<C: CardChannel>(_ session: inout CardSession<C>, master: IssuerMasterKey, expectedMeter: MeterPAN,
-                                            record: PurchaseRecord) throws -> Contents {
+                                            record: PurchaseRecord, withdrawn: PurchaseRecord? = nil) throws -> Contents {
         let contents = try read(&session, master: master)
         guard contents.info.meter == expectedMeter else {
             throw CardError.wrongMeter("the card is for meter \(contents.info.meter), not \(expectedMeter)")
         }
         guard contents.info.type == .user else { throw CardError.badRecord("a \(contents.info.type) card cannot carry purchases") }
-        let next = (contents.purchase?.sequence ?? 0) + 1
-        if let pending = contents.unappliedPurchase, pending != record {
+        let replacing = withdrawn != nil && contents.unappliedPurchase == withdrawn
+        let next = replacing ? (contents.returned?.lastSequence ?? 0) + 1 : (contents.purchase?.sequence ?? 0) + 1
+        if let pending = contents.unappliedPurchase, pending != record, !replacing {
             throw CardError.badRecord("the card still carries purchase \(pending.sequence), not yet applied by the meter: insert it into the meter first")
         }
         guard record.sequence == next || record == contents.purchase else {

@@ -24,6 +24,8 @@ public final class Station: @unchecked Sendable {
     public var checkpointSeconds: Int64 = 300
     /// Decrypted vending keys, by name, for the life of this object.
     var vendingKeyCache: [String: CachedVendingKey] = [:]
+    /// The current card issuer key, once opened.
+    var cardIssuerCache: CachedCardIssuer?
     /// Decoded tariffs (name → latest version seen).
     var tariffCache: [String: (Tariff, Int)] = [:]
 

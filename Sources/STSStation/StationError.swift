@@ -1,8 +1,11 @@
+import STSCard
 import STSTariff
+import STSTokenFormat
 
-/// Why the station refused a request. Messages name what the operator can fix; they never
-/// reveal key material, and an authentication failure never says which check failed.
-public enum StationError: Error, Equatable, CustomStringConvertible {
+/// Why the station refused a request. Every case has a stable ``code`` (the command line prints
+/// it, the server will answer with it) and an ``exitCode``. Messages name what the operator can
+/// fix; they never reveal key material, and an authentication failure never says which check failed.
+public enum StationError: CodedError, Equatable {
     /// Unknown user, wrong password, wrong or replayed second-factor code, or disabled user.
     case authenticationFailed
     /// The user is authenticated but their role may not do this.
@@ -11,7 +14,10 @@ public enum StationError: Error, Equatable, CustomStringConvertible {
     case secondFactorRequired(action: String)
     case alreadyExists(String)
     case notFound(String)
-    case invalid(String)
+    /// A value given to the station is malformed or out of range; the field says which.
+    case invalid(InputField, String)
+    /// The request is well formed but the station's rules refuse it.
+    case refused(Refusal)
     /// The key-encryption key does not open this station's secrets.
     case wrongKeyEncryptionKey
     /// The vending key expired (KEN); only key changes away from it may use it.
@@ -20,6 +26,10 @@ public enum StationError: Error, Equatable, CustomStringConvertible {
     case requestIDReused(String)
     case pricing(TariffError)
     case vending(String)
+    /// The card answered, but what it holds cannot be used (MAC, layout, wrong meter).
+    case card(CardError)
+    /// The card could not be reached or was pulled: nothing on it is trusted, the sale (if any) stays pending.
+    case cardUnreachable(String)
     case store(String)
     /// The database disagrees with the signed log (a row or an entry was edited outside the station).
     case tampered(String)
@@ -28,6 +38,98 @@ public enum StationError: Error, Equatable, CustomStringConvertible {
     /// STSVEND_NOW is set, but the station keeps real time.
     case clockOverrideRefused
 
+    /// Which value of a request was malformed.
+    public enum InputField: String, Sendable, Equatable {
+        case password, userName = "user-name", keyName = "key-name", customer, debtRecovery = "debt-recovery"
+        case kekFile = "kek-file", file, reason, amount, row, cardKey = "card-key"
+    }
+
+    /// The rules a well-formed request can break.
+    public enum Refusal: Sendable, Equatable {
+        case notACreditSale(sale: Int64)
+        case alreadyReversed(sale: Int64)
+        case closedAccount(sale: Int64)
+        case notLatestSale(sale: Int64, later: Int64)
+        case noIssuedKeyChange(meter: String, campaign: String)
+        /// A card meter's credit goes on its card: sell it with a reader.
+        case cardMeterNeedsCard(meter: String)
+        /// A keypad meter has no card.
+        case notACardMeter(meter: String)
+        /// The card is for another meter or is not a user card.
+        case wrongCard(String)
+        /// The card still carries a purchase its meter has not applied.
+        case cardBusy(sequence: UInt32)
+        /// A pending card sale can no longer be written: the card took another purchase meanwhile.
+        case cardOvertaken(sale: Int64?, sequence: UInt32, cardSequence: UInt32)
+        /// No card purchase of that meter and number, or one that cannot be voided.
+        case cardPurchaseNotVoidable(meter: String, sequence: UInt32, why: String)
+        case noCardIssuerKey
+        case currencyMeter(String)
+        case sameKeyEncryptionKey
+
+        var code: String {
+            switch self {
+            case .notACreditSale: "not-a-credit-sale"
+            case .alreadyReversed: "already-reversed"
+            case .closedAccount: "closed-account"
+            case .notLatestSale: "not-latest-sale"
+            case .noIssuedKeyChange: "no-issued-key-change"
+            case .cardMeterNeedsCard: "card-meter-needs-card"
+            case .notACardMeter: "not-a-card-meter"
+            case .wrongCard: "wrong-card"
+            case .cardBusy: "card-busy"
+            case .cardOvertaken: "card-overtaken"
+            case .cardPurchaseNotVoidable: "card-purchase-not-voidable"
+            case .noCardIssuerKey: "no-card-issuer-key"
+            case .currencyMeter: "currency-meter"
+            case .sameKeyEncryptionKey: "same-kek"
+            }
+        }
+
+        var description: String {
+            switch self {
+            case let .notACreditSale(id): "sale \(id) is not a credit sale: only credit sales can be reversed"
+            case let .alreadyReversed(id): "sale \(id) is already reversed"
+            case let .closedAccount(id): "sale \(id) belongs to a closed account (tenant changed)"
+            case let .notLatestSale(id, later): "only the account's latest sale can be reversed (sale \(later) came after sale \(id))"
+            case let .noIssuedKeyChange(pan, name): "meter \(pan) has no issued key change in campaign \(name)"
+            case let .cardMeterNeedsCard(pan): "meter \(pan) is a card meter: its purchase is written to the customer's card (sell with a card in the reader)"
+            case let .notACardMeter(pan): "meter \(pan) is a keypad meter, not a card meter"
+            case let .wrongCard(why): why
+            case let .cardBusy(seq): "the card still carries purchase \(seq), not yet applied by the meter: insert it into the meter first (or a supervisor voids it with 'stsvend card void')"
+            case let .cardOvertaken(sale, seq, cardSeq):
+                "pending card sale\(sale.map { " \($0)" } ?? "") (purchase \(seq)) can no longer be written: the card took purchase \(cardSeq) from elsewhere meanwhile; a supervisor voids it with 'stsvend card void --sequence \(seq)'"
+            case let .cardPurchaseNotVoidable(pan, seq, why): "card purchase \(seq) of meter \(pan) cannot be voided: \(why)"
+            case .noCardIssuerKey: "the station has no card issuer key: a supervisor imports one with 'stsvend key import --card-issuer'"
+            case let .currencyMeter(why): why
+            case .sameKeyEncryptionKey: "the new key-encryption key is the current one"
+            }
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .authenticationFailed: "authentication-failed"
+        case .notPermitted: "not-permitted"
+        case .secondFactorRequired: "second-factor-required"
+        case .alreadyExists: "already-exists"
+        case .notFound: "not-found"
+        case let .invalid(field, _): "invalid-\(field.rawValue)"
+        case let .refused(r): r.code
+        case .wrongKeyEncryptionKey: "wrong-kek"
+        case .keyExpired: "key-expired"
+        case .requestIDReused: "request-id-reused"
+        case let .pricing(e): e.code
+        case .vending: "vending"
+        case let .card(e): e.code
+        case .cardUnreachable: "card-unreachable"
+        case .store: "storage"
+        case .tampered: "tampered"
+        case .loginLocked: "login-locked"
+        case .clockOverrideRefused: "clock-override-refused"
+        }
+    }
+
     public var description: String {
         switch self {
         case .authenticationFailed: "authentication failed (user, password or second-factor code not accepted)"
@@ -35,12 +137,15 @@ public enum StationError: Error, Equatable, CustomStringConvertible {
         case let .secondFactorRequired(action): "\(action) needs a supervisor's second factor: add --totp CODE"
         case let .alreadyExists(what): "\(what) already exists"
         case let .notFound(what): "\(what) not found"
-        case let .invalid(why): why
+        case let .invalid(_, why): why
+        case let .refused(r): r.description
         case .wrongKeyEncryptionKey: "the key-encryption key does not open this station's secrets (wrong --kek-file?)"
         case let .keyExpired(name): "vending key \(name) has expired (its KEN is past); change the meters to a new key"
         case let .requestIDReused(id): "request id \(id) was used before for a different request"
         case let .pricing(e): e.description
         case let .vending(why): why
+        case let .card(e): "card: \(e.description)"
+        case let .cardUnreachable(why): "card: \(why)"
         case let .store(why): "station database: \(why)"
         case let .tampered(why): "station database does not match its signed log: \(why)"
         case let .loginLocked(until): "too many failed logins for this user: refused until \(until) (or ask a supervisor to unlock it)"
@@ -49,12 +154,14 @@ public enum StationError: Error, Equatable, CustomStringConvertible {
     }
 
     /// Exit status for the command line: 3 authentication/permission, 4 not found, 5 refused
-    /// by the rules, 6 storage.
+    /// by the rules, 6 storage or a database that disagrees with its log, 7 the card could not be
+    /// reached (pulled, no reader).
     public var exitCode: Int32 {
         switch self {
         case .authenticationFailed, .notPermitted, .secondFactorRequired, .wrongKeyEncryptionKey, .loginLocked: 3
         case .notFound: 4
         case .store, .tampered: 6
+        case .cardUnreachable: 7
         default: 5
         }
     }

@@ -1,6 +1,9 @@
 /// Why a tariff, an amount or a sale could not be priced.
 public enum TariffError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A money, price or energy text was not plain digits with at most `decimals` decimals.
     case invalidAmount(what: String, text: String, decimals: Int)
+    /// The tariff breaks a rule (the text says which): no name, no price, limits that do not rise,
+    /// VAT or fees out of range.
     case invalidTariff(String)
     /// The money does not cover the channel fee.
     case insufficientMoney(paid: Money, needed: Money)
@@ -9,6 +12,18 @@ public enum TariffError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The request asks for less energy than the smallest token amount (0.1 kWh), or pays nothing.
     case nothingToSell(String)
 
+    /// A stable identifier for scripts and the server.
+    public var code: String {
+        switch self {
+        case .invalidAmount: "invalid-amount"
+        case .invalidTariff: "invalid-tariff"
+        case .insufficientMoney: "insufficient-money"
+        case .tooManyUnits: "too-many-units"
+        case .nothingToSell: "nothing-to-sell"
+        }
+    }
+
+    /// The message for people.
     public var description: String {
         switch self {
         case let .invalidAmount(what, text, decimals):

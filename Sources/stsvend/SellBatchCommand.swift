@@ -41,7 +41,7 @@ struct SellBatchCommand: ParsableCommand {
                     let amount: SaleRequest.Amount
                     if let m = field("money") { amount = .money(try Money(m)) } else if let u = field("units") {
                         amount = .units(try EnergyAmount.tenths(u))
-                    } else { throw StationError.invalid("no money or units") }
+                    } else { throw StationError.invalid(.row, "no money or units") }
                     requests.append(SaleRequest(meter: try MeterPAN(meterNumber: meterColumn < row.count ? row[meterColumn] : ""), amount: amount,
                                                 requestID: field("request_id") ?? "\(fileID):\(n + 1)", channel: field("channel") ?? "counter"))
                     lines.append(n + 1)

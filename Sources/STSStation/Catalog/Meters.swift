@@ -53,7 +53,7 @@ extension Station {
     @discardableResult
     public func addMeter(_ m: MeterRegistration, by actor: Actor) throws -> Int64 {
         try actor.require(sellers, to: "register meters")
-        guard (0...10_000).contains(m.debtRecoveryBasisPoints) else { throw StationError.invalid("debt recovery must be 0–100 %") }
+        guard (0...10_000).contains(m.debtRecoveryBasisPoints) else { throw StationError.invalid(.debtRecovery, "debt recovery must be 0–100 %") }
         return try write { tx in
             let key = try vendingKey(m.keyName, tx)
             _ = try tariff(m.tariff, tx)
@@ -127,7 +127,7 @@ extension StoreTransaction {
 
     func customerID(_ name: String, actor: Actor) throws -> Int64 {
         if let id = try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE name = ?", arguments: [name]) { return id }
-        guard !name.isEmpty else { throw StationError.invalid("a customer needs a name") }
+        guard !name.isEmpty else { throw StationError.invalid(.customer, "a customer needs a name") }
         try db.execute(sql: "INSERT INTO customers (name, created_at) VALUES (?, ?)", arguments: [name, now])
         let id = db.lastInsertedRowID
         try log("customer", actor: actor.name) { w in

@@ -49,7 +49,7 @@ extension Station {
     @discardableResult
     public func importKey(name: String, bytes: [UInt8], attributes a: VendingKeyAttributes, by actor: Actor) throws -> String? {
         try actor.require([.supervisor], to: "import vending keys", secondFactor: true)
-        guard !name.isEmpty, name.utf8.count <= 64 else { throw StationError.invalid("a key name is 1–64 characters") }
+        guard !name.isEmpty, name.utf8.count <= 64 else { throw StationError.invalid(.keyName, "a key name is 1–64 characters") }
         let key = try VendingKey(bytes: bytes)
         // Derive once to prove the key fits its algorithm before it is stored.
         _ = try a.meter(try MeterPAN(meterNumber: "600727000000000009")).decoderKey(vendingKey: key)

@@ -16,7 +16,7 @@ extension Station {
                               kekPath: String? = nil, now: Int64 = Int64(Date().timeIntervalSince1970),
                               passwordCost: Int = 15, testClock: Bool = false) throws -> (Station, totpSecret: [UInt8]) {
         guard !FileManager.default.fileExists(atPath: path) else { throw StationError.alreadyExists("station database \(path)") }
-        guard password.count >= 8 else { throw StationError.invalid("a password needs at least 8 characters") }
+        guard password.count >= 8 else { throw StationError.invalid(.password, "a password needs at least 8 characters") }
         try validateUserName(admin)
         var created: [String] = []
         do {
@@ -84,7 +84,7 @@ extension Station {
 
     static func validateUserName(_ name: String) throws(StationError) {
         guard (1...64).contains(name.utf8.count), name.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != 34 && $0 != 92 }) else {
-            throw .invalid("a user name is 1–64 printable characters without spaces or quotes")
+            throw .invalid(.userName, "a user name is 1–64 printable characters without spaces or quotes")
         }
     }
 
@@ -168,7 +168,7 @@ extension Station {
         // A new supervisor gets a second factor of their own, so adding one needs the second factor too.
         try actor.require([.supervisor], to: "add users", secondFactor: true)
         try Self.validateUserName(name)
-        guard password.count >= 8 else { throw StationError.invalid("a password needs at least 8 characters") }
+        guard password.count >= 8 else { throw StationError.invalid(.password, "a password needs at least 8 characters") }
         var totp = [UInt8](repeating: 0, count: 20)
         var g = SystemRandomNumberGenerator()
         for i in totp.indices { totp[i] = g.next() }

@@ -30,7 +30,7 @@ public struct KeyEncryptionKey: Sendable {
             defer { for i in raw.indices { raw[i] = 0 } }
             return KeyEncryptionKey(key: SymmetricKey(data: raw))
         }
-        guard bytes.count >= 12 else { throw StationError.invalid("a key-encryption passphrase must be at least 12 characters (or 64 hex digits)") }
+        guard bytes.count >= 12 else { throw StationError.invalid(.kekFile, "a key-encryption passphrase must be at least 12 characters (or 64 hex digits)") }
         let key = try KDF.Scrypt.deriveKey(from: bytes, salt: salt, outputByteCount: 32, rounds: 1 << 15, blockSize: 8, parallelism: 1)
         return KeyEncryptionKey(key: key)
     }
@@ -55,7 +55,7 @@ public enum PrivateFile {
     /// Creates `path` (never overwriting) with mode 0600, writes `contents` and syncs it.
     public static func create(_ path: String, contents: [UInt8]) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StationError.invalid("cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw StationError.invalid(.file, "cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         try write(contents, to: fd, path: path)
     }

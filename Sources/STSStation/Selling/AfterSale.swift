@@ -27,19 +27,19 @@ extension Station {
     /// the token was not entered (a meter would still accept it).
     public func reverse(sale id: Int64, reason: String, by actor: Actor) throws -> Money {
         try actor.require([.supervisor], to: "reverse sales")
-        guard !reason.isEmpty else { throw StationError.invalid("a reversal needs a reason") }
+        guard !reason.isEmpty else { throw StationError.invalid(.reason, "a reversal needs a reason") }
         return try write { tx in
             let (row, _) = try tx.sale(id: id)
-            guard (row["kind"] as String) == "credit" else { throw StationError.invalid("only credit sales can be reversed") }
-            guard row["reversed_at"] as Int64? == nil else { throw StationError.invalid("sale \(id) is already reversed") }
+            guard (row["kind"] as String) == "credit" else { throw StationError.refused(.notACreditSale(sale: id)) }
+            guard row["reversed_at"] as Int64? == nil else { throw StationError.refused(.alreadyReversed(sale: id)) }
             let pan: String = row["meter_pan"]
             var account = try tx.openAccount(meter: pan)
             guard let saleAccount = row["account_id"] as Int64?, account.id == saleAccount else {
-                throw StationError.invalid("sale \(id) belongs to a closed account (tenant changed)")
+                throw StationError.refused(.closedAccount(sale: id))
             }
             let latest = try Int64.fetchOne(tx.db, sql: "SELECT MAX(id) FROM sales WHERE account_id = ? AND kind = 'credit' AND reversed_at IS NULL",
                                             arguments: [account.id])
-            guard latest == id else { throw StationError.invalid("only the account's latest sale can be reversed (sale \(latest ?? 0) came after)") }
+            guard latest == id else { throw StationError.refused(.notLatestSale(sale: id, later: latest ?? 0)) }
             // The sale row's figures are checked before they are given back to the account.
             func figure(_ column: String, _ range: ClosedRange<Int64> = 0...Money.maximumCents) throws -> Int64 {
                 guard let v = row[column] as Int64?, range.contains(v) else {

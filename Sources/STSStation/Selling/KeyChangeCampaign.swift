@@ -89,7 +89,7 @@ extension Station {
         try write { tx in
             try tx.db.execute(sql: "UPDATE campaign_meters SET state = 'confirmed' WHERE campaign = ? AND meter_pan = ? AND state = 'issued'",
                               arguments: [name, pan])
-            guard tx.db.changesCount == 1 else { throw StationError.invalid("meter \(pan) has no issued key change in campaign \(name)") }
+            guard tx.db.changesCount == 1 else { throw StationError.refused(.noIssuedKeyChange(meter: "\(pan)", campaign: name)) }
             try tx.log("campaign", actor: actor.name) { w in
                 w.field("action", "confirmed")
                 w.field("name", name)

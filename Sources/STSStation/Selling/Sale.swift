@@ -16,7 +16,8 @@ extension Station {
         return try write { tx in try sell(request, by: actor, tx) }
     }
 
-    func sell(_ request: SaleRequest, by actor: Actor, _ tx: StoreTransaction) throws -> SaleReceipt {
+    /// A sale inside `tx`; `card` names the card and purchase number a card meter's sale is written as.
+    func sell(_ request: SaleRequest, by actor: Actor, _ tx: StoreTransaction, card: (serial: String, sequence: UInt32)? = nil) throws -> SaleReceipt {
         if let earlier = try tx.sale(requestID: request.requestID) {
             guard earlier.request == request.fingerprint else { throw StationError.requestIDReused(request.requestID) }
             var r = earlier.receipt
@@ -25,6 +26,9 @@ extension Station {
         }
         let pan = request.meter.description
         let meter = try tx.meter(pan)
+        // A card meter's credit reaches it only on its card; a keypad meter has none.
+        if meter.kind == .card, card == nil { throw StationError.refused(.cardMeterNeedsCard(meter: pan)) }
+        if meter.kind != .card, card != nil { throw StationError.refused(.notACardMeter(meter: pan)) }
         var account = try tx.openAccount(meter: pan)
         let (tariff, version) = try cachedTariff(meter.tariff, tx)
         let pricing = SalePricing(tariff: tariff, channel: request.channel)
@@ -41,7 +45,6 @@ extension Station {
         if let days = KeyExpiry.daysLeft(key.attributes, now: tx.now), days <= 30 {
             warnings.append("vending key \(meter.keyName) expires in \(max(days, 0)) days (\(KeyExpiry.lastMinute(key.attributes))): plan a key change")
         }
-        if meter.kind == .card { warnings.append("card meter: write this purchase to the customer's card") }
         var tokens: [IssuedToken] = []
         var tid: TokenIdentifier?
         if sale.unitsEncoded > 0 {
@@ -91,6 +94,12 @@ extension Station {
         w.field("units_tenths", Int(sale.unitsEncoded))
         w.field("carried_out", sale.carriedOut.description)
         writeTokens(tokens, to: &w)
+        if let card {
+            w.object("card") { c in
+                c.field("serial", card.serial)
+                c.field("sequence", Int(card.sequence))
+            }
+        }
         w.field("warnings", warnings)
         w.close()
         let receipt = SaleReceipt(json: w.bytes, saleID: saleID, tokens: tokens.map { $0.number.description },

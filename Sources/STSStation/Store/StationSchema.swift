@@ -79,6 +79,26 @@ enum StationSchema {
                 PRIMARY KEY (name, source));
             """)
         }
+        m.registerMigration("v3") { db in
+            // Card meters sold from the station: the issuer key, the cards issued, and every
+            // purchase written (or to be written) to a card, keyed to its sale.
+            try db.execute(sql: """
+            CREATE TABLE card_issuer_keys (
+                name TEXT PRIMARY KEY, sealed BLOB NOT NULL, issuer_id INTEGER NOT NULL, created_at INTEGER NOT NULL);
+            CREATE TABLE cards (
+                serial TEXT PRIMARY KEY, meter_pan TEXT NOT NULL REFERENCES meters(pan), issuer_key TEXT NOT NULL,
+                issued_at INTEGER NOT NULL, issued_by TEXT NOT NULL);
+            CREATE TABLE card_purchases (
+                id INTEGER PRIMARY KEY, sale_id INTEGER UNIQUE REFERENCES sales(id), meter_pan TEXT NOT NULL,
+                serial TEXT NOT NULL, sequence INTEGER NOT NULL, station INTEGER NOT NULL, minute INTEGER NOT NULL,
+                units INTEGER NOT NULL, kind INTEGER NOT NULL, tokens TEXT NOT NULL, tid INTEGER NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'voided')),
+                source TEXT NOT NULL DEFAULT 'station', updated_at INTEGER NOT NULL, voided_log_seq INTEGER);
+            CREATE UNIQUE INDEX card_purchase_live ON card_purchases(serial, sequence) WHERE state != 'voided';
+            CREATE INDEX card_purchases_by_meter ON card_purchases(meter_pan, sequence);
+            ALTER TABLE meters ADD COLUMN credit TEXT NOT NULL DEFAULT 'energy';
+            """)
+        }
         return m
     }
 }

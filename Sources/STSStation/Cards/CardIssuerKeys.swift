@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+import STSCard
+
+/// The card issuer key a station writes and verifies user cards with, decrypted once per process.
+struct CachedCardIssuer {
+    let name: String
+    let key: IssuerMasterKey
+    let issuerID: UInt32
+}
+
+extension Station {
+    /// Imports a card issuer key (AES-128, supervisor with second factor). Stored only encrypted
+    /// under the key-encryption key; the log records its name and issuer number, never its bytes.
+    /// The most recently imported issuer key is the one the station issues and sells cards with.
+    public func importCardIssuerKey(name: String, bytes: [UInt8], issuerID: UInt32 = 1, by actor: Actor) throws {
+        try actor.require([.supervisor], to: "import card issuer keys", secondFactor: true)
+        guard !name.isEmpty, name.utf8.count <= 64 else { throw StationError.invalid(.keyName, "a key name is 1–64 characters") }
+        do { _ = try IssuerMasterKey(bytes: bytes) } catch { throw StationError.invalid(.cardKey, error.description) }
+        try write { tx in
+            guard try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM card_issuer_keys WHERE name = ?", arguments: [name]) == nil else {
+                throw StationError.alreadyExists("card issuer key \(name)")
+            }
+            try tx.db.execute(sql: "INSERT INTO card_issuer_keys (name, sealed, issuer_id, created_at) VALUES (?, ?, ?, ?)",
+                              arguments: [name, Data(try kek.seal(bytes, purpose: "card-issuer-key:\(name)")), Int64(issuerID), tx.now])
+            try tx.log("card_key_import", actor: actor.name) { w in
+                w.field("name", name)
+                w.field("issuer", Int(issuerID))
+            }
+            tx.forceSeal = true
+        }
+        cardIssuerCache = nil
+    }
+
+    /// The station's current card issuer key.
+    func cardIssuer(_ tx: StoreTransaction) throws -> CachedCardIssuer {
+        if let c = cardIssuerCache { return c }
+        guard let row = try Row.fetchOne(tx.db, sql: "SELECT name, sealed, issuer_id FROM card_issuer_keys ORDER BY created_at DESC, rowid DESC LIMIT 1") else {
+            throw StationError.refused(.noCardIssuerKey)
+        }
+        let name: String = row["name"]
+        var bytes = try kek.open(row["sealed"] as Data, purpose: "card-issuer-key:\(name)")
+        defer { for i in bytes.indices { bytes[i] = 0 } }
+        guard let id = row["issuer_id"] as Int64?, let issuerID = UInt32(exactly: id) else {
+            throw StationError.tampered("card issuer key \(name): its issuer number is not a 32-bit value")
+        }
+        let key: IssuerMasterKey
+        do { key = try IssuerMasterKey(bytes: bytes) } catch { throw StationError.tampered("card issuer key \(name) is not an AES-128 key") }
+        let cached = CachedCardIssuer(name: name, key: key, issuerID: issuerID)
+        cardIssuerCache = cached
+        return cached
+    }
+
+    /// The number this station writes into purchase records: the first 32 bits of its id.
+    var cardStationNumber: UInt32 {
+        UInt32(stationID.prefix(8), radix: 16) ?? 1
+    }
+}
+
+/// A card serial as text: 16 upper-case hex digits.
+func serialText(_ serial: [UInt8]) -> String {
+    let digits = Array("0123456789ABCDEF".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(serial.count * 2)
+    for b in serial {
+        out.append(digits[Int(b >> 4)])
+        out.append(digits[Int(b & 15)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}
