@@ -24,7 +24,10 @@ public struct AuditEntryLine: Sendable {
 
     /// The line without its end-of-line.
     public let bytes: [UInt8]
+    /// The entry's sequence number: 1 for the first entry, then one more per entry.
     public let seq: Int64
+    /// SHA-256 of the line's hashed part (32 bytes): the next entry's `prev`, and what a
+    /// checkpoint signs.
     public let hash: [UInt8]
 
     /// Builds the line for an entry whose `data` is a JSON object's text.
@@ -85,12 +88,14 @@ public struct AuditEntryLine: Sendable {
 public enum Hex {
     static let digits = Array("0123456789abcdef".utf8)
 
+    /// Bytes as lower-case hex digits (ASCII bytes).
     public static func encode(_ bytes: some Sequence<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
         return out
     }
 
+    /// Bytes as a lower-case hex string.
     public static func string(_ bytes: some Sequence<UInt8>) -> String { String(decoding: encode(bytes), as: UTF8.self) }
 
     /// Lower-case hex only (the log's form); nil for anything else.

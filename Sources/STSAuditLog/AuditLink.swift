@@ -107,6 +107,10 @@ struct AuditLink {
                 add("reference", "sale \(id) is reversed twice")
                 break
             }
+            if sale.voided { add("reference", "reverses sale \(id), whose card purchase was voided") }
+            if let last = accounts[sale.account]?.lastVoidLine, last > sale.line {
+                add("reference", "reverses sale \(id), but a card void on account \(sale.account) came after it (line \(last))")
+            }
             if f.paid != sale.paid { add("money", "refund \(f.paid) cents is not the \(sale.paid) paid for sale \(id)") }
             if Self.saturatingAdd(&report.refundedCents, f.paid, &saturated.refunded) { totalsOverflow() }
             var reversedSale = sale
@@ -118,6 +122,25 @@ struct AuditLink {
             } else {
                 add("reference", "sale \(id) is not the latest unreversed sale on account \(sale.account)")
             }
+        case .cardVoid:
+            report.cardVoids += 1
+            guard let id = f.saleID, let account = f.account else { break }
+            guard var sale = sales[id] else { add("reference", "voids the card purchase of sale \(id), which the log does not hold before it"); break }
+            if sale.reversed || sale.voided { add("reference", "voids the card purchase of sale \(id), which is already reversed or voided"); break }
+            if sale.account != account { add("reference", "voids sale \(id) of account \(sale.account) as account \(account)"); break }
+            let (most, o) = sale.paid.addingReportingOverflow(sale.carriedIn)
+            if f.carriedIn < 0 || (!o && f.carriedIn > most) {
+                add("money", "a void restores \(f.carriedIn) cents, more than the \(sale.paid) paid and \(sale.carriedIn) carried into sale \(id)")
+            }
+            sale.voided = true
+            sales[id] = sale
+            var overflow = false
+            accounts[account, default: AccountLedger()].update { ledger in
+                let (sum, o) = ledger.carry.addingReportingOverflow(f.carriedIn)
+                if o { overflow = true } else { ledger.carry = sum }
+                ledger.lastVoidLine = f.line
+            }
+            if overflow { add("money", "the carried credit of account \(account) overflows") }
         case .engineering, .keyChange:
             if let id = f.saleID { otherRecords.insert(id) }
         case .reprint:

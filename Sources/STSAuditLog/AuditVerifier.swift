@@ -23,8 +23,12 @@ import STSCrypto
 /// core, then joined in one pass (``AuditLink``). Every sum over values from the log is exact
 /// (128-bit) or checked, so a crafted line is a problem at its line, never a crash.
 public struct AuditVerifier: Sendable {
+    /// The station's Ed25519 public key, obtained from the station (`DB.pub`), never from the log.
     public let publicKey: Curve25519.Signing.PublicKey
+    /// The vending keys by name (the keys file), to decrypt and check every token; nil skips the
+    /// token checks.
     public let keys: [String: VendingKey]?
+    /// A verifier for one station's key, with or without the vending keys.
     public init(publicKey: Curve25519.Signing.PublicKey, keys: [String: VendingKey]? = nil) {
         self.publicKey = publicKey
         self.keys = keys
@@ -35,6 +39,8 @@ public struct AuditVerifier: Sendable {
         log.withUnsafeBufferPointer { verify($0, head: head) }
     }
 
+    /// Verifies a log held in memory (read or mapped from a file) without copying it. With `head`,
+    /// the last line's hash must be it, else an `unsealed` problem.
     public func verify(_ log: UnsafeBufferPointer<UInt8>, head: String? = nil) -> AuditReport {
         var link = AuditLink(publicKey: publicKey)
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)

@@ -35,10 +35,13 @@ public enum Checkpoint {
 public enum StationPublicKeyFile {
     static let label = "stsvend-station-ed25519"
 
+    /// The key file's text: the label, a space, the base64 of the 32-byte raw key and a line feed.
     public static func text(_ key: Curve25519.Signing.PublicKey) -> String {
         "\(label) \(key.rawRepresentation.base64EncodedString())\n"
     }
 
+    /// Reads a public key file: exactly two pieces separated by spaces, CRs or LFs, the label and
+    /// base64 of 32 bytes; throws ``AuditFileError/badPublicKey`` otherwise.
     public static func parse(_ text: String) throws -> Curve25519.Signing.PublicKey {
         // Split on bytes: in Swift "\r\n" is one Character, equal to neither "\r" nor "\n".
         let parts = text.utf8.split(whereSeparator: { $0 == 32 || $0 == 10 || $0 == 13 }).map { Array($0) }
@@ -52,9 +55,12 @@ public enum StationPublicKeyFile {
 
 /// Why an audit input file could not be used at all.
 public enum AuditFileError: Error, CustomStringConvertible, Equatable {
+    /// The public key file is not one line `stsvend-station-ed25519 <base64 of 32 bytes>`.
     case badPublicKey
+    /// A file could not be read; `reason` says why (the system's error, a folder, too large).
     case unreadable(path: String, reason: String)
 
+    /// The message `audit verify` prints (after `error: `) when it stops with exit 64.
     public var description: String {
         switch self {
         case .badPublicKey: "the public key file must hold one line: stsvend-station-ed25519 <base64 of 32 bytes>"

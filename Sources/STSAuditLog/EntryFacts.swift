@@ -58,7 +58,7 @@ struct EntryFacts {
 
 /// The entry types the verifier reads fields of (every other type is only hashed and chained).
 enum EntryKind: UInt8 {
-    case station, checkpoint, sale, reversal, reprint, engineering, keyChange, export, other
+    case station, checkpoint, sale, reversal, reprint, engineering, keyChange, export, cardVoid, other
 }
 
 /// The largest energy one credit token carries, in tenths of a kWh (Specs/tokens.md).
@@ -117,37 +117,51 @@ struct FieldReader {
     mutating func problem(_ code: String, _ message: String) { facts.problem(code, message) }
 
     mutating func read(type: Int, data: Int, keys: [String: VendingKey]?) {
-        if tape.stringEquals(type, "sale") {
+        guard let text = tape.plainBytes(type), let entryType = AuditEntryType(bytes: text) else {
+            problem("format", "an entry type the station never writes (Specs/audit-log.md lists them)")
+            return
+        }
+        switch entryType {
+        case .sale:
             facts.kind = .sale
             readSale(data, keys: keys)
-        } else if tape.stringEquals(type, "checkpoint") {
+        case .checkpoint:
             facts.kind = .checkpoint
             facts.through = integer(data, "through")
             if let h = tape.member(data, "head"), let hex = tape.plainBytes(h) { facts.head = LogDigest(hex: hex) }
             if let s = tape.member(data, "signature"), let b64 = tape.plainBytes(s), let bytes = Base64.decode(b64), bytes.count == 64 {
                 facts.signature = bytes
             }
-        } else if tape.stringEquals(type, "reversal") {
+        case .reversal:
             facts.kind = .reversal
             facts.refundedSale = integer(data, "sale")
             if facts.refundedSale == nil { problem("format", "a reversal names the sale it reverses (integer \"sale\")") }
             facts.account = integer(data, "account")
             facts.carriedIn = money(data, "carried_restored") ?? 0
             facts.paid = money(data, "refund") ?? 0
-        } else if tape.stringEquals(type, "reprint") {
+        case .reprint:
             facts.kind = .reprint
             facts.saleID = integer(data, "sale")
             if facts.saleID == nil { problem("format", "a reprint names the sale it reprints (integer \"sale\")") }
-        } else if tape.stringEquals(type, "engineering") || tape.stringEquals(type, "key_change") {
-            facts.kind = tape.stringEquals(type, "engineering") ? .engineering : .keyChange
+        case .engineering, .keyChange:
+            facts.kind = entryType == .engineering ? .engineering : .keyChange
             facts.saleID = integer(data, "sale")
             readTokens(data, keys: keys, expectedUnits: nil)
-        } else if tape.stringEquals(type, "station") {
+        case .station:
             facts.kind = .station
             facts.stationID = tape.member(data, "station_id").flatMap { tape.string($0) }
             facts.stationKey = tape.member(data, "public_key").flatMap { tape.string($0) }
-        } else if tape.stringEquals(type, "export") {
+        case .export:
             facts.kind = .export
+        case .cardVoid:
+            // A withdrawn card purchase: its energy and VAT go back to the account's carried credit.
+            facts.kind = .cardVoid
+            facts.saleID = integer(data, "sale")
+            facts.account = integer(data, "account")
+            facts.carriedIn = money(data, "credit_restored") ?? 0
+            if facts.saleID != nil, facts.account == nil { problem("format", "a card void of a sale names its account (integer \"account\")") }
+        default:
+            facts.kind = .other
         }
     }
 
@@ -353,6 +367,7 @@ enum Printable {
 /// alphabet, `=` only as the last one or two characters, and the unused bits of the last
 /// character zero. (Foundation's decoder accepts more, and differs between versions.)
 public enum Base64 {
+    /// The bytes of strict base64 text; nil for anything that is not.
     public static func decode(_ s: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard s.count % 4 == 0 else { return nil }
         var out: [UInt8] = []

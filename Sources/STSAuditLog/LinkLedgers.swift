@@ -10,6 +10,8 @@ struct SaleBook {
         var carriedIn: Int64
         var paid: Int64
         var reversed: Bool
+        /// Its card purchase was withdrawn (`card_void`): it can no longer be reversed or voided.
+        var voided = false
     }
 
     private var base: Int64 = 0
@@ -64,6 +66,9 @@ struct SaleBook {
 struct AccountLedger {
     var carry: Int64 = 0
     var liveSales: [Int64] = []
+    /// The line of the account's latest card void: a sale before it can no longer be reversed
+    /// (the void moved credit into the carry the reversal would restore).
+    var lastVoidLine = 0
 }
 
 /// A meter's TIDs on one base date, each with the line it was first seen at: rising TIDs (the

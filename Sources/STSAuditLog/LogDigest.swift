@@ -63,6 +63,7 @@ public struct LogDigest: Hashable, Sendable, CustomStringConvertible {
         return (value, valid)
     }
 
+    /// The 32 digest bytes, in order.
     public var bytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(32)
@@ -72,9 +73,12 @@ public struct LogDigest: Hashable, Sendable, CustomStringConvertible {
         return out
     }
 
+    /// 64 lower-case hex digits, as the log writes hashes.
     public var description: String { Hex.string(bytes) }
 
+    /// Digests are equal when all 256 bits are.
     public static func == (a: LogDigest, b: LogDigest) -> Bool { a.words == b.words }
+    /// Hashes the four words (for sets and dictionaries of digests).
     public func hash(into h: inout Hasher) {
         h.combine(words.0); h.combine(words.1); h.combine(words.2); h.combine(words.3)
     }

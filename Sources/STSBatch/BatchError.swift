@@ -11,6 +11,7 @@ public enum BatchError: CodedError, Equatable {
     /// An input or output file could not be read or written.
     case io(String)
 
+    /// The code written in a failed request's result line: `bad-request`, `unknown-key`, `key-file` or `io`.
     public var code: String {
         switch self {
         case .badRequest: return "bad-request"
@@ -20,6 +21,7 @@ public enum BatchError: CodedError, Equatable {
         }
     }
 
+    /// The message for people, as it appears in the result line or on standard error.
     public var description: String {
         switch self {
         case let .badRequest(why): return why

@@ -14,11 +14,17 @@ import STSCrypto
 /// file named `OUT` is always a complete batch. The results file is created with mode 0600:
 /// tokens are bearer credit.
 public enum BatchRunner {
+    /// What a finished batch did: how many requests succeeded and failed, and how long it took.
     public struct Summary: Sendable {
+        /// Requests that produced a token or decoded result.
         public var succeeded = 0
+        /// Requests answered with an error line (the command then exits 2).
         public var failed = 0
+        /// Seconds taken, from the start until the results file was renamed into place.
         public var seconds = 0.0
+        /// Every request line answered.
         public var total: Int { succeeded + failed }
+        /// An empty summary.
         public init() {}
     }
 
@@ -26,6 +32,11 @@ public enum BatchRunner {
     public static let maximumLineBytes = 1 << 20
     static let windowBytes = 4 << 20
 
+    /// Runs one batch: reads the keys file (owner-only), the requests (`-` for standard input) and
+    /// writes one result per request, in input order, to `outputPath` via `OUT.partial`, fsync and
+    /// rename. `workers` 0 uses up to 8 cores; `showProgress` draws a progress line on standard
+    /// error; `now` is the clock for requests with neither `tid` nor `issued_at`. Throws
+    /// ``BatchError`` when a file cannot be used; failed requests are counted, not thrown.
     public static func run(keysPath: String, inputPath: String, outputPath: String, allowUnverified: Bool = false,
                            workers: Int = 0, showProgress: Bool, now: @escaping @Sendable () -> Int64) throws -> Summary {
         let keys = try SecretFile.vendingKeys(keysPath)

@@ -27,7 +27,7 @@ public enum StationBenchmark {
     public static func run(folder: String, meters: Int = 1_000, singleSales: Int = 1_000, batchSales: Int = 100_000,
                            group: Int = 1_000, logEntries: Int = 0, progress: (String) -> Void = { _ in }) throws -> Result {
         guard meters >= 1, singleSales >= 1, batchSales >= 0, group >= 1, logEntries >= 0 else {
-            throw StationError.invalid("the benchmark needs at least one meter and one single sale, and no negative counts")
+            throw StationError.invalid(.amount, "the benchmark needs at least one meter and one single sale, and no negative counts")
         }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let password = Array("benchmark password".utf8)
@@ -76,7 +76,7 @@ public enum StationBenchmark {
         var sold = 0
         try station.sellBatch(requests, groupSize: group, by: sue) { results in sold += results.filter { $0.receipt != nil }.count }
         let batchSeconds = Double(DispatchTime.now().uptimeNanoseconds - batchStart) / 1e9
-        guard sold == batchSales else { throw StationError.invalid("benchmark batch sold \(sold) of \(batchSales)") }
+        guard sold == batchSales else { throw StationError.vending("benchmark batch sold \(sold) of \(batchSales)") }
         progress("batch: \(batchSales) in \(String(format: "%.2f", batchSeconds)) s")
         // Export and verify.
         let log = folder + "/log.jsonl"

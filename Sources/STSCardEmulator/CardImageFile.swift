@@ -6,10 +6,15 @@ import STSTokenFormat
 /// The virtual card's memory on disk: JSON, then `sha256:<hex>`; written atomically (temporary
 /// file, fsync, rename, folder fsync) with mode 0600, since it holds the card's write keys.
 public enum CardImageFile {
+    /// Why a card image could not be loaded or saved.
     public enum Failure: CodedError {
+        /// `corrupt`: the file fails its checksum or is not a valid image; `io`: it cannot be read or
+        /// written, or group and others can read it.
         case corrupt(String), io(String)
+        /// `corrupt-card-image` or `io`.
         public var code: String { self.isCorrupt ? "corrupt-card-image" : "io" }
         var isCorrupt: Bool { if case .corrupt = self { return true } else { return false } }
+        /// The message for people, naming the file.
         public var description: String {
             switch self { case let .corrupt(w), let .io(w): return w }
         }
@@ -24,6 +29,8 @@ public enum CardImageFile {
         return image
     }
 
+    /// Loads and checks an existing image; refuses a file that group or others can read (it holds
+    /// the card's write keys).
     public static func load(_ path: String) throws -> CardApplication.Image {
         // The image holds the card's write keys in clear: like the meter's state, owner-only.
         var st = stat()
@@ -54,6 +61,7 @@ public enum CardImageFile {
         return image
     }
 
+    /// Writes the image atomically (temporary file, fsync, rename, folder fsync) with mode 0600.
     public static func save(_ image: CardApplication.Image, to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

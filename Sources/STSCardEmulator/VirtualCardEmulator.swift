@@ -14,6 +14,9 @@ public final class VirtualCardEmulator {
     let port: UInt16
     var card: CardApplication
 
+    /// An emulator for the card stored at `imagePath` (created blank, with `serial` or a random one,
+    /// when missing), to serve vpcd at `host`:`port`. Nothing connects until
+    /// ``run(connectSeconds:pullAfter:shouldStop:)``.
     public init(imagePath: String, host: String = "127.0.0.1", port: UInt16 = 35963, serial: [UInt8]? = nil) throws {
         self.imagePath = imagePath
         self.host = host

@@ -1,11 +1,15 @@
 /// Appends compact JSON to a byte buffer, in the order fields are written.
 public struct JSONLineWriter {
+    /// The JSON written so far, as UTF-8.
     public private(set) var bytes: [UInt8] = []
     var first = true
 
+    /// An empty writer, with room for a typical line reserved.
     public init() { bytes.reserveCapacity(256) }
 
+    /// Opens the top-level object (`{`).
     public mutating func begin() { bytes.append(123); first = true }
+    /// Closes the top-level object and ends the line (`}` and a newline): one JSON-lines record.
     public mutating func end() { bytes.append(125); bytes.append(10) }
     /// Closes the object without a line end (for JSON embedded in other text).
     public mutating func close() { bytes.append(125) }
@@ -18,11 +22,17 @@ public struct JSONLineWriter {
         bytes.append(58)
     }
 
+    /// A string field; quotes, backslashes and control characters are escaped.
     public mutating func field(_ k: String, _ v: String) { key(k); appendString(v) }
+    /// An integer field.
     public mutating func field(_ k: String, _ v: Int) { key(k); appendInteger(v) }
+    /// An unsigned 64-bit integer field.
     public mutating func field(_ k: String, _ v: UInt64) { key(k); appendUnsigned(v) }
+    /// A 128-bit integer field (exact sums of money and units).
     public mutating func field(_ k: String, _ v: Int128) { key(k); bytes.append(contentsOf: String(v).utf8) }
+    /// A `true` or `false` field.
     public mutating func field(_ k: String, _ v: Bool) { key(k); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
+    /// A field holding an array of strings.
     public mutating func field(_ k: String, _ v: [String]) {
         key(k)
         bytes.append(91)
@@ -154,6 +164,7 @@ public struct JSONLineWriter {
         bytes.append(34)
     }
 
+    /// Empties the buffer, keeping its capacity, to write the next line without allocating.
     public mutating func reset() { bytes.removeAll(keepingCapacity: true) }
 
     /// Appends bytes already encoded as JSON text (trusted, written as is).

@@ -1,6 +1,7 @@
 /// Reading values off a parsed tape by node index. Nothing here allocates except the
 /// functions that return a `String`, `[UInt8]` or ``JSON``.
 extension JSONTape {
+    /// The kind of value at a node.
     public func kind(_ node: Int) -> Kind { nodes[node].kind }
 
     /// The value of an integer node; nil for any other kind (a fraction, an exponent, a
@@ -9,6 +10,7 @@ extension JSONTape {
         nodes[node].kind == .integer ? nodes[node].integer : nil
     }
 
+    /// The value of a `true` or `false` node; nil for any other kind.
     public func bool(_ node: Int) -> Bool? {
         switch nodes[node].kind {
         case .true: true
@@ -113,6 +115,7 @@ extension JSONTape {
         return node + 1
     }
 
+    /// The sibling after `child` inside `parent`; nil after the last one.
     public func nextSibling(_ child: Int, in parent: Int) -> Int? {
         let next = Int(nodes[child].next)
         return next < Int(nodes[parent].next) ? next : nil
@@ -152,6 +155,7 @@ extension JSONTape {
         return memcmpEqual(p + Int(n.start), q, length)
     }
 
+    /// Whether a string node's decoded text is exactly `word`.
     public func stringEquals(_ node: Int, _ word: StaticString) -> Bool {
         stringEquals(node, UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
     }
@@ -255,10 +259,12 @@ public final class MemberCursor {
     // Behind a pointer: a class's stored property would be checked for exclusive access on
     // every lookup, which costs more than the lookup.
     private let storage = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    /// The index of the node at which the next lookup starts.
     public var position: Int {
         @inline(__always) get { storage.pointee }
         @inline(__always) set { storage.pointee = newValue }
     }
+    /// A cursor at position 0; call ``start(_:)`` with an object node before using it.
     public init() { storage.initialize(to: 0) }
     deinit { storage.deallocate() }
     /// Points the cursor at the first member of `object`.

@@ -14,12 +14,15 @@
 public struct JSONTape {
     /// The kinds of JSON value.
     public enum Kind: UInt8, Sendable {
+        /// `integer`: a number with no fraction or exponent that fits 64 bits; `number`: any other
+        /// number; the rest as their names say.
         case null, `false`, `true`, integer, number, string, array, object
     }
 
     /// One value: where its text is, where the next value after its subtree starts, and for a
     /// member of an object, where its name is.
     public struct Node: Sendable {
+        /// What kind of value this node is.
         public var kind: Kind
         /// A string whose text holds backslash escapes (decoded on demand).
         var escaped: Bool
@@ -60,6 +63,7 @@ public struct JSONTape {
     /// The text the nodes point into (valid while the caller keeps it alive).
     public private(set) var text = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
 
+    /// An empty tape with room for 64 nodes; it grows as longer texts are parsed.
     public init() {}
 
     /// The root value's node index (0) once ``parse(_:)`` succeeded.

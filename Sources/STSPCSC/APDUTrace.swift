@@ -7,6 +7,7 @@ import STSCard
 public final class APDUTrace {
     let write: (String) -> Void
 
+    /// A trace that hands each masked line to `write` (standard error by default).
     public init(write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
         self.write = write
     }

@@ -8,6 +8,7 @@ import STSCard
 public final class PCSCContext {
     let handle: SCARDCONTEXT
 
+    /// Connects to the PC/SC service (pcscd); throws ``PCSCError/noService`` when it is not running.
     public init() throws(PCSCError) {
         var h: SCARDCONTEXT = 0
         let rc = SCardEstablishContext(DWORD(SCARD_SCOPE_SYSTEM), nil, nil, &h)
@@ -33,8 +34,11 @@ public final class PCSCContext {
 
     /// A reader's state: whether a card is present, and its ATR.
     public struct ReaderState: Sendable {
+        /// The reader's name as pcscd reports it.
         public let name: String
+        /// Whether a card is in the reader.
         public let cardPresent: Bool
+        /// The card's answer to reset (empty when there is no card).
         public let atr: [UInt8]
     }
 
@@ -113,6 +117,7 @@ public final class PCSCCard: CardChannel {
     let context: PCSCContext
     let handle: SCARDHANDLE
     var proto: DWORD
+    /// The name of the reader the card is in.
     public let reader: String
     let trace: APDUTrace?
 
@@ -132,6 +137,7 @@ public final class PCSCCard: CardChannel {
         guard rc == SCARD_S_SUCCESS else { throw PCSCError.from(rc, call: "SCardBeginTransaction", reader: reader) }
     }
 
+    /// Ends the transaction begun with ``beginTransaction()``, leaving the card as it is.
     public func endTransaction() {
         SCardEndTransaction(handle, DWORD(SCARD_LEAVE_CARD))
     }
@@ -144,6 +150,9 @@ public final class PCSCCard: CardChannel {
         proto = p
     }
 
+    /// Sends one command APDU and returns the card's complete response: retries once with the Le a
+    /// `6Cxx` status asks for, and collects `61xx` data with GET RESPONSE (at most 32 rounds).
+    /// Response data is kept only with a success or end-of-file status.
     public func transmit(_ command: CommandAPDU) throws -> ResponseAPDU {
         var response = try raw(command)
         // 6Cxx: the card wants a different Le; 61xx: more data waits behind GET RESPONSE.

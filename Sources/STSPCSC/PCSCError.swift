@@ -3,14 +3,23 @@ import STSTokenFormat
 
 /// A PC/SC failure, named for what the operator sees.
 public enum PCSCError: CodedError, Equatable {
+    /// The PC/SC service (pcscd) is not running.
     case noService
+    /// No card reader is connected.
     case noReaders
+    /// No reader matches the selector given (index, name part or ATR).
     case unknownReader(String)
+    /// No card in the named reader (empty: in any reader).
     case noCard(String)
+    /// The card was removed or reset during the operation.
     case cardRemoved
+    /// Another program holds the reader.
     case sharingViolation
+    /// No card arrived in the time waited (the reader's name, or empty).
     case timeout(String)
+    /// The card does not answer: inserted the wrong way round, or not a CPU card.
     case unresponsiveCard
+    /// Any other pcsc-lite failure: its return code and the call that failed.
     case failure(code: Int, call: String)
 
     /// Maps a pcsc-lite return code (`SCARD_E_*`, `SCARD_W_*`).
@@ -28,6 +37,7 @@ public enum PCSCError: CodedError, Equatable {
         }
     }
 
+    /// The stable code scripts match on (`no-pcsc-service`, `no-card`, `reader-busy`, …).
     public var code: String {
         switch self {
         case .noService: return "no-pcsc-service"
@@ -42,6 +52,7 @@ public enum PCSCError: CodedError, Equatable {
         }
     }
 
+    /// The message for people, saying what to do (start pcscd, insert a card, …).
     public var description: String {
         switch self {
         case .noService: return "the PC/SC service (pcscd) is not running: start it (pcscd --foreground &) and retry"

@@ -66,6 +66,8 @@ public enum StationError: CodedError, Equatable {
         case noCardIssuerKey
         case currencyMeter(String)
         case sameKeyEncryptionKey
+        /// A user may not disable their own account.
+        case disableSelf
 
         var code: String {
             switch self {
@@ -83,6 +85,7 @@ public enum StationError: CodedError, Equatable {
             case .noCardIssuerKey: "no-card-issuer-key"
             case .currencyMeter: "currency-meter"
             case .sameKeyEncryptionKey: "same-kek"
+            case .disableSelf: "disable-self"
             }
         }
 
@@ -103,6 +106,7 @@ public enum StationError: CodedError, Equatable {
             case .noCardIssuerKey: "the station has no card issuer key: a supervisor imports one with 'stsvend key import --card-issuer'"
             case let .currencyMeter(why): why
             case .sameKeyEncryptionKey: "the new key-encryption key is the current one"
+            case .disableSelf: "a user cannot disable their own account (another supervisor can)"
             }
         }
     }

@@ -17,6 +17,7 @@ public struct AccountPosition: Hashable, Sendable {
     /// Energy money left over from earlier sales (less than one tenth of a kWh's price).
     public var carriedCredit: Money
 
+    /// A position; every figure not given is zero.
     public init(arrears: Money = .zero, debt: Money = .zero, debtRecoveryBasisPoints: Int64 = 0,
                 fixedChargesDue: Money = .zero, monthPurchasedTenths: Int64 = 0, monthFreeTenths: Int64 = 0,
                 carriedCredit: Money = .zero) {

@@ -4,8 +4,10 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Minor units (1/100 of the currency unit).
     public var cents: Int64
 
+    /// An amount in cents.
     @inlinable public init(cents: Int64) { self.cents = cents }
 
+    /// Nothing: 0.00.
     public static let zero = Money(cents: 0)
     /// The largest amount the station reads or writes: 15 digits and 2 decimals.
     public static let maximumCents: Int64 = 99_999_999_999_999_999
@@ -23,10 +25,15 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
         return "\(sign)\(a / 100).\(frac < 10 ? "0" : "")\(frac)"
     }
 
+    /// Orders amounts by value.
     public static func < (a: Money, b: Money) -> Bool { a.cents < b.cents }
+    /// The sum of two amounts.
     public static func + (a: Money, b: Money) -> Money { Money(cents: a.cents + b.cents) }
+    /// The difference of two amounts (negative when `b` is larger).
     public static func - (a: Money, b: Money) -> Money { Money(cents: a.cents - b.cents) }
+    /// Adds `b` to `a`.
     public static func += (a: inout Money, b: Money) { a.cents += b.cents }
+    /// Subtracts `b` from `a`.
     public static func -= (a: inout Money, b: Money) { a.cents -= b.cents }
 
     /// Parses a non-negative decimal with at most `decimals` fraction digits into an integer
@@ -56,6 +63,8 @@ extension EnergyPrice {
 /// Energy as people type it: kWh with at most one decimal, in tenths of a kWh (the unit of an
 /// STS credit token).
 public enum EnergyAmount {
+    /// Parses kWh with at most one decimal (`12.5`) into tenths of a kWh; throws `invalidAmount`
+    /// for anything else.
     public static func tenths(_ text: String) throws(TariffError) -> Int64 {
         try Money.parseFixed(text, decimals: 1, what: "energy in kWh")
     }

@@ -1,17 +1,25 @@
 /// A deduction taken from a payment before energy, in the order they are taken.
 public enum DeductionKind: String, Hashable, Sendable, CaseIterable {
+    /// The sales channel's fee, taken first (`channel_fee` on receipts).
     case channelFee = "channel_fee"
+    /// Arrears: old debt, paid in full before any energy.
     case arrears
+    /// Debt recovery: a percentage of what is left, towards the account's debt (`debt_recovery`).
     case debtRecovery = "debt_recovery"
+    /// Fixed monthly charges due (`fixed_charges`).
     case fixedCharges = "fixed_charges"
+    /// VAT on the energy bought.
     case vat
 }
 
 /// One line of a receipt's deductions.
 public struct Deduction: Hashable, Sendable {
+    /// Which deduction this line is.
     public var kind: DeductionKind
+    /// The amount taken.
     public var amount: Money
 
+    /// A receipt line of one kind and amount.
     public init(kind: DeductionKind, amount: Money) {
         self.kind = kind
         self.amount = amount
@@ -22,7 +30,9 @@ public struct Deduction: Hashable, Sendable {
 public struct BlockUse: Hashable, Sendable {
     /// 1-based block number; 0 for free basic electricity.
     public var block: Int
+    /// The block's price per kWh (VAT exclusive; zero for free basic electricity).
     public var price: EnergyPrice
+    /// The energy taken from this block, in tenths of a kWh.
     public var tenths: Int64
     /// `tenths × price`, rounded half up to the cent (VAT exclusive).
     public var cost: Money
@@ -33,7 +43,9 @@ public struct BlockUse: Hashable, Sendable {
 /// It always balances: `paid + carriedIn = Σ deductions + energy + carriedOut`, where `energy`
 /// is the sum of the block costs; ``isBalanced`` checks it (the auditor checks the same sum).
 public struct SaleBreakdown: Hashable, Sendable {
+    /// The money the customer paid.
     public var paid: Money
+    /// Energy money carried in from earlier sales (the account's carried credit).
     public var carriedIn: Money
     /// In order: channel fee, arrears, debt recovery, fixed charges, VAT (zero lines left out).
     public var deductions: [Deduction]
@@ -46,13 +58,19 @@ public struct SaleBreakdown: Hashable, Sendable {
     /// Energy money (less than a tenth of a kWh's worth) kept for the next sale.
     public var carriedOut: Money
 
+    /// The free basic electricity in this sale (block 0), in tenths of a kWh.
     public var freeTenths: Int64 { blocks.filter { $0.block == 0 }.reduce(0) { $0 + $1.tenths } }
+    /// The paid-for energy in the token: the units encoded less the free units.
     public var purchasedTenths: Int64 { unitsEncoded - freeTenths }
+    /// The cost of the energy: the sum of the block costs (VAT exclusive).
     public var energy: Money { blocks.reduce(.zero) { $0 + $1.cost } }
+    /// The total deducted for one kind; zero when the sale has no such line.
     public func deducted(_ kind: DeductionKind) -> Money {
         deductions.filter { $0.kind == kind }.reduce(.zero) { $0 + $1.amount }
     }
 
+    /// Whether `paid + carriedIn` equals the deductions plus ``energy`` plus ``carriedOut``: the sum
+    /// the auditor checks for every sale.
     public var isBalanced: Bool {
         paid + carriedIn == deductions.reduce(.zero) { $0 + $1.amount } + energy + carriedOut
     }

@@ -12,9 +12,12 @@ import STSTokenFormat
 ///    VAT is rounded half up on their sum. The units are then rounded *down* to an amount an STS
 ///    token can carry exactly, and the unspent money is carried to the next sale.
 public struct SalePricing: Sendable {
+    /// The tariff the sale is priced under.
     public let tariff: Tariff
+    /// The sales channel (`counter`, `mobile`, …) whose fee comes off first.
     public let channel: String
 
+    /// A pricer for one tariff and channel (the counter by default).
     public init(tariff: Tariff, channel: String = "counter") {
         self.tariff = tariff
         self.channel = channel

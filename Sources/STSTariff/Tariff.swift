@@ -1,9 +1,13 @@
 /// One step of a block (inclining) tariff: the price of energy while the month's purchases
 /// stay below `upToTenths` (tenths of a kWh; `nil` for the last, open-ended block).
 public struct TariffBlock: Hashable, Sendable, Codable {
+    /// The month's cumulative purchases, in tenths of a kWh, below which this block's price applies;
+    /// nil for the last, open-ended block.
     public var upToTenths: Int64?
+    /// The price per kWh in this block (VAT exclusive).
     public var price: EnergyPrice
 
+    /// A block; the tariff checks that limits rise and that only the last block is open-ended.
     public init(upToTenths: Int64?, price: EnergyPrice) {
         self.upToTenths = upToTenths
         self.price = price
@@ -19,8 +23,10 @@ public struct Tariff: Hashable, Sendable, Codable {
     public static let maximumPrice = EnergyPrice(perKWhTenThousandths: 1_000_000_000)
     /// The highest block limit (10⁹ kWh a month) and channel fee (10¹¹ in money) accepted.
     public static let maximumBlockLimitTenths: Int64 = 10_000_000_000
+    /// The highest channel fee accepted, in cents (10¹¹ in money).
     public static let maximumChannelFeeCents: Int64 = 10_000_000_000_000
 
+    /// The tariff's name, by which meters refer to it (`stsvend meter add --tariff N`).
     public var name: String
     /// Ascending, non-overlapping; the last block is open-ended.
     public var blocks: [TariffBlock]

@@ -9,6 +9,7 @@ public struct IssuedToken: Hashable, Sendable {
     /// The plain data block (before encryption), for audit and debugging.
     public let dataBlock: DataBlock
 
+    /// Bundles a token number with the content and plain block it was made from.
     @inlinable public init(number: TokenNumber, content: TokenContent, dataBlock: DataBlock) {
         self.number = number
         self.content = content

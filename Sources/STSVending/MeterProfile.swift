@@ -12,6 +12,8 @@ public struct MeterProfile: Hashable, Sendable {
     /// The key's expiry number.
     public var expiry: KeyExpiryNumber
 
+    /// A profile from the meter's PAN, the decoder key's attributes (SGC, TI, KRN, KT, base date,
+    /// DKGA, EA) and the key's expiry number.
     public init(pan: MeterPAN, supplyGroup: SupplyGroupCode, tariffIndex: TariffIndex, revision: KeyRevisionNumber,
                 keyType: KeyType, expiry: KeyExpiryNumber, baseDate: BaseDate,
                 derivation: KeyDerivationAlgorithm, encryption: EncryptionAlgorithm) {
@@ -20,6 +22,7 @@ public struct MeterProfile: Hashable, Sendable {
         self.expiry = expiry
     }
 
+    /// Reads and writes the key attributes in ``keyParameters`` directly (`meter.pan`, `meter.encryption`).
     public subscript<T>(dynamicMember path: WritableKeyPath<DecoderKeyParameters, T>) -> T {
         get { keyParameters[keyPath: path] }
         set { keyParameters[keyPath: path] = newValue }

@@ -4,12 +4,16 @@ import STSTokenFormat
 /// A token read back into typed fields: what a vending operator or auditor sees when checking
 /// a token, and what a meter's decoder starts from.
 public struct DecodedToken: Hashable, Sendable {
+    /// The 20-digit number that was decoded.
     public let number: TokenNumber
+    /// The class sent in clear with the token.
     public let tokenClass: TokenClass
     /// The plain data block (after decryption).
     public let dataBlock: DataBlock
+    /// The typed fields, read after the CRC was checked.
     public let content: TokenContent
 
+    /// The 4-bit subclass from the plain data block.
     public var subclass: UInt8 { dataBlock.subclass }
 
     @inlinable init(number: TokenNumber, tokenClass: TokenClass, dataBlock: DataBlock, content: TokenContent) {
@@ -27,6 +31,8 @@ public struct DecodedToken: Hashable, Sendable {
 public struct TokenDecoder: Sendable {
     @usableFromInline let cipher: TokenCipher
 
+    /// A decoder for a known decoder key. Throws when the key length does not suit the algorithm,
+    /// or for EA09 unless `allowUnverified` is set.
     public init(key: DecoderKey, algorithm: EncryptionAlgorithm, allowUnverified: Bool = false) throws(KeyError) {
         cipher = try TokenCipher(key: key, algorithm: algorithm, allowUnverified: allowUnverified)
     }

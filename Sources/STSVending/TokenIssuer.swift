@@ -8,6 +8,7 @@ import STSTokenFormat
 /// Every check (amount range, TID range, key expiry) runs before anything is encrypted, so a
 /// request either yields a correct token or a typed error, never a wrong token.
 public struct TokenIssuer: Sendable {
+    /// The meter tokens are issued for: its key attributes and key expiry number.
     public let meter: MeterProfile
     @usableFromInline let cipher: TokenCipher
     /// Whether EA09 (no public vector) may be used, also as the target of a key change.

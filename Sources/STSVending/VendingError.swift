@@ -18,6 +18,7 @@ public enum VendingError: CodedError, Equatable {
     /// No TID is left in the 24-bit range after the ones already issued.
     case tidExhausted
 
+    /// The stable code scripts match on (`key-expired`, `reserved-tid`, `invalid-key-change`, …).
     public var code: String {
         switch self {
         case .keyExpired: return "key-expired"
@@ -30,6 +31,7 @@ public enum VendingError: CodedError, Equatable {
         }
     }
 
+    /// The message for people, saying what to do where there is something to do.
     public var description: String {
         switch self {
         case let .keyExpired(tid, ken):

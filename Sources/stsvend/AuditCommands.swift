@@ -70,6 +70,7 @@ struct AuditVerifyCommand: ParsableCommand {
             w.field("checkpoints", report.checkpoints)
             w.field("sales", report.sales)
             w.field("reversals", report.reversals)
+            w.field("card_voids", report.cardVoids)
             w.field("tokens", report.tokens)
             w.field("tokens_decrypted", report.tokensDecrypted)
             w.field("paid", Money(cents: report.paidCents).description)

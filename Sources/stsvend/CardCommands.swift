@@ -6,6 +6,7 @@ import STSCardEmulator
 import STSCrypto
 import STSMeterSimulator
 import STSPCSC
+import STSStation
 import STSTokenFormat
 import STSVending
 
@@ -14,8 +15,9 @@ struct CardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "card",
         abstract: "Issue user cards, sell purchases onto them, read them back (PC/SC readers).",
-        discussion: "Reader selection (--reader): an index, part of the reader name, or the card's ATR in hex; default: the first reader holding a card. Card keys come from --issuer-key-file (32 hex digits, mode 0600). Card layout: Specs/card.md.",
-        subcommands: [CardReadersCommand.self, CardIssueCommand.self, CardSellCommand.self, CardReadCommand.self, CardEmulateCommand.self, CardBenchCommand.self]
+        discussion: "Reader selection (--reader): an index, part of the reader name, or the card's ATR in hex; default: the first reader holding a card. With --db the station's card issuer key is used (stsvend key import --card-issuer) and card sales go through 'stsvend sell'; without it, card keys come from --issuer-key-file (32 hex digits, mode 0600). Card layout: Specs/card.md.",
+        subcommands: [CardReadersCommand.self, CardIssueCommand.self, CardSellCommand.self, CardReadCommand.self, CardVoidCommand.self,
+                      CardImportJournalCommand.self, CardEmulateCommand.self, CardBenchCommand.self]
     )
 }
 
@@ -26,6 +28,10 @@ struct ReaderOptions: ParsableArguments {
 
     /// Connects to the chosen reader's card and runs `body` inside an exclusive transaction.
     func withCard<T>(_ body: (inout CardSession<PCSCCard>) throws -> T) throws -> T {
+        try Self.withCard(reader: reader, wait: wait, verbose: verbose, body)
+    }
+
+    static func withCard<T>(reader: String?, wait: Double?, verbose: Bool, _ body: (inout CardSession<PCSCCard>) throws -> T) throws -> T {
         let context = try PCSCContext()
         let name = try context.chooseReader(reader, waitSeconds: wait)
         let card = try context.connect(name, trace: verbose ? APDUTrace() : nil)
@@ -37,10 +43,12 @@ struct ReaderOptions: ParsableArguments {
 }
 
 struct IssuerKeyOption: ParsableArguments {
-    @Option(name: .customLong("issuer-key-file"), help: "The issuer master key (AES-128, 32 hex digits, mode 0600).") var issuerKeyFile: String
+    @Option(name: .customLong("issuer-key-file"), help: "The issuer master key (AES-128, 32 hex digits, mode 0600); not with --db, where the station's own key is used.")
+    var issuerKeyFile: String?
 
     func key() throws -> IssuerMasterKey {
-        try SecretFile.key(issuerKeyFile) { try IssuerMasterKey(bytes: $0) }
+        guard let issuerKeyFile else { throw ValidationError("give --issuer-key-file (or --db to use a station's card issuer key)") }
+        return try SecretFile.key(issuerKeyFile) { try IssuerMasterKey(bytes: $0) }
     }
 }
 
@@ -100,49 +108,98 @@ struct CardReadersCommand: ParsableCommand {
 }
 
 struct CardIssueCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "issue", abstract: "Personalise a blank card as the user card of a meter.")
+    static let configuration = CommandConfiguration(
+        commandName: "issue", abstract: "Personalise a blank card as the user card of a meter.",
+        discussion: "At a station: --db, --user, --password-file, --meter (a meter registered with --card); the station's card issuer key is used and the card is recorded. Without --db: --issuer-key-file and --pan.")
     @OptionGroup var readerOptions: ReaderOptions
     @OptionGroup var issuer: IssuerKeyOption
-    @Option(help: "The meter PAN (or 11/13-digit meter number) the card is bound to.") var pan: String
-    @Option(name: .customLong("issuer-id"), help: "Utility/issuer number written on the card.") var issuerID: UInt32 = 1
+    @OptionGroup var station: OptionalStationOptions
+    @Option(help: "The meter PAN (or 11/13-digit meter number) the card is bound to (without --db).") var pan: String?
+    @Option(help: "The registered card meter the card is for (with --db).") var meter: String?
+    @Option(name: .customLong("issuer-id"), help: "Utility/issuer number written on the card (without --db).") var issuerID: UInt32 = 1
     @OptionGroup var output: OutputOptions
 
     func run() throws {
+        if station.db != nil {
+            try runStation {
+                guard let meter, pan == nil, issuer.issuerKeyFile == nil else {
+                    throw ValidationError("with --db give --meter PAN (not --pan or --issuer-key-file: the station's card issuer key is used)")
+                }
+                let (s, who) = try station.openAndAuthenticate(action: "card issue")
+                let pan = try MeterPAN(meterNumber: meter)
+                let info = try readerOptions.withCard { try s.issueCard(&$0, meter: pan, by: who) }
+                printIssued(info, meter: pan)
+            }
+            return
+        }
         try runReporting {
+            guard let pan else { throw ValidationError("give --pan (or --db and --meter to issue from a station)") }
             let meter = try MeterPAN(meterNumber: pan)
             let master = try issuer.key()
             let info = try readerOptions.withCard { try CardVending.issue(&$0, master: master, meter: meter, issuer: issuerID) }
-            if output.json {
-                printLine(MeterView.json { w in w.field("ok", true); w.field("pan", meter.description); w.field("serial", CardJSON.hex(info.serial)); w.field("type", info.type.description) })
-            } else {
-                printLine("Card \(CardJSON.hex(info.serial)) issued for meter \(meter)")
-            }
+            printIssued(info, meter: meter)
+        }
+    }
+
+    func printIssued(_ info: CardInfo, meter: MeterPAN) {
+        if output.json {
+            printLine(MeterView.json { w in w.field("ok", true); w.field("pan", meter.description); w.field("serial", CardJSON.hex(info.serial)); w.field("type", info.type.description) })
+        } else {
+            printLine("Card \(CardJSON.hex(info.serial)) issued for meter \(meter)")
         }
     }
 }
 
 struct CardReadCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "read", abstract: "Read and verify a card: identity, purchase, and what the meter wrote back.")
+    static let configuration = CommandConfiguration(
+        commandName: "read", abstract: "Read and verify a card: identity, purchase, and what the meter wrote back.",
+        discussion: "At a station (--db, --user, --password-file) the station's card issuer key is used and its pending purchase for the card, if any, is shown; without --db give --issuer-key-file.")
     @OptionGroup var readerOptions: ReaderOptions
     @OptionGroup var issuer: IssuerKeyOption
+    @OptionGroup var station: OptionalStationOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
+        if station.db != nil {
+            try runStation {
+                guard issuer.issuerKeyFile == nil else { throw ValidationError("with --db the station's card issuer key is used: leave out --issuer-key-file") }
+                let (s, who) = try station.openAndAuthenticate(action: "card read")
+                let reading = try readerOptions.withCard { try s.readCard(&$0, by: who) }
+                show(reading.contents, reading: reading)
+            }
+            return
+        }
         try runReporting {
             let master = try issuer.key()
             let contents = try readerOptions.withCard { try CardVending.read(&$0, master: master) }
-            if output.json {
-                printLine(MeterView.json { w in CardJSON.write(contents, to: &w) })
-            } else {
-                printLine("Card     \(CardJSON.hex(contents.serial)) (\(contents.info.type)) for meter \(contents.info.meter)")
-                if let p = contents.purchase {
-                    printLine("Purchase \(p.sequence): \(DecimalQuantity.format(Int128(p.units), scale: 1)) \(p.kind) \(contents.unappliedPurchase == nil ? "applied" : "not yet applied")")
-                }
-                if let r = contents.returned {
-                    printLine("Meter    applied purchase \(r.lastSequence); credit \(DecimalQuantity.format(Int128(r.creditTenths), scale: 1)) kWh; consumption \(DecimalQuantity.format(Int128(r.consumptionTenths), scale: 1)) kWh; at \(CivilTime.formatMinutes(Int64(r.minute)))")
-                }
-            }
+            show(contents, reading: nil)
         }
+    }
+
+    func show(_ contents: CardVending.Contents, reading: CardReading?) {
+        if output.json {
+            printLine(MeterView.json { w in
+                CardJSON.write(contents, to: &w)
+                if let reading {
+                    w.object("station") { o in
+                        if let p = reading.pending {
+                            o.object("pending") { $0.field("sequence", Int(p.record.sequence)); $0.field("tid", UInt64(p.record.tid)); if let id = p.saleID { $0.field("sale", Int(id)) } }
+                        } else { o.null("pending") }
+                        o.field("unapplied_voided", reading.unappliedVoided)
+                    }
+                }
+            })
+            return
+        }
+        printLine("Card     \(CardJSON.hex(contents.serial)) (\(contents.info.type)) for meter \(contents.info.meter)")
+        if let p = contents.purchase {
+            printLine("Purchase \(p.sequence): \(DecimalQuantity.format(Int128(p.units), scale: 1)) \(p.kind) \(contents.unappliedPurchase == nil ? "applied" : "not yet applied")")
+        }
+        if let r = contents.returned {
+            printLine("Meter    applied purchase \(r.lastSequence); credit \(DecimalQuantity.format(Int128(r.creditTenths), scale: 1)) kWh; consumption \(DecimalQuantity.format(Int128(r.consumptionTenths), scale: 1)) kWh; at \(CivilTime.formatMinutes(Int64(r.minute)))")
+        }
+        if let p = reading?.pending { printLine("Station  purchase \(p.record.sequence) is pending: it is written the next time this card is sold to") }
+        if reading?.unappliedVoided == true { printLine("Station  the purchase on the card was voided: the next sale replaces it") }
     }
 }
 

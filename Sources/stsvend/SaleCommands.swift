@@ -24,6 +24,10 @@ struct SellCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Energy asked for, kWh (e.g. 25.5; at least 0.1, one decimal); the payment needed is computed.") var units: String?
     @Option(help: "Idempotency key for this sale.") var requestID: String?
     @Option(help: "Sales channel (counter, mobile, agent…).") var channel = "counter"
+    @Option(help: "Card meters: the reader holding the customer's card (index, name substring or ATR; default: the only reader with a card).")
+    var reader: String?
+    @Option(help: "Card meters: seconds to wait for the card.") var wait: Double?
+    @Flag(help: "Card meters that also have a keypad: print the token to type in instead of writing the card.") var keypad = false
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -37,8 +41,13 @@ struct SellCommand: ParsableCommand {
             if requestID == nil { printError("request id: \(id)") }
             let s = try station.open()
             let who = try actor.authenticate(s, action: "sell")
-            let receipt = try s.sell(SaleRequest(meter: try MeterPAN(meterNumber: meter), amount: amount, requestID: id, channel: channel), by: who)
-            printReceipt(receipt, json: output.json)
+            let request = SaleRequest(meter: try MeterPAN(meterNumber: meter), amount: amount, requestID: id, channel: channel,
+                                      delivery: keypad ? .keypad : .automatic)
+            if !keypad, try s.meterKind(request.meter) == .card {
+                try sellOnCard(s, request, by: who, reader: reader, wait: wait, json: output.json)
+                return
+            }
+            printReceipt(try s.sell(request, by: who), json: output.json)
         }
     }
 }
@@ -169,7 +178,7 @@ struct EngineeringCommand: ParsableCommand {
 }
 
 /// Prints a receipt: JSON (`{"token", "tid", "units", …, "receipt": {…}}`) or text for the counter.
-func printReceipt(_ r: SaleReceipt, json: Bool) {
+func printReceipt(_ r: SaleReceipt, json: Bool, card: CardLine? = nil) {
     let receipt = String(decoding: r.json, as: UTF8.self)
     if json {
         var w = JSONLineWriter()
@@ -181,6 +190,13 @@ func printReceipt(_ r: SaleReceipt, json: Bool) {
         w.rawText("units", Array(kWh(r.unitsTenths).utf8))
         w.field("units_tenths", Int(r.unitsTenths))
         w.field("replayed", r.replayed)
+        if let card {
+            w.object("card") { c in
+                c.field("sequence", Int(card.sequence))
+                c.field("serial", card.serial)
+                c.field("completed_pending", card.completedPending)
+            }
+        }
         w.rawText("receipt", r.json)
         w.end()
         FileHandle.standardOutput.write(Data(w.bytes))
@@ -204,6 +220,7 @@ func printReceipt(_ r: SaleReceipt, json: Bool) {
         let digits = t["token"]?.string ?? ""
         lines.append("TOKEN  \((try? TokenNumber(digits))?.grouped ?? digits)\(t["tid"]?.integer.map { "   TID \($0)" } ?? "")")
     }
+    if let card { lines.append("CARD   purchase \(card.sequence) written to card \(card.serial)\(card.completedPending ? " (completing the pending purchase)" : "")") }
     for w in o["warnings"]?.array ?? [] { lines.append("warning: \(w.string ?? "")") }
     printLine(lines.joined(separator: "\n"))
 }

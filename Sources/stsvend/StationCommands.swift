@@ -10,7 +10,8 @@ struct StationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "station",
         abstract: "Create a vending station (SQLite file, signing key, first supervisor) and manage its users.",
-        subcommands: [StationInitCommand.self, UserAddCommand.self, UserUnlockCommand.self, StationDemoCommand.self, StationBenchCommand.self]
+        subcommands: [StationInitCommand.self, StationUserCommand.self, StationKEKCommand.self, StationDemoCommand.self, StationBenchCommand.self,
+                      UserAddAlias.self, UserUnlockAlias.self]
     )
 }
 
@@ -65,7 +66,7 @@ struct StationInitCommand: ParsableCommand {
 
 struct UserUnlockCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user-unlock",
+        commandName: "unlock",
         abstract: "Lift a user's login lock after too many failed logins (supervisors).",
         discussion: "After \(LoginThrottle.threshold) failed logins in a row a name is refused for \(LoginThrottle.firstLockSeconds) s, doubling with each further failure up to \(LoginThrottle.maximumLockSeconds) s; a successful login or this command clears it.")
 
@@ -84,7 +85,7 @@ struct UserUnlockCommand: ParsableCommand {
 }
 
 struct UserAddCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "user-add", abstract: "Add an operator, supervisor or auditor (supervisors).")
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add an operator, supervisor or auditor (supervisors).")
 
     @OptionGroup var station: StationOptions
     @OptionGroup var actor: ActorOptions
@@ -127,24 +128,45 @@ struct StationKeyCommand: ParsableCommand {
 struct KeyImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import a vending key from a hex file (supervisor + --totp); stored encrypted, never shown again.")
+        abstract: "Import a vending key, or with --card-issuer a card issuer key, from a hex file (supervisor + --totp); stored encrypted, never shown again.",
+        discussion: "A vending key needs --dkga, --ea, --base-date, --sgc, --krn, --kt and --ti. A card issuer key (--card-issuer, AES-128, 32 hex digits) needs none of them: the station issues and sells cards with the issuer key imported last.")
 
     @OptionGroup var station: StationOptions
     @OptionGroup var actor: ActorOptions
     @Option(help: "Name sales and meters use for the key.") var name: String
     @Option(help: "Hex key file (mode 0600).") var file: String
-    @Option(help: "Key derivation algorithm: 2 or 4.") var dkga: Int
-    @Option(help: "Encryption algorithm: 7, 9 or 11.") var ea: Int
-    @Option(help: "Base date: 1993, 2014 or 2035.") var baseDate: Int
-    @Option(help: "Supply group code (6 digits).") var sgc: String
-    @Option(help: "Key revision number, 1–15 (1–9 with DKGA04; Specs/tokens.md).") var krn: Int
-    @Option(help: "Key type (0–3).") var kt: Int
-    @Option(help: "Tariff index (0–99).") var ti: Int
+    @Flag(name: .customLong("card-issuer"), help: "The key is a card issuer master key (AES-128) for card meters.") var cardIssuer = false
+    @Option(name: .customLong("issuer-id"), help: "With --card-issuer: the utility/issuer number written on cards.") var issuerID: UInt32 = 1
+    @Option(help: "Key derivation algorithm: 2 or 4.") var dkga: Int?
+    @Option(help: "Encryption algorithm: 7, 9 or 11.") var ea: Int?
+    @Option(help: "Base date: 1993, 2014 or 2035.") var baseDate: Int?
+    @Option(help: "Supply group code (6 digits).") var sgc: String?
+    @Option(help: "Key revision number, 1–15 (1–9 with DKGA04; Specs/tokens.md).") var krn: Int?
+    @Option(help: "Key type (0–3).") var kt: Int?
+    @Option(help: "Tariff index (0–99).") var ti: Int?
     @Option(help: "Key expiry number (0–255; 255 never expires).") var ken = 255
+
+    func validate() throws {
+        let attributes: [Any?] = [dkga, ea, baseDate, sgc, krn, kt, ti]
+        if cardIssuer {
+            guard attributes.allSatisfy({ $0 == nil }) else { throw ValidationError("a card issuer key takes no vending-key attributes (--dkga, --ea, --base-date, --sgc, --krn, --kt, --ti)") }
+        } else {
+            guard attributes.allSatisfy({ $0 != nil }) else { throw ValidationError("a vending key needs --dkga, --ea, --base-date, --sgc, --krn, --kt and --ti") }
+        }
+    }
 
     func run() throws {
         try runStation {
             let s = try station.open()
+            if cardIssuer {
+                let who = try actor.authenticate(s, action: "key import")
+                var bytes = try SecretFile.hexKey(file)
+                defer { for i in bytes.indices { bytes[i] = 0 } }
+                try s.importCardIssuerKey(name: name, bytes: bytes, issuerID: issuerID, by: who)
+                printLine("card issuer key \(name) imported (AES-\(bytes.count * 8), issuer \(issuerID))")
+                return
+            }
+            guard let dkga, let ea, let baseDate, let sgc, let krn, let kt, let ti else { return }
             let attributes = VendingKeyAttributes(
                 derivation: try KeyDerivationAlgorithm(code: dkga), encryption: try EncryptionAlgorithm(code: ea),
                 baseDate: try BaseDate(year: baseDate), supplyGroup: try SupplyGroupCode(sgc), revision: try KeyRevisionNumber(krn),

@@ -13,7 +13,9 @@ struct StationOptions: ParsableArguments {
 
     /// Opens the station. STSVEND_NOW sets the clock of test stations only: a station that keeps
     /// real time refuses it rather than write a false time into its signed log.
-    func open() throws -> Station {
+    func open() throws -> Station { try Self.open(db: db, kekFile: kekFile) }
+
+    static func open(db: String, kekFile: String?) throws -> Station {
         let clock = try ClockOverride.value()
         let station = try Station.open(path: db, kekPath: kekFile)
         if let clock {
@@ -36,6 +38,10 @@ struct ActorOptions: ParsableArguments {
     var totp: String?
 
     func authenticate(_ station: Station, action: String) throws -> Actor {
+        try Self.authenticate(station, user: user, passwordFile: passwordFile, totp: totp, action: action)
+    }
+
+    static func authenticate(_ station: Station, user: String, passwordFile: String?, totp: String?, action: String) throws -> Actor {
         var password = try readPassword(passwordFile)
         defer { for i in password.indices { password[i] = 0 } }
         return try station.authenticate(user: user, password: password, totp: totp, action: action)
@@ -57,11 +63,11 @@ func readPassword(_ path: String?, prompt: String = "Password: ") throws -> [UIn
     return bytes
 }
 
-/// Runs a station command: station errors go to stderr as `error: message` with their exit code
+/// Runs a station command: station errors go to stderr as `error: [code] message` with their exit code
 /// (3 authentication or permission, 4 not found, 5 refused by the rules, 6 storage).
 func runStation(_ body: () throws -> Void) throws {
     do { try body() } catch let e as ValidationError { throw usageFailure(e.message) } catch let e as ExitCode { throw e } catch let e as StationError {
-        FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+        FileHandle.standardError.write(Data("error: [\(e.code)] \(e)\n".utf8))
         throw ExitCode(e.exitCode)
     } catch { throw fail(error) }
 }

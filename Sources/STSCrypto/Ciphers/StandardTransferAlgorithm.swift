@@ -10,7 +10,9 @@
 public enum StandardTransferAlgorithm {
     /// A set of S-boxes and permutation.
     public struct Tables: @unchecked Sendable {  // immutable after init
+        /// S-box S1: 16 nibble substitutions, used for nibbles whose selecting round-key bit is 0.
         public let s1: [UInt8]
+        /// S-box S2: 16 nibble substitutions, used for nibbles whose selecting round-key bit is 1.
         public let s2: [UInt8]
         /// `p[i]` is the destination of source bit i.
         public let p: [UInt8]
@@ -26,7 +28,9 @@ public enum StandardTransferAlgorithm {
 
         /// The inverse S-boxes and permutation, computed from the forward ones.
         public var s1Inverse: [UInt8] { Self.invert(s1) }
+        /// The inverse of S2 (see ``s1Inverse``).
         public var s2Inverse: [UInt8] { Self.invert(s2) }
+        /// The inverse permutation: `pInverse[j]` is the source of destination bit j.
         public var pInverse: [UInt8] { Self.invert(p) }
 
         /// Builds the merged tables; they live for the process (a few tens of kilobytes).

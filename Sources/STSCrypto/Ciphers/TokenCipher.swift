@@ -5,9 +5,12 @@ import STSTokenFormat
 /// Checks once that the key suits the algorithm (and that EA09, which has no public vector,
 /// was explicitly allowed); then each block costs only the cipher itself.
 public struct TokenCipher: Sendable {
+    /// The meter's encryption algorithm (EA07, EA09 or EA11) this cipher runs.
     public let algorithm: EncryptionAlgorithm
     @usableFromInline let key: DecoderKey
 
+    /// Prepares a cipher for one decoder key. Throws `keyAlgorithmMismatch` when the key length does
+    /// not suit the algorithm, and `unverifiedAlgorithm` for EA09 unless `allowUnverified` is set.
     public init(key: DecoderKey, algorithm: EncryptionAlgorithm, allowUnverified: Bool = false) throws(KeyError) {
         guard key.bitCount == algorithm.keyBits else {
             throw .keyAlgorithmMismatch(keyBits: key.bitCount, algorithm: algorithm)

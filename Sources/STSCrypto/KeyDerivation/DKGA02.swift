@@ -8,6 +8,8 @@ import STSTokenFormat
 ///   common key type (DCTK) the DRN part is zeros.
 /// - ControlBlock: KT, SGC (6), TI (2), KRN (1 hex digit), then `FFFFFF`.
 public enum DKGA02 {
+    /// The meter's 64-bit decoder key from a 64-bit vending key. Throws when the vending key is not
+    /// 64 bits or the meter's EA needs a 128-bit key (EA11).
     public static func derive(_ p: DecoderKeyParameters, vendingKey: VendingKey) throws(KeyError) -> DecoderKey {
         guard let schedule = vendingKey.desSchedule else {
             throw .wrongLength(what: "DKGA02 vending key", expectedBits: [64], gotBits: vendingKey.bitCount)

@@ -12,6 +12,8 @@ public enum DKGA04 {
     /// The message length.
     public static let messageLength = 49
 
+    /// The meter's decoder key (64 or 128 bits, as its EA needs) from a 160-bit vending key. Throws for
+    /// another key length, and for inputs with no verified encoding (a KRN above 9).
     public static func derive(_ p: DecoderKeyParameters, vendingKey: VendingKey) throws(KeyError) -> DecoderKey {
         guard var mac = vendingKey.hmac else {
             throw .wrongLength(what: "DKGA04 vending key", expectedBits: [160], gotBits: vendingKey.bitCount)

@@ -5,15 +5,24 @@ import STSTokenFormat
 /// The same values go into the derivation (DKGA) and, for a key change, into the key-change
 /// tokens, so a meter's key and its tokens cannot disagree.
 public struct DecoderKeyParameters: Hashable, Sendable {
+    /// The decoder key generation algorithm (DKGA02 or DKGA04).
     public var derivation: KeyDerivationAlgorithm
+    /// The meter whose key this is.
     public var pan: MeterPAN
+    /// The supply group code (SGC): selects the vending key and enters the derivation.
     public var supplyGroup: SupplyGroupCode
+    /// The tariff index (TI) loaded in the meter with this key.
     public var tariffIndex: TariffIndex
+    /// The key revision number (KRN) of the vending key.
     public var revision: KeyRevisionNumber
+    /// The decoder key type (KT): usually DUTK, unique to the meter.
     public var keyType: KeyType
+    /// The base date the meter's TIDs count from.
     public var baseDate: BaseDate
+    /// The meter's encryption algorithm (EA); it decides the decoder key's length.
     public var encryption: EncryptionAlgorithm
 
+    /// Collects the parameters as given; they are checked when a key is derived.
     public init(derivation: KeyDerivationAlgorithm, pan: MeterPAN, supplyGroup: SupplyGroupCode,
                 tariffIndex: TariffIndex, revision: KeyRevisionNumber, keyType: KeyType,
                 baseDate: BaseDate, encryption: EncryptionAlgorithm) {

@@ -66,8 +66,11 @@ public struct DecoderKey: Hashable, Sendable, CustomStringConvertible, CustomDeb
     /// The 64-bit key bits for the 64-bit algorithms.
     @inlinable var value64: UInt64 { first }
 
+    /// Redacted: says only the key length, never the key.
     public var description: String { "DecoderKey(\(bitCount)-bit, redacted)" }
+    /// Redacted, the same as ``description``.
     public var debugDescription: String { description }
+    /// A mirror that shows only the key length, so `dump` and debuggers never reveal the key.
     public var customMirror: Mirror { Mirror(self, children: ["bits": bitCount]) }
 
     static func load(_ b: [UInt8], _ at: Int) -> UInt64 {

@@ -15,6 +15,7 @@ public enum KeyError: CodedError, Equatable {
     /// The decoder key's length does not suit the encryption algorithm.
     case keyAlgorithmMismatch(keyBits: Int, algorithm: EncryptionAlgorithm)
 
+    /// The stable code scripts match on (`bad-key`, `bad-key-length`, `unsupported-dkga`, …).
     public var code: String {
         switch self {
         case .notHex: return "bad-key"
@@ -26,6 +27,7 @@ public enum KeyError: CodedError, Equatable {
         }
     }
 
+    /// The message for people; it never contains key material.
     public var description: String {
         switch self {
         case let .notHex(what):

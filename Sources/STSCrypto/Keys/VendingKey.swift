@@ -52,7 +52,10 @@ public final class VendingKey: @unchecked Sendable, CustomStringConvertible, Cus
     /// The key as a 64-bit value (8-byte keys only).
     var value64: UInt64 { secret.buffer.loadUnaligned(as: UInt64.self).bigEndian }
 
+    /// Redacted: says only the key length, never the key.
     public var description: String { "VendingKey(\(bitCount)-bit, redacted)" }
+    /// Redacted, the same as ``description``.
     public var debugDescription: String { description }
+    /// A mirror that shows only the key length, so `dump` and debuggers never reveal the key.
     public var customMirror: Mirror { Mirror(self, children: ["bits": bitCount]) }
 }

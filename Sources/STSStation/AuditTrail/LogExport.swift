@@ -28,7 +28,7 @@ extension Station {
             }
             return try write { tx in
                 let (seq, _) = try tx.currentHead()
-                try tx.log("export", actor: actor.name) { w in w.field("through", Int(seq)) }
+                try tx.log(.export, actor: actor.name) { w in w.field("through", Int(seq)) }
                 try tx.seal()
                 let (sealed, head) = try tx.currentHead()
                 try tx.logLines(after: snapshot, through: sealed) { try out.append($0) }

@@ -46,7 +46,7 @@ extension Station {
         try write { tx in
             try tx.db.execute(sql: "INSERT OR REPLACE INTO cards (serial, meter_pan, issuer_key, issued_at, issued_by) VALUES (?, ?, ?, ?, ?)",
                               arguments: [serial, pan.description, issuer.name, tx.now, actor.name])
-            try tx.log("card_issue", actor: actor.name) { w in
+            try tx.log(.cardIssue, actor: actor.name) { w in
                 w.field("pan", pan.description)
                 w.field("serial", serial)
                 w.field("issuer", Int(issuer.issuerID))
@@ -101,7 +101,7 @@ extension Station {
                 try tx.save(open)
                 account = open
             }
-            let seq = try tx.log("card_void", actor: actor.name) { w in
+            let seq = try tx.log(.cardVoid, actor: actor.name) { w in
                 if let id = purchase.saleID { w.field("sale", Int(id)) } else { w.null("sale") }
                 if let account { w.field("account", Int(account.id)) } else { w.null("account") }
                 w.field("pan", pan.description)
@@ -156,7 +156,7 @@ extension Station {
                 try tx.db.execute(sql: "UPDATE meters SET last_tid = ?, last_tid_base_date = ? WHERE pan = ?",
                                   arguments: [Int64(tid), m.profile.baseDate.year, pan])
             }
-            try tx.log("card_journal_import", actor: actor.name) { w in
+            try tx.log(.cardJournalImport, actor: actor.name) { w in
                 w.field("entries", result.entries)
                 w.field("imported", result.imported)
                 w.field("pending", result.pending)

@@ -23,7 +23,7 @@ extension Station {
             }
             try tx.db.execute(sql: "INSERT INTO card_issuer_keys (name, sealed, issuer_id, created_at) VALUES (?, ?, ?, ?)",
                               arguments: [name, Data(try kek.seal(bytes, purpose: "card-issuer-key:\(name)")), Int64(issuerID), tx.now])
-            try tx.log("card_key_import", actor: actor.name) { w in
+            try tx.log(.cardKeyImport, actor: actor.name) { w in
                 w.field("name", name)
                 w.field("issuer", Int(issuerID))
             }

@@ -85,7 +85,7 @@ extension Station {
         }
         try write { tx in
             try tx.setCardPurchase(purchase.id, state: .delivered)
-            try tx.log("card_delivered", actor: actor.name) { w in
+            try tx.log(.cardDelivered, actor: actor.name) { w in
                 if let id = purchase.saleID { w.field("sale", Int(id)) } else { w.null("sale") }
                 w.field("pan", purchase.meter.description)
                 w.field("serial", purchase.serial)

@@ -68,7 +68,7 @@ extension Station {
                                  Int(profile.revision.value), Int(profile.keyType.rawValue), Int(profile.expiry.value),
                                  profile.baseDate.year, Int(profile.derivation.rawValue), Int(profile.encryption.rawValue),
                                  m.kind.rawValue, m.tariff, tx.now])
-            try tx.log("meter_add", actor: actor.name) { w in
+            try tx.log(.meterAdd, actor: actor.name) { w in
                 w.object("meter") { MeterJSON.write(profile, vendingKey: m.keyName, to: &$0) }
                 w.field("kind", m.kind.rawValue)
                 w.field("tariff", m.tariff)
@@ -85,7 +85,7 @@ extension Station {
             _ = try tariff(name, tx)
             try tx.db.execute(sql: "UPDATE meters SET tariff = ? WHERE pan = ?", arguments: [name, pan.description])
             guard tx.db.changesCount == 1 else { throw StationError.notFound("meter \(pan)") }
-            try tx.log("meter_tariff", actor: actor.name) { w in
+            try tx.log(.meterTariff, actor: actor.name) { w in
                 w.field("pan", pan.description)
                 w.field("tariff", name)
             }
@@ -130,7 +130,7 @@ extension StoreTransaction {
         guard !name.isEmpty else { throw StationError.invalid(.customer, "a customer needs a name") }
         try db.execute(sql: "INSERT INTO customers (name, created_at) VALUES (?, ?)", arguments: [name, now])
         let id = db.lastInsertedRowID
-        try log("customer", actor: actor.name) { w in
+        try log(.customer, actor: actor.name) { w in
             w.field("customer", Int(id))
             w.field("name", name)
         }
@@ -144,7 +144,7 @@ extension StoreTransaction {
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [meter, customerID, now, arrears.cents, debt.cents, recovery, fixedMonthly.cents])
         let id = db.lastInsertedRowID
-        try log("account_open", actor: actor.name) { w in
+        try log(.accountOpen, actor: actor.name) { w in
             w.field("account", Int(id))
             w.field("pan", meter)
             w.field("customer", Int(customerID))

@@ -16,7 +16,7 @@ extension Station {
             let version = last + 1
             try tx.db.execute(sql: "INSERT INTO tariffs (name, version, definition, created_at) VALUES (?, ?, ?, ?)",
                               arguments: [tariff.name, version, definition, tx.now])
-            try tx.log("tariff", actor: actor.name) { w in
+            try tx.log(.tariff, actor: actor.name) { w in
                 w.field("name", tariff.name)
                 w.field("version", version)
                 w.rawText("tariff", Array(definition.utf8))

@@ -63,7 +63,7 @@ extension Station {
                 """, arguments: [name, Data(try kek.seal(bytes, purpose: "vending-key:\(name)")), Int(a.derivation.rawValue),
                                  Int(a.encryption.rawValue), a.baseDate.year, a.supplyGroup.description, Int(a.revision.value),
                                  Int(a.keyType.rawValue), Int(a.tariffIndex.value), Int(a.expiry.value), tx.now])
-            try tx.log("key_import", actor: actor.name) { w in
+            try tx.log(.keyImport, actor: actor.name) { w in
                 w.field("name", name)
                 w.field("bits", bytes.count * 8)
                 w.field("dkga", Int(a.derivation.rawValue))

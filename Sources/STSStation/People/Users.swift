@@ -62,14 +62,14 @@ extension Station {
                                  Data(try kek.seal(Array("ok".utf8), purpose: "kek-check:\(stationID)")),
                                  Data(try kek.seal(Array(signingKey.rawRepresentation), purpose: "station-signing-key:\(stationID)")),
                                  signingKey.publicKey.rawRepresentation, testClock ? 1 : 0])
-            try tx.log("station", actor: admin) { w in
+            try tx.log(.station, actor: admin) { w in
                 w.field("station_id", stationID)
                 w.field("name", name)
                 w.field("public_key", signingKey.publicKey.rawRepresentation.base64EncodedString())
                 if testClock { w.field("clock", "test") }
             }
             try tx.insertUser(name: admin, role: .supervisor, passwordHash: passwordHash, totpSecret: secret)
-            try tx.log("user", actor: admin) { w in
+            try tx.log(.user, actor: admin) { w in
                 w.field("action", "add")
                 w.field("name", admin)
                 w.field("role", Role.supervisor.rawValue)
@@ -100,7 +100,7 @@ extension Station {
         let attempt: LoginThrottle.State? = try write { tx in
             let t = try tx.throttle(name: user, source: source)
             if t.lockedUntil > tx.now {
-                try tx.log("login_failure", actor: user) { w in w.field("action", action); w.field("locked", true) }
+                try tx.log(.loginFailure, actor: user) { w in w.field("action", action); w.field("locked", true) }
                 return nil
             }
             return try tx.countLoginAttempt(name: user, source: source, current: t)
@@ -134,9 +134,9 @@ extension Station {
         }
         guard ok else {
             try write { tx in
-                try tx.log("login_failure", actor: user) { w in w.field("action", action) }
+                try tx.log(.loginFailure, actor: user) { w in w.field("action", action) }
                 if attempt.lockedUntil > 0, attempt.failures >= Int64(LoginThrottle.threshold) {
-                    try tx.log("login_lockout", actor: user) { w in
+                    try tx.log(.loginLockout, actor: user) { w in
                         w.field("name", user)
                         w.field("source", source)
                         w.field("failures", Int(attempt.failures))
@@ -156,7 +156,7 @@ extension Station {
         try write { tx in
             guard try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM users WHERE name = ?", arguments: [name]) != nil else { throw StationError.notFound("user \(name)") }
             try tx.db.execute(sql: "DELETE FROM login_throttle WHERE name = ?", arguments: [name])
-            try tx.log("user", actor: actor.name) { w in
+            try tx.log(.user, actor: actor.name) { w in
                 w.field("action", "unlock")
                 w.field("name", name)
             }
@@ -179,7 +179,7 @@ extension Station {
                 throw StationError.alreadyExists("user \(name)")
             }
             try tx.insertUser(name: name, role: role, passwordHash: hash, totpSecret: secret)
-            try tx.log("user", actor: actor.name) { w in
+            try tx.log(.user, actor: actor.name) { w in
                 w.field("action", "add")
                 w.field("name", name)
                 w.field("role", role.rawValue)
@@ -192,10 +192,12 @@ extension Station {
     /// Disables a user (supervisor only); their past entries stay.
     public func disableUser(name: String, by actor: Actor) throws {
         try actor.require([.supervisor], to: "disable users")
+        // A supervisor disabling themselves could leave the station with no one to run it.
+        guard name != actor.name else { throw StationError.refused(.disableSelf) }
         try write { tx in
             try tx.db.execute(sql: "UPDATE users SET active = 0 WHERE name = ?", arguments: [name])
             guard tx.db.changesCount == 1 else { throw StationError.notFound("user \(name)") }
-            try tx.log("user", actor: actor.name) { w in
+            try tx.log(.user, actor: actor.name) { w in
                 w.field("action", "disable")
                 w.field("name", name)
             }

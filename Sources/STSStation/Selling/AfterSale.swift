@@ -15,7 +15,7 @@ extension Station {
             if let id { receipt = try tx.sale(id: id).receipt } else if let requestID, let r = try tx.sale(requestID: requestID) {
                 receipt = r.receipt
             } else { throw StationError.notFound("sale \(id.map { "\($0)" } ?? requestID ?? "")") }
-            try tx.log("reprint", actor: actor.name) { w in w.field("sale", Int(receipt.saleID)) }
+            try tx.log(.reprint, actor: actor.name) { w in w.field("sale", Int(receipt.saleID)) }
             receipt.replayed = true
             return receipt
         }
@@ -40,6 +40,14 @@ extension Station {
             let latest = try Int64.fetchOne(tx.db, sql: "SELECT MAX(id) FROM sales WHERE account_id = ? AND kind = 'credit' AND reversed_at IS NULL",
                                             arguments: [account.id])
             guard latest == id else { throw StationError.refused(.notLatestSale(sale: id, later: latest ?? 0)) }
+            // A card void after the sale moved credit into the carry a reversal would restore.
+            let voidedSince = try Bool.fetchOne(tx.db, sql: """
+                SELECT 1 FROM card_purchases cp JOIN sales s ON s.id = cp.sale_id
+                WHERE cp.state = 'voided' AND s.account_id = ? AND (cp.sale_id = ? OR cp.voided_log_seq > ?)
+                """, arguments: [account.id, id, row["log_seq"] as Int64? ?? 0]) ?? false
+            guard !voidedSince else {
+                throw StationError.refused(.cardPurchaseNotVoidable(meter: pan, sequence: 0, why: "a card purchase of this account was voided after sale \(id): its credit is already back on the account, so the sale cannot be reversed"))
+            }
             // The sale row's figures are checked before they are given back to the account.
             func figure(_ column: String, _ range: ClosedRange<Int64> = 0...Money.maximumCents) throws -> Int64 {
                 guard let v = row[column] as Int64?, range.contains(v) else {
@@ -62,7 +70,7 @@ extension Station {
             try tx.save(account)
             try tx.db.execute(sql: "UPDATE sales SET reversed_at = ?, reversed_by = ? WHERE id = ?", arguments: [tx.now, actor.name, id])
             let refund = Money(cents: try figure("money"))
-            try tx.log("reversal", actor: actor.name) { w in
+            try tx.log(.reversal, actor: actor.name) { w in
                 w.field("sale", Int(id))
                 w.field("account", Int(account.id))
                 w.field("refund", refund.description)
@@ -81,7 +89,7 @@ extension Station {
         return try write { tx in
             let old = try tx.openAccount(meter: pan.description)
             try tx.db.execute(sql: "UPDATE accounts SET closed_at = ? WHERE id = ?", arguments: [tx.now, old.id])
-            try tx.log("account_close", actor: actor.name) { w in
+            try tx.log(.accountClose, actor: actor.name) { w in
                 w.field("account", Int(old.id))
                 w.field("pan", pan.description)
                 w.field("customer", old.customer)

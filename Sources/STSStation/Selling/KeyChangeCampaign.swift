@@ -36,7 +36,7 @@ extension Station {
             try tx.db.execute(sql: "INSERT INTO campaign_meters (campaign, meter_pan, state) SELECT ?, pan, 'pending' FROM meters WHERE key_name = ? ORDER BY pan",
                               arguments: [name, from])
             let count = tx.db.changesCount
-            try tx.log("campaign", actor: actor.name) { w in
+            try tx.log(.campaign, actor: actor.name) { w in
                 w.field("action", "start")
                 w.field("name", name)
                 w.field("from_key", from)
@@ -68,7 +68,7 @@ extension Station {
                 let receipt = try changeKey(meter: pan, to: toKey, actor: actor, campaign: name, tx)
                 try tx.db.execute(sql: "UPDATE campaign_meters SET state = 'issued', sale_id = ? WHERE campaign = ? AND meter_pan = ?",
                                   arguments: [receipt.saleID, name, pan])
-                try tx.log("campaign", actor: actor.name) { w in
+                try tx.log(.campaign, actor: actor.name) { w in
                     w.field("action", "issued")
                     w.field("name", name)
                     w.field("pan", pan)
@@ -90,7 +90,7 @@ extension Station {
             try tx.db.execute(sql: "UPDATE campaign_meters SET state = 'confirmed' WHERE campaign = ? AND meter_pan = ? AND state = 'issued'",
                               arguments: [name, pan])
             guard tx.db.changesCount == 1 else { throw StationError.refused(.noIssuedKeyChange(meter: "\(pan)", campaign: name)) }
-            try tx.log("campaign", actor: actor.name) { w in
+            try tx.log(.campaign, actor: actor.name) { w in
                 w.field("action", "confirmed")
                 w.field("name", name)
                 w.field("pan", pan)

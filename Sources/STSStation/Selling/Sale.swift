@@ -27,7 +27,7 @@ extension Station {
         let pan = request.meter.description
         let meter = try tx.meter(pan)
         // A card meter's credit reaches it only on its card; a keypad meter has none.
-        if meter.kind == .card, card == nil { throw StationError.refused(.cardMeterNeedsCard(meter: pan)) }
+        if meter.kind == .card, card == nil, request.delivery != .keypad { throw StationError.refused(.cardMeterNeedsCard(meter: pan)) }
         if meter.kind != .card, card != nil { throw StationError.refused(.notACardMeter(meter: pan)) }
         var account = try tx.openAccount(meter: pan)
         let (tariff, version) = try cachedTariff(meter.tariff, tx)
@@ -105,7 +105,7 @@ extension Station {
         let receipt = SaleReceipt(json: w.bytes, saleID: saleID, tokens: tokens.map { $0.number.description },
                                   tid: tid.map { Int64($0.value) }, unitsTenths: sale.unitsEncoded)
         try tx.insertSale(id: saleID, request: request, kind: "credit", meter: pan, account: account.id, actor: actor,
-                          sale: sale, receipt: receipt, logType: "sale")
+                          sale: sale, receipt: receipt, logType: .sale)
         return receipt
     }
 
@@ -169,7 +169,7 @@ extension StoreTransaction {
     /// against the signed log.
     func insertSale(id: Int64, request: SaleRequest?, kind: String, meter: String, account: Int64?, actor: Actor,
                     sale: SaleBreakdown?, receipt: SaleReceipt, requestID: String? = nil, fingerprint: String? = nil,
-                    logType: String) throws {
+                    logType: AuditEntryType) throws {
         let s = sale
         // The row first, then its entry (whose seq is the next one): nothing fails after the
         // entry is appended, so the transaction's cached log head never names a rolled-back entry.

@@ -15,20 +15,33 @@ public struct SaleRequest: Sendable, Equatable {
     public var requestID: String
     /// Where the money came in ("counter", "mobile", "agent"…); the tariff may charge a fee for it.
     public var channel: String
+    /// How the credit reaches a card meter: on its card (the default), or as a printed token the
+    /// customer types on the meter's keypad. Keypad meters always take printed tokens.
+    public var delivery: Delivery
 
-    public init(meter: MeterPAN, amount: Amount, requestID: String, channel: String = "counter") {
+    /// How a sale's token reaches the meter.
+    public enum Delivery: String, Sendable, Equatable {
+        /// A keypad meter's printed token; a card meter's purchase on its card.
+        case automatic
+        /// A printed token, also for a card meter that has a keypad.
+        case keypad
+    }
+
+    public init(meter: MeterPAN, amount: Amount, requestID: String, channel: String = "counter", delivery: Delivery = .automatic) {
         self.meter = meter
         self.amount = amount
         self.requestID = requestID
         self.channel = channel
+        self.delivery = delivery
     }
 
     /// What must match when a request id comes again.
     var fingerprint: String {
-        switch amount {
+        let base = switch amount {
         case let .money(m): "credit|\(meter)|money:\(m)|\(channel)"
         case let .units(u): "credit|\(meter)|units:\(u)|\(channel)"
         }
+        return delivery == .keypad ? base + "|keypad" : base
     }
 }
 

@@ -24,7 +24,7 @@ final class StoreTransaction {
 
     /// Appends one entry to the hash-chained log.
     @discardableResult
-    func log(_ type: String, actor: String, _ data: (inout JSONLineWriter) -> Void) throws -> Int64 {
+    func log(_ type: AuditEntryType, actor: String, _ data: (inout JSONLineWriter) -> Void) throws -> Int64 {
         var w = JSONLineWriter()
         w.begin()
         data(&w)
@@ -33,10 +33,10 @@ final class StoreTransaction {
     }
 
     @discardableResult
-    func log(_ type: String, actor: String, data: [UInt8]) throws -> Int64 {
+    func log(_ type: AuditEntryType, actor: String, data: [UInt8]) throws -> Int64 {
         let (seq, prev) = try currentHead()
         guard seq >= 0, seq < Int64.max else { throw StationError.tampered("the log's last entry number \(seq) is impossible") }
-        let line = AuditEntryLine(seq: seq + 1, unixSeconds: now, type: type, actor: actor, data: data, prev: prev)
+        let line = AuditEntryLine(seq: seq + 1, unixSeconds: now, type: type.rawValue, actor: actor, data: data, prev: prev)
         try db.cachedStatement(sql: "INSERT INTO log (seq, line, hash) VALUES (?, ?, ?)")
             .execute(arguments: [line.seq, Data(line.bytes), Data(line.hash)])
         head = (line.seq, line.hash)
@@ -81,7 +81,7 @@ final class StoreTransaction {
     func seal() throws {
         let (seq, hash) = try currentHead()
         let data = try Checkpoint.data(stationID: station.stationID, through: seq, head: hash, signingKey: station.signingKey)
-        let cp = try log(Checkpoint.type, actor: "station", data: data)
+        let cp = try log(.checkpoint, actor: "station", data: data)
         try db.execute(sql: "UPDATE station SET checkpoint_seq = ?, checkpoint_time = ?", arguments: [cp, now])
         appended = 0
     }

@@ -64,6 +64,7 @@ public struct CurrencyAmount: Hashable, Sendable, CustomStringConvertible {
     /// The value in main currency units as an exact decimal string (`-1800.00624`).
     public var decimalString: String { DecimalQuantity.format(units, scale: 5) }
 
+    /// The amount in main currency units (the same as ``decimalString``).
     public var description: String { decimalString }
 
     /// 10^e.

@@ -63,5 +63,6 @@ public struct TransferAmount: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The encoded units with their exponent and mantissa, for diagnostics.
     public var description: String { "\(units) units (e=\(exponent), m=\(mantissa))" }
 }

@@ -6,6 +6,7 @@ public struct DataBlock: Hashable, Sendable, CustomStringConvertible {
     /// The block as an integer; hex renderings are big-endian.
     public let rawValue: UInt64
 
+    /// Wraps a 64-bit block as it is (for example a decrypted one); the CRC is not checked.
     @inlinable public init(rawValue: UInt64) { self.rawValue = rawValue }
 
     /// Assembles a block and computes its CRC (CRC_C for currency credit).
@@ -33,6 +34,7 @@ public struct DataBlock: Hashable, Sendable, CustomStringConvertible {
     /// Sixteen upper-case hex digits.
     public var hex: String { Hex.encode(rawValue) }
 
+    /// The block as sixteen upper-case hex digits (the same as ``hex``).
     public var description: String { hex }
 }
 

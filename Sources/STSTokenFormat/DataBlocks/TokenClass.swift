@@ -12,6 +12,7 @@ public enum TokenClass: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// Whether tokens of this class are encrypted with the meter's decoder key.
     public var isEncrypted: Bool { self != .meterTest }
 
+    /// The class name used in output and JSON: `credit`, `meter-test`, `management` or `reserved`.
     public var description: String {
         switch self {
         case .transferCredit: return "credit"
@@ -24,7 +25,9 @@ public enum TokenClass: UInt8, Sendable, CaseIterable, CustomStringConvertible {
 
 /// Class 0 subclasses: which register the credit is for, in units or in money.
 public enum CreditKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// Subclasses 0–3: credit in transfer units for the electricity, water, gas or time register.
     case electricity = 0, water, gas, time
+    /// Subclasses 4–7: credit in money (currency) for the same four registers.
     case electricityCurrency, waterCurrency, gasCurrency, timeCurrency
 
     /// Currency subclasses carry a signed money amount with CRC_C instead of units and RND.
@@ -55,6 +58,7 @@ public enum CreditKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// Looks a kind up by its command-line and JSON name (its ``description``); nil for an unknown name.
     public init?(name: String) {
         guard let k = Self.allCases.first(where: { $0.description == name }) else { return nil }
         self = k
@@ -63,17 +67,29 @@ public enum CreditKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
 
 /// Class 2 subclasses.
 public enum ManagementSubclass: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// Subclass 0: set the maximum power limit.
     case setMaximumPowerLimit = 0
+    /// Subclass 1: clear one or all credit registers.
     case clearCredit = 1
+    /// Subclass 2: set the tariff rate.
     case setTariffRate = 2
+    /// Subclass 3: first key-change token (the new key's high-order 32 bits, KENHO, KRN, KT, rollover, 3-token flag).
     case setFirstSectionDecoderKey = 3
+    /// Subclass 4: second key-change token (the new key's low-order 32 bits, KENLO, TI).
     case setSecondSectionDecoderKey = 4
+    /// Subclass 5: clear the tamper condition.
     case clearTamperCondition = 5
+    /// Subclass 6: set the maximum phase power unbalance limit.
     case setMaximumPhasePowerUnbalanceLimit = 6
+    /// Subclass 7: set the water meter factor.
     case setWaterMeterFactor = 7
+    /// Subclass 8: third key-change token (the supply group code of a 3-token set, or SGC low bits and
+    /// key bytes of a 4-token set).
     case setThirdSectionDecoderKey = 8
+    /// Subclass 9: fourth key-change token of a 128-bit key set (SGC high bits and key bytes).
     case setFourthSectionDecoderKey = 9
 
+    /// The name used in output (`set-max-power-limit`, `key-change-1`, …).
     public var description: String {
         switch self {
         case .setMaximumPowerLimit: return "set-max-power-limit"
@@ -112,8 +128,11 @@ public enum ManagementFunction: UInt8, Sendable, CaseIterable, CustomStringConve
     /// The subclass in the data block.
     public var subclass: ManagementSubclass { ManagementSubclass(rawValue: rawValue)! }
 
+    /// The function's command-line name, as `stsvend token management --function` takes it.
     public var description: String { subclass.description }
 
+    /// Looks a function up by its command-line name; nil for an unknown name (key-change subclasses
+    /// have no function).
     public init?(name: String) {
         guard let f = Self.allCases.first(where: { $0.description == name }) else { return nil }
         self = f

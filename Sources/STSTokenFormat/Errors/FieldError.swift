@@ -21,6 +21,7 @@ public enum FieldError: CodedError, Equatable {
     /// A time before the key's base date, or too late for the 24-bit token identifier.
     case tidOutOfRange(minutes: Int64, baseDate: Int)
 
+    /// The stable, machine-readable code scripts match on (`bad-digits`, `out-of-range`, …).
     public var code: String {
         switch self {
         case .badDigits: return "bad-digits"
@@ -34,6 +35,7 @@ public enum FieldError: CodedError, Equatable {
         }
     }
 
+    /// The message for people: the field, the rule it broke and what was given.
     public var description: String {
         switch self {
         case let .badDigits(field, expected, got):

@@ -7,6 +7,7 @@ public enum EncryptionAlgorithm: Int, Sendable, CaseIterable, CustomStringConver
     /// EA11: MISTY1 (RFC 2994), 128-bit key.
     case misty1 = 11
 
+    /// The algorithm for a numeric EA code (7, 9 or 11); throws `outOfRange` for any other code.
     public init(code: Int) throws(FieldError) {
         guard let ea = EncryptionAlgorithm(rawValue: code) else {
             throw .outOfRange(field: "encryption algorithm", value: "\(code)", range: "7 (STA), 9 (DEA) or 11 (MISTY1)")

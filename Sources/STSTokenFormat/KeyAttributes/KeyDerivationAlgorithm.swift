@@ -10,6 +10,7 @@ public enum KeyDerivationAlgorithm: Int, Sendable, CaseIterable, CustomStringCon
     /// DKGA04: HMAC-SHA-256 based (IEC 62055-41:2018), 160-bit vending key.
     case dkga04 = 4
 
+    /// The algorithm for a DKGA code 1–4; throws `outOfRange` for any other code.
     public init(code: Int) throws(FieldError) {
         guard let a = KeyDerivationAlgorithm(rawValue: code) else {
             throw .outOfRange(field: "key derivation algorithm", value: "\(code)", range: "1–4")
@@ -17,5 +18,6 @@ public enum KeyDerivationAlgorithm: Int, Sendable, CaseIterable, CustomStringCon
         self = a
     }
 
+    /// The code as two digits (`02`, `04`).
     public var description: String { "0\(rawValue)" }
 }

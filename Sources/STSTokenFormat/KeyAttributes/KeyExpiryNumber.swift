@@ -4,8 +4,10 @@
 /// The exact comparison is not public; we treat a key as expired for a TID when `TID >> 16 > KEN`
 /// (see Specs/tokens.md). Key-change tokens carry the new KEN split into two nibbles.
 public struct KeyExpiryNumber: Hashable, Sendable, CustomStringConvertible {
+    /// The KEN, 0 … 255 (255: the key never expires).
     public let value: UInt8
 
+    /// A KEN from its value; throws `outOfRange` outside 0 … 255.
     public init(_ value: Int) throws(FieldError) {
         guard (0...255).contains(value) else {
             throw .outOfRange(field: "key expiry number", value: "\(value)", range: "0–255")
@@ -13,6 +15,7 @@ public struct KeyExpiryNumber: Hashable, Sendable, CustomStringConvertible {
         self.value = UInt8(value)
     }
 
+    /// Joins the KENHO and KENLO nibbles carried by the first and second key-change tokens.
     public init(high: UInt8, low: UInt8) { value = (high & 0xF) << 4 | (low & 0xF) }
 
     /// Whether the key may be used for a token with this TID.
@@ -23,5 +26,6 @@ public struct KeyExpiryNumber: Hashable, Sendable, CustomStringConvertible {
     /// KENLO: the low nibble, sent in the second key-change token.
     public var lowNibble: UInt8 { value & 0xF }
 
+    /// The KEN as a decimal number.
     public var description: String { "\(value)" }
 }

@@ -9,6 +9,7 @@ public enum KeyType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// DCTK: common to a supply group; its derivation ignores the meter's serial.
     case common = 3
 
+    /// A key type from its numeric code; throws `outOfRange` outside 0 … 3.
     public init(_ value: Int) throws(FieldError) {
         guard let kt = KeyType(rawValue: UInt8(clamping: max(0, value))), value >= 0 else {
             throw .outOfRange(field: "key type", value: "\(value)", range: "0–3")
@@ -16,6 +17,7 @@ public enum KeyType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         self = kt
     }
 
+    /// The standard abbreviation: DITK, DDTK, DUTK or DCTK.
     public var description: String {
         switch self {
         case .initialisation: return "DITK"

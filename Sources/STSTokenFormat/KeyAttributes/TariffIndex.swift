@@ -4,6 +4,7 @@ public struct TariffIndex: Hashable, Sendable, CustomStringConvertible {
     /// 0 … 99.
     public let value: UInt8
 
+    /// A TI from its value; throws `outOfRange` outside 0 … 99.
     public init(_ value: Int) throws(FieldError) {
         guard (0...99).contains(value) else {
             throw .outOfRange(field: "tariff index", value: "\(value)", range: "0–99")

@@ -135,6 +135,7 @@ public struct MeterPAN: Hashable, Sendable, CustomStringConvertible, Comparable 
     /// 16-digit PAN block that DKGA02 reads as 16 BCD nibbles.
     public var panBlockDigits: UInt64 { (value / 10) % 10_000_000_000_000_000 }
 
+    /// Orders PANs by their numeric value, so meter lists sort by number.
     public static func < (a: MeterPAN, b: MeterPAN) -> Bool { a.value < b.value }
 
     private static func digits(of text: String, field: String, count: Int?) throws(FieldError) -> [UInt8] {

@@ -29,6 +29,7 @@ public enum KeyChangeSection: Hashable, Sendable, CustomStringConvertible, Custo
         }
     }
 
+    /// The plain class 2 data block of this section (payload as documented on each case, CRC added).
     public var dataBlock: DataBlock {
         let payload: UInt64
         switch self {
@@ -89,5 +90,6 @@ public enum KeyChangeSection: Hashable, Sendable, CustomStringConvertible, Custo
         }
     }
 
+    /// A mirror that shows only ``description``, so debuggers and `dump` never reveal key bits.
     public var customMirror: Mirror { Mirror(self, children: ["section": description]) }
 }

@@ -4,12 +4,16 @@
 /// Layout after the subclass: `RND(4) | TID(24) | value(16)`. For the two power limits the value
 /// is watts in the transfer-amount encoding; otherwise it is the raw field.
 public struct MeterManagement: Hashable, Sendable {
+    /// Which register function the token performs.
     public let function: ManagementFunction
+    /// The 4-bit random number that makes otherwise equal tokens differ.
     public let rnd: UInt8
+    /// The token identifier: the issue minute, which the meter checks against its TID memory.
     public let tid: TokenIdentifier
     /// The raw 16-bit value field.
     public let value: UInt16
 
+    /// Builds the token content; `rnd` is masked to 4 bits.
     @inlinable public init(function: ManagementFunction, rnd: UInt8, tid: TokenIdentifier, value: UInt16) {
         self.function = function
         self.rnd = rnd & 0xF
@@ -20,6 +24,7 @@ public struct MeterManagement: Hashable, Sendable {
     /// For the power-limit functions: the limit in watts the meter will apply.
     public var watts: UInt64? { function.isPowerLimit ? TransferAmount(field: value).units : nil }
 
+    /// The plain class 2 data block `RND | TID | value`, with its CRC.
     @inlinable public var dataBlock: DataBlock {
         DataBlock(tokenClass: .management, subclass: function.rawValue,
                   payload: UInt64(rnd) << 40 | UInt64(tid.value) << 16 | UInt64(value))
@@ -44,6 +49,7 @@ public struct MeterTest: Hashable, Sendable {
     public let subclass: UInt8
     /// The control bits (which tests or displays to run; their meaning is manufacturer-defined).
     public let control: UInt64
+    /// The manufacturer code the meter compares with its own (2 digits in subclass 0, 4 in subclass 1).
     public let manufacturerCode: UInt16
 
     /// Checks that the fields fit the subclass's widths.
@@ -63,6 +69,7 @@ public struct MeterTest: Hashable, Sendable {
         self.manufacturerCode = manufacturerCode
     }
 
+    /// The plain class 1 data block `control | manufacturer`, with its CRC (class 1 is never encrypted).
     public var dataBlock: DataBlock {
         let payload = subclass == 0
             ? control << 8 | UInt64(manufacturerCode & 0xFF)

@@ -3,12 +3,18 @@
 /// Vending builds a `TokenContent`, takes its ``dataBlock`` and encrypts it; decoding decrypts a
 /// block and reads it back with ``init(block:tokenClass:keyBits:)``, which checks the CRC first.
 public enum TokenContent: Hashable, Sendable {
+    /// Class 0 credit in units (subclasses 0–3).
     case transferCredit(TransferCredit)
+    /// Class 0 credit in money (subclasses 4–7).
     case currencyCredit(CurrencyCredit)
+    /// Class 1 meter test or display.
     case meterTest(MeterTest)
+    /// Class 2 register function: power limits, clear credit, tariff rate, tamper, water meter factor.
     case management(MeterManagement)
+    /// Class 2 key-change section: one token of a key-change set.
     case keyChange(KeyChangeSection)
 
+    /// The 2-bit class the token is sent with.
     public var tokenClass: TokenClass {
         switch self {
         case .transferCredit, .currencyCredit: return .transferCredit
@@ -17,6 +23,7 @@ public enum TokenContent: Hashable, Sendable {
         }
     }
 
+    /// The plain data block: what vending encrypts (class 1: sends as it is).
     public var dataBlock: DataBlock {
         switch self {
         case let .transferCredit(t): return t.dataBlock

@@ -6,7 +6,10 @@ public struct TransferCredit: Hashable, Sendable {
     public let kind: CreditKind
     /// The 4-bit random number that makes equal requests give different tokens.
     public let rnd: UInt8
+    /// The token identifier: the issue minute since the base date, remembered by the meter so the
+    /// token is accepted once.
     public let tid: TokenIdentifier
+    /// The credit in transfer units, as encoded (rounding included).
     public let amount: TransferAmount
 
     /// Precondition: `kind` is not a currency kind (use ``CurrencyCredit``).
@@ -18,6 +21,7 @@ public struct TransferCredit: Hashable, Sendable {
         self.amount = amount
     }
 
+    /// The plain class 0 data block `RND | TID | amount`, with its CRC.
     @inlinable public var dataBlock: DataBlock {
         DataBlock(tokenClass: .transferCredit, subclass: kind.rawValue,
                   payload: UInt64(rnd) << 40 | UInt64(tid.value) << 16 | UInt64(amount.field))
@@ -38,9 +42,13 @@ public struct TransferCredit: Hashable, Sendable {
 public struct CurrencyCredit: Hashable, Sendable {
     /// One of the four currency kinds.
     public let kind: CreditKind
+    /// The token identifier: the issue minute since the base date, remembered by the meter so the
+    /// token is accepted once.
     public let tid: TokenIdentifier
+    /// The signed money amount, in 10⁻⁵ of the currency.
     public let amount: CurrencyAmount
 
+    /// Precondition: `kind` is a currency kind (use ``TransferCredit`` for units).
     public init(kind: CreditKind, tid: TokenIdentifier, amount: CurrencyAmount) {
         precondition(kind.isCurrency, "unit credit uses TransferCredit")
         self.kind = kind
@@ -48,6 +56,7 @@ public struct CurrencyCredit: Hashable, Sendable {
         self.amount = amount
     }
 
+    /// The plain class 0 data block `sign&exponent | TID | amount`, protected by CRC_C.
     public var dataBlock: DataBlock {
         DataBlock(tokenClass: .transferCredit, subclass: kind.rawValue,
                   payload: UInt64(amount.signAndExponent) << 40 | UInt64(tid.value) << 16 | UInt64(amount.field),

@@ -54,7 +54,9 @@ public struct TokenIdentifier: Hashable, Sendable, Comparable, CustomStringConve
         CivilTime.formatMinutes(baseDate.unixSeconds / 60 + Int64(value))
     }
 
+    /// Orders TIDs by value: under one base date, the order in which tokens were issued.
     public static func < (a: TokenIdentifier, b: TokenIdentifier) -> Bool { a.value < b.value }
 
+    /// The TID as a decimal number.
     public var description: String { "\(value)" }
 }

@@ -9,6 +9,7 @@ public struct TokenNumber: Hashable, Sendable, CustomStringConvertible {
     /// Bits 63..0.
     public let low: UInt64
 
+    /// A token number from its two parts: bits 65..64 (`high`, masked to 2 bits) and bits 63..0.
     @inlinable public init(high: UInt8, low: UInt64) {
         self.high = high & 3
         self.low = low
@@ -73,6 +74,7 @@ public struct TokenNumber: Hashable, Sendable, CustomStringConvertible {
         return stride(from: 0, to: 20, by: 4).map { String(d[$0..<$0 + 4]) }.joined(separator: " ")
     }
 
+    /// The 20 digits, ungrouped (the same as ``digits``).
     public var description: String { digits }
 }
 
@@ -89,6 +91,7 @@ public enum TokenDecodingError: CodedError, Equatable {
     /// A field that must be fixed (zero padding) held other bits.
     case invalidField(String)
 
+    /// The stable code scripts match on: `format`, `unknown-class`, `crc` or `unknown-subclass`.
     public var code: String {
         switch self {
         case .format: return "format"
@@ -99,6 +102,7 @@ public enum TokenDecodingError: CodedError, Equatable {
         }
     }
 
+    /// The message for people, saying what is wrong with the typed token.
     public var description: String {
         switch self {
         case let .format(text): return "'\(text)' is not an STS token: 20 digits, at most 73786976294838206463"

@@ -1,0 +1,56 @@
+import Foundation
+import GRDB
+
+/// What a key-encryption key rotation sealed again.
+public struct KEKRotation: Sendable {
+    /// Sealed secrets moved to the new key: the station's signing key, the KEK check, every
+    /// vending key, card issuer key and second-factor secret.
+    public var secrets: Int
+}
+
+extension Station {
+    /// Replaces the key-encryption key (supervisor with second factor): every secret the station
+    /// keeps sealed is opened with the current key and sealed again under the key in `newKEKPath`
+    /// (64 hex digits, or a passphrase stretched with a fresh salt), in one transaction, logged
+    /// (`kek_rotation`, no key material). Afterwards the station opens only with the new file.
+    public func rotateKeyEncryptionKey(newKEKPath: String, by actor: Actor) throws -> KEKRotation {
+        try actor.require([.supervisor], to: "rotate the key-encryption key", secondFactor: true)
+        var salt = [UInt8](repeating: 0, count: 16)
+        var g = SystemRandomNumberGenerator()
+        for i in salt.indices { salt[i] = g.next() }
+        let newKEK = try KeyEncryptionKey.load(path: newKEKPath, salt: salt)
+        // The same key material would "rotate" nothing while looking done.
+        if let check = try? read({ tx in try Data.fetchOne(tx.db, sql: "SELECT kek_check FROM station") }) ?? nil,
+           (try? newKEK.open(check, purpose: "kek-check:\(stationID)")) != nil {
+            throw StationError.refused(.sameKeyEncryptionKey)
+        }
+        return try write { tx in
+            var count = 0
+            func reseal(_ sealed: Data, _ purpose: String) throws -> Data {
+                var plain = try kek.open(sealed, purpose: purpose)
+                defer { for i in plain.indices { plain[i] = 0 } }
+                count += 1
+                return Data(try newKEK.seal(plain, purpose: purpose))
+            }
+            guard let row = try Row.fetchOne(tx.db, sql: "SELECT kek_check, signing_key FROM station") else { throw StationError.store("the station row is missing") }
+            let check = try reseal(row["kek_check"], "kek-check:\(stationID)")
+            let signing = try reseal(row["signing_key"], "station-signing-key:\(stationID)")
+            try tx.db.execute(sql: "UPDATE station SET kdf_salt = ?, kek_check = ?, signing_key = ?", arguments: [Data(salt), check, signing])
+            for r in try Row.fetchAll(tx.db, sql: "SELECT name, sealed FROM vending_keys") {
+                let name: String = r["name"]
+                try tx.db.execute(sql: "UPDATE vending_keys SET sealed = ? WHERE name = ?", arguments: [try reseal(r["sealed"], "vending-key:\(name)"), name])
+            }
+            for r in try Row.fetchAll(tx.db, sql: "SELECT name, sealed FROM card_issuer_keys") {
+                let name: String = r["name"]
+                try tx.db.execute(sql: "UPDATE card_issuer_keys SET sealed = ? WHERE name = ?", arguments: [try reseal(r["sealed"], "card-issuer-key:\(name)"), name])
+            }
+            for r in try Row.fetchAll(tx.db, sql: "SELECT name, totp_secret FROM users") {
+                let name: String = r["name"]
+                try tx.db.execute(sql: "UPDATE users SET totp_secret = ? WHERE name = ?", arguments: [try reseal(r["totp_secret"], "totp:\(name)"), name])
+            }
+            try tx.log(.kekRotation, actor: actor.name) { w in w.field("secrets", count) }
+            tx.forceSeal = true
+            return KEKRotation(secrets: count)
+        }
+    }
+}
