@@ -8,6 +8,7 @@ public struct LockoutPolicy: Equatable, Sendable, Codable {
     /// The longest lockout, in seconds.
     public var maximumSeconds: Int64
 
+    /// A policy; by default 3 wrong entries lock for 10 s, doubling up to 1 280 s.
     public init(threshold: Int = 3, baseSeconds: Int64 = 10, maximumSeconds: Int64 = 1280) {
         self.threshold = threshold
         self.baseSeconds = baseSeconds
@@ -24,6 +25,7 @@ public struct LockoutState: Equatable, Sendable, Codable {
     /// The length of the last lockout (0: none yet).
     public var lastSeconds: Int64 = 0
 
+    /// No wrong entries and no lockout.
     public init() {}
 
     /// Whether the keypad is locked at `now`.

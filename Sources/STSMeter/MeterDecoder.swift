@@ -3,6 +3,7 @@ import STSTokenFormat
 
 /// What happened to one entered token.
 public struct TokenOutcome: Equatable, Sendable {
+    /// The meter's result for the token (accept, USED, CRC error, …).
     public var result: TokenResult
     /// The token's class, when the digits could be read.
     public var tokenClass: TokenClass?
@@ -11,6 +12,7 @@ public struct TokenOutcome: Equatable, Sendable {
     /// True when this token completed a key-change set and the new key is installed.
     public var keyChanged = false
 
+    /// An outcome with a result and, where known, the token's class and fields.
     public init(_ result: TokenResult, tokenClass: TokenClass? = nil, content: TokenContent? = nil) {
         self.result = result
         self.tokenClass = tokenClass
@@ -26,8 +28,10 @@ public struct TokenOutcome: Equatable, Sendable {
 /// lockout counters changes. No I/O and no allocation on the credit path, so it can be ported
 /// to firmware line by line; time comes in as a parameter.
 public struct MeterDecoder: Sendable, Equatable {
+    /// The meter's state; each entered token reads and updates it.
     public var state: MeterState
 
+    /// A decoder for a meter in this state.
     public init(state: MeterState) { self.state = state }
 
     /// Enters a token typed as text (20 digits; spaces or hyphens between groups allowed).

@@ -10,6 +10,7 @@ public struct TIDMemory: Equatable, Sendable, Codable {
     public private(set) var tids: [UInt32]
 
 
+    /// A memory keeping `depth` TIDs (at least 1), starting with the highest `depth` of `tids`.
     public init(depth: Int, tids: [UInt32] = []) {
         precondition(depth >= 1, "the TID memory keeps at least one TID")
         self.depth = depth

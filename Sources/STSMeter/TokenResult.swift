@@ -7,8 +7,11 @@ public enum TokenResult: String, Sendable, CaseIterable, Codable {
     case accept
     /// A key-change token was stored; the set is not complete yet, or this token completed it.
     case firstKeyChangeToken = "1st-kct"
+    /// The second token of a key-change set was stored.
     case secondKeyChangeToken = "2nd-kct"
+    /// The third token of a key-change set (subclass 8) was stored.
     case thirdKeyChangeToken = "3rd-kct"
+    /// The fourth token of a key-change set (subclass 9) was stored.
     case fourthKeyChangeToken = "4th-kct"
     /// The TID is in the TID memory: this token was already used.
     case used

@@ -72,7 +72,10 @@ public struct Keypad {
             if i > 0 && i % 4 == 0 { typed += " " }
             typed.append(Character(Unicode.Scalar(d)))
         }
-        let credit = DecimalQuantity.format(meter.state.registers[.electricity], scale: 1)
+        // A currency meter shows money (its time-of-use period too), a kWh meter kWh.
+        let credit = meter.isCurrencyMeter
+            ? DecimalQuantity.format(meter.currencyCredit, scale: 5) + (meter.timeOfUse.map { " " + $0.period(at: clock()).name } ?? "")
+            : DecimalQuantity.format(meter.state.registers[.electricity], scale: 1) + " kWh"
         let relay = meter.relay.isClosed ? "ON" : (meter.relay == .openOverload ? "TRIP" : "OFF")
         func row(_ s: String) -> String { "| " + s.padding(toLength: 44, withPad: " ", startingAt: 0) + " |\r\n" }
         var screen = "\u{1B}[H\u{1B}[2J"
@@ -82,7 +85,7 @@ public struct Keypad {
         screen += row("> " + typed + "_")
         screen += row(message)
         screen += row("")
-        screen += row("CREDIT \(credit) kWh" + (meter.state.registers.tamper ? "   TAMPER" : "") + "   RELAY \(relay)")
+        screen += row("CREDIT \(credit)" + (meter.state.registers.tamper ? "   TAMPER" : "") + "   RELAY \(relay)")
         screen += "+" + String(repeating: "-", count: 46) + "+\r\n"
         screen += "  0-9 digits   Enter submit   Backspace delete   q quit\r\n"
         output(screen)

@@ -29,6 +29,11 @@ public struct MeterEvent: Codable, Equatable, Sendable {
 
 /// A meter on a desk: the decoder state plus what the simulator adds (relay, consumption,
 /// low-credit warnings, an event log). This whole value is what the state file holds.
+///
+/// A kWh meter (``timeOfUse`` nil) draws its credit from the electricity register (tenths of a
+/// kWh). A currency meter (``timeOfUse`` set) draws it from the electricity-currency register
+/// (10⁻⁵ currency units) at the time-of-use price in force; its relay, warnings and "has
+/// credit" follow that register, and kWh credit tokens it accepts are stored but not drawn.
 public struct SimulatedMeter: Equatable, Sendable {
     public var decoder: MeterDecoder
     public var relay: RelayState = .closed
@@ -47,18 +52,44 @@ public struct SimulatedMeter: Equatable, Sendable {
     public var cardSequences: [String: UInt32] = [:]
     /// Energy drawn over the meter's life, in tenths of a kWh (reported on the card).
     public var consumedTenths: UInt64 = 0
+    /// The prices of a currency meter; nil for a kWh meter.
+    public var timeOfUse: TimeOfUseTable?
+    /// Currency meters: money owed but not yet a whole 10⁻⁵ unit, in 1/3 600 000 of a 10⁻⁵
+    /// unit (watt-seconds × price per kWh), 0 ..< ``currencyPendingLimit``.
+    public var currencyPending: Int64 = 0
+    /// Currency meters: low-credit warning thresholds in 10⁻⁵ units, highest first (20.00, 5.00).
+    public var warningCurrency: [Int128] = [2_000_000, 500_000]
+    /// Currency meters: the money thresholds already warned about (re-armed when credit rises above them).
+    public var warnedCurrency: [Int128] = []
     /// Collects the events of one operation (not saved).
     var journal: [MeterEvent]?
 
-    public init(state: MeterState) {
+    /// Watt-seconds × price per kWh in one 10⁻⁵ unit: 3 600 000 W·s make a kWh.
+    public static let currencyPendingLimit: Int64 = 3_600_000
+
+    /// A meter with `state`'s registers; a currency meter when `timeOfUse` is given. The relay
+    /// starts open when the credit it draws from is zero.
+    public init(state: MeterState, timeOfUse: TimeOfUseTable? = nil) {
         decoder = MeterDecoder(state: state)
-        if state.registers[.electricity] <= 0 { relay = .openNoCredit }
+        self.timeOfUse = timeOfUse
+        if !hasCredit { relay = .openNoCredit }
     }
 
+    /// The decoder's state: identity, key, TID memory, registers.
     public var state: MeterState { decoder.state }
 
     /// Electricity credit in tenths of a kWh.
     public var electricityTenths: Int64 { Int64(clamping: decoder.state.registers[.electricity]) }
+
+    /// Whether this is a currency meter (it has a time-of-use table).
+    public var isCurrencyMeter: Bool { timeOfUse != nil }
+
+    /// Electricity-currency credit in 10⁻⁵ currency units.
+    public var currencyCredit: Int128 { decoder.state.registers[.electricityCurrency] }
+
+    /// Whether the register this meter draws from holds credit (currency for a currency
+    /// meter, kWh otherwise).
+    public var hasCredit: Bool { isCurrencyMeter ? currencyCredit > 0 : electricityTenths > 0 }
 
     mutating func log(_ time: Int64, _ kind: String, _ detail: String) {
         let event = MeterEvent(time: time, kind: kind, detail: detail)
@@ -93,10 +124,12 @@ public struct SimulatedMeter: Equatable, Sendable {
     mutating func afterCreditChange(at now: Int64) {
         let credit = electricityTenths
         warned.removeAll { credit > $0 }
-        if relay == .openNoCredit && credit > 0 {
+        let money = currencyCredit
+        warnedCurrency.removeAll { money > $0 }
+        if relay == .openNoCredit && hasCredit {
             relay = .closed
             log(now, "relay", "closed: credit available")
-        } else if relay == .closed && credit <= 0 {
+        } else if relay == .closed && !hasCredit {
             relay = .openNoCredit
             log(now, "relay", "opened: no credit")
         }

@@ -2,10 +2,13 @@ import STSCrypto
 import STSMeter
 import STSTokenFormat
 
-/// The JSON shape of a meter state file (format `sts-meter-state`, version 1; see Specs/meter.md).
+/// The JSON shape of a meter state file (format `sts-meter-state`; see Specs/meter.md): version
+/// 1 for kWh meters, version 2 for currency meters, which add a time-of-use table, money
+/// warning thresholds and the money pending. Version 2 keeps older readers, which would treat
+/// a currency meter as a kWh meter, from loading one.
 ///
-/// Numbers that can exceed 2^53 (credit registers) are written as decimal strings so no JSON
-/// reader rounds them.
+/// Numbers that can exceed 2^53 (credit registers, money) are written as decimal strings so no
+/// JSON reader rounds them.
 struct StateDocument: Codable {
     struct Key: Codable {
         var decoder_key: String
@@ -55,6 +58,10 @@ struct StateDocument: Codable {
     var events: [MeterEvent]
     var card_sequences: [String: UInt32]?
     var consumed_tenths_kwh: UInt64?
+    var time_of_use: TimeOfUseTable.Stored?
+    var warning_currency: [String]?
+    var warned_currency: [String]?
+    var currency_pending: Int64?
 
     init(_ m: SimulatedMeter) {
         let s = m.state
@@ -85,13 +92,24 @@ struct StateDocument: Codable {
         events = m.events
         card_sequences = m.cardSequences
         consumed_tenths_kwh = m.consumedTenths
+        // Only currency meters carry the currency fields, so kWh meters' files stay version 1.
+        if let table = m.timeOfUse {
+            version = 2
+            time_of_use = table.stored
+            warning_currency = m.warningCurrency.map { String($0) }
+            warned_currency = m.warnedCurrency.map { String($0) }
+            currency_pending = m.currencyPending
+        }
     }
 
     func meter() throws -> SimulatedMeter {
-        guard format == "sts-meter-state", version == 1 else {
-            throw StateFileError.corrupt("not a version 1 sts-meter-state document")
+        guard format == "sts-meter-state", version == 1 || version == 2 else {
+            throw StateFileError.corrupt("not a version 1 or 2 sts-meter-state document")
         }
         func bad(_ what: String) -> StateFileError { .corrupt("meter state: \(what)") }
+        guard (version == 2) == (time_of_use != nil),
+              version == 2 || (warning_currency == nil && warned_currency == nil && currency_pending == nil)
+        else { throw bad("currency meter fields belong to version 2 documents, which need a time-of-use table") }
         guard let pan = try? MeterPAN(pan) else { throw bad("invalid meter PAN") }
         guard let dk = try? DecoderKey(hex: key.decoder_key) else { throw bad("invalid decoder key") }
         guard (0...3).contains(key.kt), let kt = KeyType(rawValue: UInt8(key.kt)), let ken = try? KeyExpiryNumber(key.ken),
@@ -120,6 +138,25 @@ struct StateDocument: Codable {
         guard (0..<360_000).contains(watt_seconds_pending), warning_tenths_kwh.allSatisfy({ (1..<1_000_000_000).contains($0) }) else {
             throw bad("invalid consumption values")
         }
+        var table: TimeOfUseTable?
+        if let stored = time_of_use {
+            do { table = try TimeOfUseTable(stored: stored) } catch { throw bad("invalid time-of-use table (\(error))") }
+        }
+        func money(_ list: [String]?) -> [Int128]? {
+            guard let list else { return [] }
+            guard list.count <= 16 else { return nil }
+            var values: [Int128] = []
+            for text in list {
+                guard (1...31).contains(text.utf8.count), text.utf8.allSatisfy({ (48...57).contains($0) }),
+                      let v = Int128(text), v >= 1, v <= maxMoney
+                else { return nil }
+                values.append(v)
+            }
+            return values
+        }
+        guard let warningMoney = money(warning_currency), let warnedMoney = money(warned_currency),
+              (0..<SimulatedMeter.currencyPendingLimit).contains(currency_pending ?? 0)
+        else { throw bad("invalid currency consumption values") }
         mp.tidMemoryDepth = policy.tid_memory_depth
         mp.keyChangeWindowSeconds = policy.key_change_window_s
         mp.lockout = LockoutPolicy(threshold: policy.lockout_threshold, baseSeconds: policy.lockout_base_s, maximumSeconds: policy.lockout_max_s)
@@ -148,7 +185,7 @@ struct StateDocument: Codable {
             state.pendingKeyChange = PendingKeyChange(startedAt: p.started_at, blocks: blocks)
         }
         state.lockout = lockout
-        var m = SimulatedMeter(state: state)
+        var m = SimulatedMeter(state: state, timeOfUse: table)
         m.relay = relay
         m.wattSecondsPending = watt_seconds_pending
         m.warningTenths = warning_tenths_kwh
@@ -156,6 +193,11 @@ struct StateDocument: Codable {
         m.events = events
         m.cardSequences = card_sequences ?? [:]
         m.consumedTenths = consumed_tenths_kwh ?? 0
+        if table != nil {
+            m.warningCurrency = warningMoney
+            m.warnedCurrency = warnedMoney
+            m.currencyPending = currency_pending ?? 0
+        }
         return m
     }
 }

@@ -35,12 +35,24 @@ struct StateOption: ParsableArguments {
 enum MeterView {
     static func number(_ units: Int128, scale: Int) -> JSON { .number(DecimalQuantity.format(units, scale: scale)) }
 
-    static func write(_ m: SimulatedMeter, to w: inout JSONLineWriter, events: Bool) {
+    /// The meter's fields; `at` is the time whose time-of-use period is shown (default: the clock).
+    static func write(_ m: SimulatedMeter, to w: inout JSONLineWriter, events: Bool, at time: Int64? = nil) {
         let s = m.state
         w.object("credit") { c in
             for k in CreditKind.allCases { c.raw(k.description, number(s.registers[k], scale: k.isCurrency ? 5 : 1)) }
         }
         w.field("relay", m.relay.rawValue)
+        w.field("meter_type", m.isCurrencyMeter ? "currency" : "kwh")
+        if let table = m.timeOfUse {
+            let now = time ?? clockForDisplay()
+            w.object("tou") { t in
+                t.field("period", table.period(at: now).name)
+                t.raw("price_per_kwh", number(Int128(table.price(at: now, tariffRate: s.registers.tariffRate)), scale: 5))
+                t.field("day", TimeOfUseTable.dayType(at: now).rawValue)
+                t.field("hour", TimeOfUseTable.hour(at: now))
+            }
+            w.raw("warning_currency", .array(m.warningCurrency.map { number($0, scale: 5) }))
+        }
         w.object("registers") { r in
             if let v = s.registers.maximumPowerLimit { r.field("max_power_limit_w", v) }
             if let v = s.registers.phaseUnbalanceLimit { r.field("phase_unbalance_limit_w", v) }
@@ -57,7 +69,7 @@ enum MeterView {
         w.field("tid_memory", s.tidMemory.tids.count)
         if let last = s.tidMemory.tids.last { w.field("last_tid", UInt64(last)) }
         if let p = s.pendingKeyChange { w.field("pending_key_change_tokens", p.blocks.count) }
-        if s.lockout.lockedUntil > ((try? meterClock()) ?? Int64(Date().timeIntervalSince1970)) { w.field("locked_until", CivilTime.formatMinutes(s.lockout.lockedUntil / 60)) }
+        if s.lockout.lockedUntil > clockForDisplay() { w.field("locked_until", CivilTime.formatMinutes(s.lockout.lockedUntil / 60)) }
         if events {
             w.raw("events", .array(m.events.map { e in
                 var o = JSONObject()
@@ -67,16 +79,27 @@ enum MeterView {
         }
     }
 
-    static func text(_ m: SimulatedMeter, events: Bool) -> [String] {
+    /// The clock for display only: a malformed STSVEND_NOW falls back to the wall clock.
+    static func clockForDisplay() -> Int64 { (try? meterClock()) ?? Int64(Date().timeIntervalSince1970) }
+
+    static func text(_ m: SimulatedMeter, events: Bool, at time: Int64? = nil) -> [String] {
         let s = m.state
+        // A currency meter leads with the money it draws from; a kWh meter with kWh.
+        let main: CreditKind = m.isCurrencyMeter ? .electricityCurrency : .electricity
+        func amount(_ k: CreditKind) -> String { DecimalQuantity.format(s.registers[k], scale: k.isCurrency ? 5 : 1) }
+        let first: String = m.isCurrencyMeter ? "\(amount(main)) (electricity-currency)" : "\(amount(main)) kWh"
+        let others: [String] = CreditKind.allCases.filter { $0 != main && s.registers[$0] != 0 }.map { ", \($0) \(amount($0))" }
         var lines = [
             "Meter      \(s.pan)   KRN \(s.key.revision) KT \(s.key.keyType.rawValue) KEN \(s.key.expiry) SGC \(s.key.supplyGroup) TI \(s.key.tariffIndex) base date \(s.key.baseDate) EA\(s.key.encryption)",
-            "Credit     \(DecimalQuantity.format(s.registers[.electricity], scale: 1)) kWh"
-                + CreditKind.allCases.dropFirst().filter { s.registers[$0] != 0 }
-                    .map { ", \($0) \(DecimalQuantity.format(s.registers[$0], scale: $0.isCurrency ? 5 : 1))" }.joined(),
+            "Credit     " + first + others.joined(),
             "Relay      \(m.relay.rawValue)" + (s.registers.tamper ? "   TAMPER" : ""),
             "TIDs       \(s.tidMemory.tids.count) of \(s.tidMemory.depth) remembered" + (s.tidMemory.tids.last.map { ", newest \($0)" } ?? ""),
         ]
+        if let table = m.timeOfUse {
+            let now = time ?? clockForDisplay()
+            let price = TimeOfUseTable.formatMoney(Int128(table.price(at: now, tariffRate: s.registers.tariffRate)))
+            lines.append("Tariff     time of use: \(table.period(at: now).name) \(price)/kWh now (\(TimeOfUseTable.dayType(at: now).rawValue), hour \(TimeOfUseTable.hour(at: now)) UTC)")
+        }
         if let v = s.registers.maximumPowerLimit { lines.append("Power lim  \(v) W") }
         if events && !m.events.isEmpty {
             lines.append("Events")
@@ -106,7 +129,25 @@ struct MeterInitCommand: ParsableCommand {
     @Option(name: .customLong("lockout-seconds"), help: "First lockout; it doubles up to --lockout-max.") var lockoutSeconds: Int64 = 10
     @Option(name: .customLong("lockout-max"), help: "Longest lockout in seconds.") var lockoutMax: Int64 = 1280
     @Option(name: .customLong("warn-kwh"), help: "Low-credit warning thresholds in kWh, comma-separated.") var warnKWh = "10,5,1"
+    @Flag(help: "A currency meter: credit in money (electricity-currency), drawn at time-of-use prices.") var currency = false
+    @Option(name: .customLong("tou-file"), help: "With --currency: the time-of-use table file (Specs/meter.md); default: the built-in table.")
+    var touFile: String?
+    @Option(name: .customLong("warn-money"), help: "With --currency: low-credit warning thresholds in money, comma-separated (default 20.00,5.00).")
+    var warnMoney: String?
     @OptionGroup var output: OutputOptions
+
+    /// The `--warn-money` thresholds in 10⁻⁵ units, highest first.
+    static func moneyThresholds(_ text: String) throws -> [Int128] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        var values: [Int128] = []
+        for part in parts {
+            guard parts.count <= 16, let u = TimeOfUseTable.moneyUnits(part.trimmingCharacters(in: .whitespaces)), u > 0 else {
+                throw ValidationError("--warn-money takes 1–16 positive amounts with at most 5 decimals, comma-separated, e.g. 20.00,5.00")
+            }
+            values.append(Int128(u))
+        }
+        return Array(Set(values)).sorted(by: >)
+    }
 
     func run() throws {
         try runReporting {
@@ -114,6 +155,9 @@ struct MeterInitCommand: ParsableCommand {
                   (lockoutSeconds...31_536_000).contains(lockoutMax), (1...31_536_000).contains(window)
             else {
                 throw ValidationError("--tid-depth 1–10000, --lockout-after 1–1000, --lockout-seconds and --key-change-window 1 s to a year, --lockout-max at least --lockout-seconds")
+            }
+            guard currency || (touFile == nil && warnMoney == nil) else {
+                throw ValidationError("--tou-file and --warn-money are for currency meters: add --currency")
             }
             let profile = try meter.profile()
             let decoderKey = try key.decoderKey(for: profile)
@@ -125,7 +169,10 @@ struct MeterInitCommand: ParsableCommand {
             policy.lockout = LockoutPolicy(threshold: lockoutAfter, baseSeconds: lockoutSeconds, maximumSeconds: lockoutMax)
             let state = MeterState(keyParameters: profile.keyParameters, expiry: profile.expiry,
                                    decoderKey: decoderKey, policy: policy)
-            var m = SimulatedMeter(state: state)
+            var table: TimeOfUseTable?
+            if currency { table = try touFile.map { try TimeOfUseTable.load(path: $0) } ?? .defaultTable }
+            var m = SimulatedMeter(state: state, timeOfUse: table)
+            if currency, let warnMoney { m.warningCurrency = try Self.moneyThresholds(warnMoney) }
             m.warningTenths = try warnKWh.split(separator: ",").map { part -> Int64 in
                 let u = try DecimalQuantity.units(String(part).trimmingCharacters(in: .whitespaces), scale: 1)
                 guard u > 0, u < 1_000_000_000 else { throw ValidationError("--warn-kwh values must be positive") }
@@ -135,7 +182,8 @@ struct MeterInitCommand: ParsableCommand {
             if output.json {
                 printLine(MeterView.json { w in w.field("ok", true); w.field("state", stateOption.state); MeterView.write(m, to: &w, events: false) })
             } else {
-                printLine("Meter \(profile.pan) created in \(stateOption.state) (decoder key check value \(state.key.decoderKey.checkValue))")
+                printLine("Meter \(profile.pan) created in \(stateOption.state) (decoder key check value \(state.key.decoderKey.checkValue))"
+                          + (currency ? ", a currency meter with \(m.timeOfUse?.periods.count ?? 0) time-of-use periods" : ""))
             }
         }
     }
@@ -217,6 +265,8 @@ struct MeterRunCommand: ParsableCommand {
                     let part = try StateFile.update(stateOption.state) { $0.run(loadWatts: loadWatts, seconds: step, start: start + elapsed) }
                     report.secondsSupplied += part.secondsSupplied
                     report.tenthsConsumed += part.tenthsConsumed
+                    report.currencyCharged += part.currencyCharged
+                    report.chargedByPeriod.merge(part.chargedByPeriod, uniquingKeysWith: +)
                     report.events += part.events
                     elapsed += step
                     if !output.json, elapsed % 3600 == 0 { FileHandle.standardError.write(Data("\r\(elapsed / 3600) h simulated".utf8)) }
@@ -230,13 +280,23 @@ struct MeterRunCommand: ParsableCommand {
                 printLine(MeterView.json { w in
                     w.raw("consumed_kwh", MeterView.number(Int128(report.tenthsConsumed), scale: 1))
                     w.raw("hours_supplied", .number(String(Double(report.secondsSupplied) / 3600)))
+                    if m.isCurrencyMeter {
+                        w.raw("charged", MeterView.number(report.currencyCharged, scale: 5))
+                        w.object("charged_by_period") { c in
+                            for (name, units) in report.chargedByPeriod.sorted(by: { $0.key < $1.key }) { c.raw(name, MeterView.number(units, scale: 5)) }
+                        }
+                    }
                     w.raw("run_events", .array(report.events.map { .string("\($0.kind): \($0.detail)") }))
-                    MeterView.write(m, to: &w, events: false)
+                    MeterView.write(m, to: &w, events: false, at: start + total)
                 })
             } else {
-                printLine("Supplied   \(Double(report.secondsSupplied) / 3600) h at \(loadWatts) W, \(DecimalQuantity.format(Int128(report.tenthsConsumed), scale: 1)) kWh drawn")
+                printLine("Supplied   \(Double(report.secondsSupplied) / 3600) h at \(loadWatts) W, \(DecimalQuantity.format(Int128(report.tenthsConsumed), scale: 1)) kWh drawn"
+                          + (m.isCurrencyMeter ? ", \(TimeOfUseTable.formatMoney(report.currencyCharged)) charged" : ""))
+                for (name, units) in report.chargedByPeriod.sorted(by: { $0.key < $1.key }) {
+                    printLine("  \(name): \(TimeOfUseTable.formatMoney(units))")
+                }
                 for e in report.events { printLine("  \(e.kind): \(e.detail)") }
-                MeterView.text(m, events: false).forEach(printLine)
+                MeterView.text(m, events: false, at: start + total).forEach(printLine)
             }
         }
     }

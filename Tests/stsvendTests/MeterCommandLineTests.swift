@@ -61,6 +61,61 @@ extension CommandLineSuites {
             #expect(init2.status == 1 && init2.stderr.contains("[state-exists]"))
         }
 
+        /// Runs stsvend with the meter clock at `now`.
+        static func at(_ now: Int64, _ args: [String]) throws -> [String: Any] {
+            let (status, out, err) = try ChildProcess.run(CommandLine.binary, args, environment: ["STSVEND_NOW": "\(now)"])
+            #expect(status == 0, "\(err)")
+            return CommandLine.json(out)
+        }
+
+        @Test("a currency meter: init --currency, money credit, time-of-use period in status, run by the period's price")
+        func currencyMeter() throws {
+            let monday: Int64 = 1_704_067_200  // 2024-01-01T00:00:00Z
+            let state = try Self.newMeter(["--currency", "--warn-money", "50.00,5.00"])
+            let r = try CommandLine.run(["token", "credit"] + Self.meterArgs
+                                        + ["--vending-key-file", "-", "--tid", "6000000", "--subclass", "electricity-currency", "--amount", "100.00", "--json"],
+                                        stdin: Self.vendingKey)
+            let token = (CommandLine.json(r.stdout)["tokens"] as! [String])[0]
+            let entered = try Self.at(monday, ["meter", "enter", "--state", state, token, "--json"])
+            #expect(entered["result"] as? String == "accept" && entered["relay"] as? String == "closed" && entered["meter_type"] as? String == "currency")
+            #expect((entered["credit"] as? [String: Any])?["electricity-currency"] as? Double == 100.00624, "100.00 encodes as 100.00624")
+            #expect((entered["tou"] as? [String: Any])?["period"] as? String == "off-peak")
+            // 48 h at 1 kW over two weekdays: 2 × (5 h × 3.00 + 11 h × 1.50 + 8 h × 0.80) = 75.80.
+            let run = try Self.at(monday, ["meter", "run", "--state", state, "--load-watts", "1000", "--hours", "48", "--json"])
+            #expect(run["charged"] as? Double == 75.8)
+            #expect((run["charged_by_period"] as? [String: Any])?["peak"] as? Double == 30)
+            #expect((run["credit"] as? [String: Any])?["electricity-currency"] as? Double == 24.20624)
+            #expect((run["run_events"] as? [String])?.contains("warning: low credit: 49.95624 left (threshold 50)") == true)
+            let status = try Self.at(monday + 7 * 3600, ["meter", "status", "--state", state, "--json"])
+            let tou = status["tou"] as? [String: Any]
+            #expect(tou?["period"] as? String == "peak" && tou?["price_per_kwh"] as? Double == 3 && tou?["day"] as? String == "weekday")
+            let human = try ChildProcess.run(CommandLine.binary, ["meter", "status", "--state", state], environment: ["STSVEND_NOW": "\(monday + 7 * 3600)"]).1
+            #expect(human.contains("24.20624 (electricity-currency)") && human.contains("time of use: peak 3.00/kWh"), "\(human)")
+        }
+
+        @Test("meter init takes a time-of-use file and refuses a malformed one or currency options without --currency")
+        func currencyInitRefusals() throws {
+            let dir = try CommandLine.temporaryDirectory()
+            let flat = dir.appendingPathComponent("flat.tou")
+            try CommandLine.write("sts-tou-table 1\nperiod flat 2.00\nweekday 00-24 flat\nweekend 00-24 flat\n", to: flat)
+            let state = try Self.newMeter(["--currency", "--tou-file", flat.path])
+            let status = try Self.at(1_704_067_200, ["meter", "status", "--state", state, "--json"])
+            #expect((status["tou"] as? [String: Any])?["period"] as? String == "flat" && status["relay"] as? String == "open-no-credit")
+            let bad = dir.appendingPathComponent("bad.tou")
+            try CommandLine.write("sts-tou-table 1\nperiod flat 2.00\nweekday 00-25 flat\n", to: bad)
+            let target = dir.appendingPathComponent("m.state").path
+            let refused = try CommandLine.run(["meter", "init", "--state", target] + Self.meterArgs + ["--vending-key-file", "-", "--currency", "--tou-file", bad.path],
+                                              stdin: Self.vendingKey)
+            #expect(refused.status == 1 && refused.stderr.contains("[bad-tou-table]") && refused.stderr.contains("line 3"), "\(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: target))
+            let noFlag = try CommandLine.run(["meter", "init", "--state", target] + Self.meterArgs + ["--vending-key-file", "-", "--tou-file", flat.path],
+                                             stdin: Self.vendingKey)
+            #expect(noFlag.status == 64 && noFlag.stderr.contains("--currency"))
+            let money = try CommandLine.run(["meter", "init", "--state", target] + Self.meterArgs + ["--vending-key-file", "-", "--currency", "--warn-money", "5.000001"],
+                                            stdin: Self.vendingKey)
+            #expect(money.status == 64 && !FileManager.default.fileExists(atPath: target))
+        }
+
         @Test("concurrent entries on one meter are all kept (the state is locked while it changes)")
         func concurrentEntries() throws {
             let state = try Self.newMeter()
