@@ -188,7 +188,7 @@ struct FieldReader {
 
     /// The members of a sale receipt the verifier reads, found in one pass over `data`.
     struct SaleMembers {
-        var sale, account, money, carriedIn, carriedOut, deductions, blocks, units, meter, tokens: Int?
+        var sale, account, money, carriedIn, carriedOut, deductions, blocks, units, meter, tokens, currency: Int?
     }
 
     func saleMembers(_ data: Int) -> SaleMembers {
@@ -201,6 +201,7 @@ struct FieldReader {
             case 5: if tape.keyEquals(k, "money") { m.money = k } else if tape.keyEquals(k, "meter") { m.meter = k }
             case 6: if tape.keyEquals(k, "blocks") { m.blocks = k } else if tape.keyEquals(k, "tokens") { m.tokens = k }
             case 7: if tape.keyEquals(k, "account") { m.account = k }
+            case 8: if tape.keyEquals(k, "currency") { m.currency = k }
             case 10: if tape.keyEquals(k, "carried_in") { m.carriedIn = k } else if tape.keyEquals(k, "deductions") { m.deductions = k }
             case 11: if tape.keyEquals(k, "carried_out") { m.carriedOut = k }
             case 12: if tape.keyEquals(k, "units_tenths") { m.units = k }
@@ -261,6 +262,19 @@ struct FieldReader {
                 spent += Int128(cost)
             }
         }
+        // A currency meter's sale: the money spent on its credit, and the amount its token carries
+        // (never more than was spent).
+        var currencyUnits: Int128?
+        if let c = m.currency {
+            guard tape.kind(c) == .object, let cost = money(c, "cost", "currency.cost"), let a = tape.member(c, "amount"),
+                  let text = tape.plainBytes(a), let units = try? DecimalQuantity.units(String(decoding: text, as: UTF8.self), scale: 5),
+                  units > 0, units <= Int128(cost) * 1_000 else {
+                problem("money", "a currency sale's \"currency\" needs a cost and an amount (5 decimals at most) not above it")
+                return
+            }
+            spent += Int128(cost)
+            currencyUnits = units
+        }
         if Int128(facts.paid) + Int128(facts.carriedIn) != spent + Int128(facts.carriedOut) {
             problem("money", "money in (\(Money(cents: facts.paid)) paid + \(Money(cents: facts.carriedIn)) carried) is not deductions and energy (\(CentsText.format(spent))) + carried out (\(Money(cents: facts.carriedOut)))")
         }
@@ -270,14 +284,14 @@ struct FieldReader {
         } else {
             problem("units", "units \(stated.map { "\($0)" } ?? "(not an integer)") is not the sum of the tariff blocks (\(tenths) tenths of a kWh, at most \(maximumTenths))")
         }
-        readTokens(meter: m.meter, tokens: m.tokens, keys: keys, expectedUnits: stated)
+        readTokens(meter: m.meter, tokens: m.tokens, keys: keys, expectedUnits: stated, expectedCurrency: currencyUnits)
     }
 
     mutating func readTokens(_ data: Int, keys: [String: VendingKey]?, expectedUnits: Int64?) {
         readTokens(meter: tape.member(data, "meter"), tokens: tape.member(data, "tokens"), keys: keys, expectedUnits: expectedUnits)
     }
 
-    mutating func readTokens(meter: Int?, tokens: Int?, keys: [String: VendingKey]?, expectedUnits: Int64?) {
+    mutating func readTokens(meter: Int?, tokens: Int?, keys: [String: VendingKey]?, expectedUnits: Int64?, expectedCurrency: Int128? = nil) {
         guard let meter, tape.kind(meter) == .object,
               let panNode = tape.member(meter, "pan"), let panText = tape.plainBytes(panNode), let pan = Digits.value(panText, count: 18),
               let baseDate = integer(meter, "base_date")
@@ -297,6 +311,7 @@ struct FieldReader {
         // No `tokens` member reads as no tokens: the units check below still applies.
         if let list = tokens, tape.kind(list) != .array { problem("format", "\"tokens\" must be an array"); return }
         var creditUnits: Int64 = 0
+        var currencyCarried: Int128 = 0
         var nextToken = tokens.flatMap { tape.firstChild($0) }
         while let t = nextToken {
             nextToken = tape.nextSibling(t, in: tokens ?? t)
@@ -318,6 +333,7 @@ struct FieldReader {
                     problem("token", "token \(text) carries TID \(decoded.content.tid.map { "\($0.value)" } ?? "none"), the entry says \(tid)")
                 }
                 if case let .transferCredit(c) = decoded.content { creditUnits += Int64(c.amount.units) }
+                if case let .currencyCredit(c) = decoded.content { currencyCarried += c.amount.units }
                 facts.decrypted += 1
             } catch {
                 problem("token", "token \(text) does not decrypt under the meter's key: \(error)")
@@ -325,6 +341,9 @@ struct FieldReader {
         }
         if let expectedUnits, decoder != nil, creditUnits != expectedUnits {
             problem("units", "the tokens carry \(creditUnits) tenths of a kWh, the entry says \(expectedUnits)")
+        }
+        if decoder != nil, let expected = expectedCurrency ?? (expectedUnits != nil ? 0 : nil), currencyCarried != expected {
+            problem("units", "the tokens carry \(currencyCarried) currency units (10⁻⁵), the entry says \(expected)")
         }
     }
 }

@@ -57,13 +57,24 @@ public struct SaleBreakdown: Hashable, Sendable {
     public var unitsEncoded: Int64
     /// Energy money (less than a tenth of a kWh's worth) kept for the next sale.
     public var carriedOut: Money
+    /// For a currency meter: the money credit the token carries instead of energy (nil for kWh meters).
+    public var currency: CurrencyCredit? = nil
+
+    /// A currency meter's credit: the money spent on it and the amount its token carries.
+    public struct CurrencyCredit: Hashable, Sendable {
+        /// Whole cents of the payment that became currency credit.
+        public var cost: Money
+        /// The amount the token encodes, in 10⁻⁵ currency units: the largest STS currency amount
+        /// not above `cost` (never more credit than was paid for).
+        public var units: Int128
+    }
 
     /// The free basic electricity in this sale (block 0), in tenths of a kWh.
     public var freeTenths: Int64 { blocks.filter { $0.block == 0 }.reduce(0) { $0 + $1.tenths } }
     /// The paid-for energy in the token: the units encoded less the free units.
     public var purchasedTenths: Int64 { unitsEncoded - freeTenths }
-    /// The cost of the energy: the sum of the block costs (VAT exclusive).
-    public var energy: Money { blocks.reduce(.zero) { $0 + $1.cost } }
+    /// The cost of the energy: the sum of the block costs (VAT exclusive), or a currency meter's credit.
+    public var energy: Money { blocks.reduce(currency?.cost ?? .zero) { $0 + $1.cost } }
     /// The total deducted for one kind; zero when the sale has no such line.
     public func deducted(_ kind: DeductionKind) -> Money {
         deductions.filter { $0.kind == kind }.reduce(.zero) { $0 + $1.amount }

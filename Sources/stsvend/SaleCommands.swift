@@ -189,6 +189,7 @@ func printReceipt(_ r: SaleReceipt, json: Bool, card: CardLine? = nil) {
         if let tid = r.tid { w.field("tid", Int(tid)) } else { w.null("tid") }
         w.rawText("units", Array(kWh(r.unitsTenths).utf8))
         w.field("units_tenths", Int(r.unitsTenths))
+        if let amount = (try? JSON.parse(receipt))?["currency"]?["amount"]?.string { w.rawText("currency", Array(amount.utf8)) }
         w.field("replayed", r.replayed)
         if let card {
             w.object("card") { c in
@@ -214,7 +215,11 @@ func printReceipt(_ r: SaleReceipt, json: Bool, card: CardLine? = nil) {
             lines.append("  \(n == 0 ? "free basic" : "block \(n)"): \(kWh(b["tenths"]?.integer ?? 0)) kWh @ \(b["price"]?.string ?? "") = \(b["cost"]?.string ?? "")")
         }
         if let asked = o["units_asked"]?.integer { lines.append("units asked \(kWh(asked)) kWh") }
-        lines.append("units \(kWh(r.unitsTenths)) kWh · carried to next sale \(s("carried_out"))")
+        if let c = o["currency"] {
+            lines.append("currency credit \(c["amount"]?.string ?? "") for \(c["cost"]?.string ?? "") · carried to next sale \(s("carried_out"))")
+        } else {
+            lines.append("units \(kWh(r.unitsTenths)) kWh · carried to next sale \(s("carried_out"))")
+        }
     }
     for t in o["tokens"]?.array ?? [] {
         let digits = t["token"]?.string ?? ""

@@ -278,6 +278,8 @@ struct MeterAddCommand: ParsableCommand {
     @Option(help: "The meter's tariff.") var tariff: String
     @Option(help: "The customer (created if new).") var customer = "unnamed"
     @Flag(help: "A card meter (credit goes on an IC card).") var card = false
+    @Flag(help: "A currency meter: tokens carry money (STS electricity-currency credit) that the meter draws down by its time-of-use rates.")
+    var currency = false
     @Option(help: "Arrears paid before any energy.") var arrears = "0"
     @Option(help: "Debt recovered a percentage of each payment.") var debt = "0"
     @Option(help: "Percent of each payment recovered against the debt.") var debtRecovery = "0"
@@ -289,6 +291,7 @@ struct MeterAddCommand: ParsableCommand {
             let who = try actor.authenticate(s, action: "meter add")
             let id = try s.addMeter(MeterRegistration(
                 pan: try MeterPAN(meterNumber: pan), keyName: key, tariff: tariff, customer: customer, kind: card ? .card : .keypad,
+                credit: currency ? .currency : .energy,
                 arrears: try Money(arrears), debt: try Money(debt), debtRecoveryBasisPoints: try Money(debtRecovery).cents,
                 fixedMonthly: try Money(fixedMonthly)), by: who)
             printLine("meter \(try MeterPAN(meterNumber: pan)) registered, account \(id)")

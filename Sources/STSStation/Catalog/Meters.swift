@@ -11,6 +11,15 @@ public enum MeterKind: String, Sendable, CaseIterable {
     case card
 }
 
+/// What a meter's credit register holds.
+public enum MeterCredit: String, Sendable, CaseIterable {
+    /// Energy: tokens carry tenths of a kWh, priced by the tariff's blocks.
+    case energy
+    /// Money (STS electricity-currency credit): tokens carry an amount the meter draws down by
+    /// its own time-of-use rates.
+    case currency
+}
+
 /// A new meter and the first account on it.
 public struct MeterRegistration: Sendable {
     public var pan: MeterPAN
@@ -18,18 +27,21 @@ public struct MeterRegistration: Sendable {
     public var tariff: String
     public var customer: String
     public var kind: MeterKind
+    /// Energy (kWh) or currency credit.
+    public var credit: MeterCredit
     public var arrears: Money
     public var debt: Money
     public var debtRecoveryBasisPoints: Int64
     public var fixedMonthly: Money
 
-    public init(pan: MeterPAN, keyName: String, tariff: String, customer: String, kind: MeterKind = .keypad,
+    public init(pan: MeterPAN, keyName: String, tariff: String, customer: String, kind: MeterKind = .keypad, credit: MeterCredit = .energy,
                 arrears: Money = .zero, debt: Money = .zero, debtRecoveryBasisPoints: Int64 = 0, fixedMonthly: Money = .zero) {
         self.pan = pan
         self.keyName = keyName
         self.tariff = tariff
         self.customer = customer
         self.kind = kind
+        self.credit = credit
         self.arrears = arrears
         self.debt = debt
         self.debtRecoveryBasisPoints = debtRecoveryBasisPoints
@@ -42,6 +54,7 @@ struct StationMeter {
     var profile: MeterProfile
     var keyName: String
     var kind: MeterKind
+    var credit: MeterCredit
     var tariff: String
     var lastTID: UInt32
     var lastTIDBaseDate: Int
@@ -54,6 +67,9 @@ extension Station {
     public func addMeter(_ m: MeterRegistration, by actor: Actor) throws -> Int64 {
         try actor.require(sellers, to: "register meters")
         guard (0...10_000).contains(m.debtRecoveryBasisPoints) else { throw StationError.invalid(.debtRecovery, "debt recovery must be 0–100 %") }
+        guard !(m.kind == .card && m.credit == .currency) else {
+            throw StationError.refused(.currencyMeter("currency credit on card meters is not supported yet: register a keypad currency meter"))
+        }
         return try write { tx in
             let key = try vendingKey(m.keyName, tx)
             _ = try tariff(m.tariff, tx)
@@ -62,15 +78,16 @@ extension Station {
             }
             let profile = key.attributes.meter(m.pan)
             try tx.db.execute(sql: """
-                INSERT INTO meters (pan, key_name, sgc, ti, krn, kt, ken, base_date, dkga, ea, kind, tariff, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO meters (pan, key_name, sgc, ti, krn, kt, ken, base_date, dkga, ea, kind, tariff, created_at, credit)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [m.pan.description, m.keyName, profile.supplyGroup.description, Int(profile.tariffIndex.value),
                                  Int(profile.revision.value), Int(profile.keyType.rawValue), Int(profile.expiry.value),
                                  profile.baseDate.year, Int(profile.derivation.rawValue), Int(profile.encryption.rawValue),
-                                 m.kind.rawValue, m.tariff, tx.now])
+                                 m.kind.rawValue, m.tariff, tx.now, m.credit.rawValue])
             try tx.log(.meterAdd, actor: actor.name) { w in
                 w.object("meter") { MeterJSON.write(profile, vendingKey: m.keyName, to: &$0) }
                 w.field("kind", m.kind.rawValue)
+                w.field("credit", m.credit.rawValue)
                 w.field("tariff", m.tariff)
             }
             return try tx.openAccount(meter: m.pan.description, customer: m.customer, arrears: m.arrears, debt: m.debt,
@@ -103,7 +120,10 @@ extension StoreTransaction {
             tariffIndex: try TariffIndex(r["ti"]), revision: try KeyRevisionNumber(r["krn"]), keyType: try KeyType(r["kt"]),
             expiry: try KeyExpiryNumber(r["ken"]), baseDate: try BaseDate(year: r["base_date"]),
             derivation: try KeyDerivationAlgorithm(code: r["dkga"]), encryption: try EncryptionAlgorithm(code: r["ea"]))
-        return StationMeter(profile: profile, keyName: r["key_name"], kind: MeterKind(rawValue: r["kind"]) ?? .keypad,
+        guard let kind = MeterKind(rawValue: r["kind"] as String? ?? ""), let credit = MeterCredit(rawValue: r["credit"] as String? ?? "") else {
+            throw StationError.tampered("meter \(r["pan"] as String? ?? ""): its kind or credit is not a known value")
+        }
+        return StationMeter(profile: profile, keyName: r["key_name"], kind: kind, credit: credit,
                             tariff: r["tariff"], lastTID: try Self.storedTID(r, pan: r["pan"]), lastTIDBaseDate: r["last_tid_base_date"])
     }
 

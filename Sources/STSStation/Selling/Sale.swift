@@ -34,11 +34,14 @@ extension Station {
         let pricing = SalePricing(tariff: tariff, channel: request.channel)
         let sale: SaleBreakdown
         do {
-            switch request.amount {
-            case let .money(m): sale = try pricing.price(money: m, account: account.position)
-            case let .units(u): sale = try pricing.price(units: u, account: account.position)
+            switch (request.amount, meter.credit) {
+            case let (.money(m), .energy): sale = try pricing.price(money: m, account: account.position)
+            case let (.units(u), .energy): sale = try pricing.price(units: u, account: account.position)
+            case let (.money(m), .currency): sale = try pricing.priceCurrency(money: m, account: account.position)
+            case (.units, .currency):
+                throw StationError.refused(.currencyMeter("meter \(pan) holds money, not kWh: sell it an amount of money (--money)"))
             }
-        } catch { throw StationError.pricing(error) }
+        } catch let e as TariffError { throw StationError.pricing(e) }
 
         let key = try vendingKey(meter.keyName, tx)
         var warnings: [String] = []
@@ -47,7 +50,17 @@ extension Station {
         }
         var tokens: [IssuedToken] = []
         var tid: TokenIdentifier?
-        if sale.unitsEncoded > 0 {
+        if let currency = sale.currency {
+            let issuer = try TokenIssuer(meter: meter.profile, vendingKey: key.key)
+            let t = try tx.allocateTID(meter)
+            do {
+                tokens.append(try issuer.currencyCredit(.electricityCurrency, units: currency.units, tid: t))
+            } catch VendingError.keyExpired { throw StationError.keyExpired(name: meter.keyName) }
+            guard tokens[0].encodedCurrencyUnits == currency.units else {
+                throw StationError.vending("internal: the token carries \(tokens[0].encodedCurrencyUnits ?? 0) currency units, priced \(currency.units)")
+            }
+            tid = t
+        } else if sale.unitsEncoded > 0 {
             let issuer = try TokenIssuer(meter: meter.profile, vendingKey: key.key)
             let t = try tx.allocateTID(meter)
             do {
@@ -92,6 +105,12 @@ extension Station {
         }
         if let asked = sale.unitsAsked { w.field("units_asked", Int(asked)) } else { w.null("units_asked") }
         w.field("units_tenths", Int(sale.unitsEncoded))
+        if let currency = sale.currency {
+            w.object("currency") { c in
+                c.field("cost", currency.cost.description)
+                c.field("amount", DecimalQuantity.format(currency.units, scale: 5))
+            }
+        }
         w.field("carried_out", sale.carriedOut.description)
         writeTokens(tokens, to: &w)
         if let card {
