@@ -7,19 +7,42 @@ import STSMeterSimulator
 import STSTokenFormat
 import STSVending
 
-/// `stsvend meter …`: a prepaid meter on a desk, kept in a state file.
-struct MeterCommand: ParsableCommand {
+/// `stsvend sim …`: the meter simulator, a prepaid meter on a desk kept in a state file.
+struct SimCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "meter",
-        abstract: "Simulate a prepaid meter: enter tokens, draw credit down, watch the relay.",
+        commandName: "sim",
+        abstract: "The meter simulator: enter tokens, insert cards, draw credit down, watch the relay.",
         discussion: """
         The meter lives in a state file (--state, mode 0600: it holds the decoder key), written \
         atomically after every change and refused if corrupted. STSVEND_NOW (seconds since 1970) \
-        overrides the clock for scripted tests.
+        overrides the clock for scripted tests. The simulator keeps its own copies of its keys, as \
+        a real meter does. The old spellings 'stsvend meter init|enter|status|run|keypad|tamper|insert-card' still work.
         """,
         subcommands: [MeterInitCommand.self, MeterEnterCommand.self, MeterStatusCommand.self, MeterRunCommand.self,
-                      MeterKeypadCommand.self, MeterTamperCommand.self, MeterInsertCardCommand.self, MeterAddCommand.self]
+                      MeterKeypadCommand.self, MeterTamperCommand.self, MeterInsertCardCommand.self]
     )
+}
+
+/// `stsvend meter …`: meters at the station (the simulator's commands answer here too, unlisted, for old scripts).
+struct MeterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meter",
+        abstract: "Meters at the station: register them and assign their tariffs (the simulator is 'stsvend sim').",
+        subcommands: [MeterAddCommand.self, MeterTariffCommand.self,
+                      SimAlias<MeterInitCommand>.self, SimAlias<MeterEnterCommand>.self, SimAlias<MeterStatusCommand>.self,
+                      SimAlias<MeterRunCommand>.self, SimAlias<MeterKeypadCommand>.self, SimAlias<MeterTamperCommand>.self,
+                      SimAlias<MeterInsertCardCommand>.self]
+    )
+}
+
+/// A simulator command under its old name (`meter init` for `sim init`): same options, not listed.
+struct SimAlias<Command: ParsableCommand>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: Command.configuration.commandName, abstract: "Same as 'stsvend sim \(Command.configuration.commandName ?? "")'.",
+                             shouldDisplay: false)
+    }
+    @OptionGroup var command: Command
+    mutating func run() throws { try command.run() }
 }
 
 /// The meter's clock: wall time, or STSVEND_NOW for scripted tests.

@@ -16,7 +16,8 @@ struct Stsvend: ParsableCommand {
         version: "0.1.0",
         subcommands: [StationCommand.self, StationKeyCommand.self, TariffCommand.self, SellCommand.self, SellBatchCommand.self, ReprintCommand.self,
                       ReverseCommand.self, TenantCommand.self, EngineeringCommand.self, CampaignCommand.self, ReportCommand.self, AuditCommand.self,
-                      TokenCommand.self, MeterCommand.self, CardCommand.self, DemoCommand.self, BenchCommand.self]
+                      TokenCommand.self, SimCommand.self, MeterCommand.self, CardCommand.self,
+                      TopLevelAlias<DemoCommand>.self, TopLevelAlias<BenchCommand>.self]
     )
 }
 
@@ -26,6 +27,16 @@ struct TokenCommand: ParsableCommand {
         commandName: "token",
         abstract: "Issue and decode tokens.",
         subcommands: [CreditCommand.self, ManagementCommand.self, KeyChangeCommand.self, MeterTestCommand.self,
-                      DecodeCommand.self, DeriveKeyCommand.self, BatchCommand.self]
+                      DecodeCommand.self, DeriveKeyCommand.self, BatchCommand.self, DemoCommand.self, BenchCommand.self]
     )
+}
+
+/// A command under its old top-level name (`stsvend demo` for `stsvend token demo`): not listed.
+struct TopLevelAlias<Command: ParsableCommand>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: Command.configuration.commandName, abstract: "Same as 'stsvend token \(Command.configuration.commandName ?? "")'.",
+                             shouldDisplay: false)
+    }
+    @OptionGroup var command: Command
+    mutating func run() throws { try command.run() }
 }
