@@ -107,9 +107,13 @@ struct AuditLink {
                 add("reference", "sale \(id) is reversed twice")
                 break
             }
-            if sale.voided { add("reference", "reverses sale \(id), whose card purchase was voided") }
+            if sale.voided {
+                add("reference", "reverses sale \(id), whose card purchase was voided")
+                break
+            }
             if let last = accounts[sale.account]?.lastVoidLine, last > sale.line {
                 add("reference", "reverses sale \(id), but a card void on account \(sale.account) came after it (line \(last))")
+                break
             }
             if f.paid != sale.paid { add("money", "refund \(f.paid) cents is not the \(sale.paid) paid for sale \(id)") }
             if Self.saturatingAdd(&report.refundedCents, f.paid, &saturated.refunded) { totalsOverflow() }

@@ -213,6 +213,14 @@ struct FieldReader {
 
     static func decodedLength(_ tape: JSONTape, _ k: Int) -> Int { tape.key(k).count }
 
+    /// A currency amount: 1–15 digits, then optionally `.` and 1–5 digits.
+    static func isAmount(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        let dot = text.firstIndex(of: UInt8(ascii: "."))
+        let whole = dot ?? text.count, fraction = dot.map { text.count - $0 - 1 } ?? 0
+        guard (1...15).contains(whole), dot == nil || (1...5).contains(fraction) else { return false }
+        return text.enumerated().allSatisfy { i, c in i == dot || (c >= 48 && c <= 57) }
+    }
+
     mutating func readSale(_ data: Int, keys: [String: VendingKey]?) {
         let m = saleMembers(data)
         facts.saleID = m.sale.flatMap { tape.integer($0) }
@@ -266,7 +274,8 @@ struct FieldReader {
         var currencyUnits: Int128?
         if let c = m.currency {
             guard tape.kind(c) == .object, let cost = money(c, "cost", "currency.cost"), let a = tape.member(c, "amount"),
-                  let text = tape.plainBytes(a), let units = try? DecimalQuantity.units(String(decoding: text, as: UTF8.self), scale: 5),
+                  let text = tape.plainBytes(a), Self.isAmount(text),
+                  let units = try? DecimalQuantity.units(String(decoding: text, as: UTF8.self), scale: 5),
                   units > 0, units <= Int128(cost) * 1_000 else {
                 problem("money", "a currency sale's \"currency\" needs a cost and an amount (5 decimals at most) not above it")
                 return

@@ -41,16 +41,18 @@ extension Station {
                 case .pending: break
                 }
             }
+            // Only a purchase this station voided may be overwritten on the card.
+            let unappliedVoided = try contents.unappliedPurchase.map { try tx.isVoided(serial: serial, $0) } ?? false
             if let pending = try tx.pendingCardPurchase(serial: serial) {
-                try Self.checkDeliverable(pending, on: contents)
+                try Self.checkDeliverable(pending, on: contents, unappliedVoided: unappliedVoided)
                 var receipt = try pending.saleID.map { try tx.sale(id: $0).receipt }
                 receipt?.replayed = true
-                return (pending, receipt, true, nil)
+                return (pending, receipt, true, unappliedVoided ? Self.voidedOnCard(contents, purchase: pending) : nil)
             }
             var sequence = CardVending.nextSequence(contents)
             var withdrawn: PurchaseRecord?
             if let unapplied = contents.unappliedPurchase {
-                guard try tx.isVoided(serial: serial, unapplied) else { throw StationError.refused(.cardBusy(sequence: unapplied.sequence)) }
+                guard unappliedVoided else { throw StationError.refused(.cardBusy(sequence: unapplied.sequence)) }
                 // The voided purchase is replaced, numbered after the last one the meter applied.
                 withdrawn = unapplied
                 sequence = (contents.returned?.lastSequence ?? 0) + 1
@@ -67,8 +69,7 @@ extension Station {
             return (purchase, receipt, false, withdrawn)
         }
         if plan.purchase.state == .pending {
-            try deliver(plan.purchase, withdrawn: plan.withdrawn ?? Self.voidedOnCard(contents, purchase: plan.purchase),
-                        to: &session, issuer: issuer, by: actor)
+            try deliver(plan.purchase, withdrawn: plan.withdrawn, to: &session, issuer: issuer, by: actor)
         }
         return CardSaleResult(receipt: plan.receipt, purchase: plan.purchase.record, serial: serial, completedPending: plan.completed)
     }
@@ -96,10 +97,11 @@ extension Station {
     }
 
     /// A pending purchase can still be written when the card holds it already (an interrupted
-    /// write), or when it is the card's next purchase.
-    static func checkDeliverable(_ pending: CardPurchase, on contents: CardVending.Contents) throws {
+    /// write), when it is the card's next purchase, or when it replaces a purchase this station
+    /// voided, numbered after the meter's last.
+    static func checkDeliverable(_ pending: CardPurchase, on contents: CardVending.Contents, unappliedVoided: Bool) throws {
         if contents.purchase == pending.record { return }
-        let replacesVoided = contents.unappliedPurchase != nil && (contents.returned?.lastSequence ?? 0) + 1 == pending.record.sequence
+        let replacesVoided = unappliedVoided && (contents.returned?.lastSequence ?? 0) + 1 == pending.record.sequence
         if contents.unappliedPurchase == nil, CardVending.nextSequence(contents) == pending.record.sequence { return }
         if replacesVoided { return }
         throw StationError.refused(.cardOvertaken(sale: pending.saleID, sequence: pending.record.sequence,

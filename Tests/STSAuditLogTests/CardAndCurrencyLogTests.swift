@@ -1,0 +1,68 @@
+import Foundation
+import STSAuditLog
+import Testing
+
+/// The verifier's rules for card voids and currency sales, on logs crafted line by line.
+@Suite struct CardAndCurrencyLogTests {
+    static func void(_ sale: Int, account: Int = 1, restored: String) -> String {
+        #"{"sale":\#(sale),"account":\#(account),"pan":"600727000000000009","serial":"0102030405060708","sequence":1,"tid":5,"state":"delivered","credit_restored":"\#(restored)","reason":"refused"}"#
+    }
+
+    @Test("a card void carries credit into the account's next sale; reversing the voided sale or one before the void is refused")
+    func cardVoids() {
+        var log = LogBuilder()
+        log.add("sale", LogBuilder.sale(1, money: "10.00", carriedOut: "10.00", blocks: "[]", units: "0"))
+        log.add("sale", LogBuilder.sale(2, money: "4.00", carriedIn: "10.00", carriedOut: "4.00", deductions: #"[{"kind":"x","amount":"10.00"}]"#, blocks: "[]", units: "0"))
+        log.add("card_void", Self.void(1, restored: "6.00"))
+        // Carried in: sale 2's 4.00 carried out + 6.00 restored.
+        log.add("sale", LogBuilder.sale(3, money: "1.00", carriedIn: "10.00", carriedOut: "11.00", blocks: "[]", units: "0"))
+        log.export()
+        let clean = log.verify()
+        #expect(clean.isClean, "\(clean.problems)")
+        #expect(clean.cardVoids == 1 && clean.sales == 3)
+
+        var bad = LogBuilder()
+        bad.add("sale", LogBuilder.sale(1, money: "10.00", carriedOut: "10.00", blocks: "[]", units: "0"))
+        bad.add("card_void", Self.void(1, restored: "6.00"))
+        bad.add("card_void", Self.void(1, restored: "6.00"))                      // line 4: voided twice
+        bad.add("card_void", Self.void(7, restored: "1.00"))                      // line 5: no such sale
+        bad.add("sale", LogBuilder.sale(2, money: "1.00", carriedIn: "16.00", carriedOut: "17.00", blocks: "[]", units: "0"))
+        bad.add("card_void", Self.void(2, restored: "99.00"))                     // line 7: more than was paid and carried
+        bad.add("reversal", #"{"sale":1,"account":1,"refund":"10.00","carried_restored":"0.00","reason":"x"}"#)   // line 8: voided
+        bad.add("card_void", Self.void(2, account: 2, restored: "1.00"))          // line 9: wrong account
+        bad.export()
+        let r = bad.verify()
+        #expect(r.problems.map(\.line) == [4, 5, 7, 8, 9], "\(r.problems)")
+        #expect(r.problems.map(\.code) == ["reference", "reference", "money", "reference", "reference"], "\(r.problems)")
+    }
+
+    static func currencySale(cost: String, amount: String, money: String = "100.00", carriedOut: String = "0.00") -> String {
+        LogBuilder.sale(1, money: money, carriedOut: carriedOut, blocks: "[]", units: "0")
+            .replacingOccurrences(of: #","carried_out""#, with: #","currency":{"cost":"\#(cost)","amount":"\#(amount)"},"carried_out""#)
+    }
+
+    @Test("a currency sale balances with its currency cost, and its amount is never above it")
+    func currencySales() {
+        var log = LogBuilder()
+        log.add("sale", Self.currencySale(cost: "100.00", amount: "99.99624"))
+        log.export()
+        #expect(log.verify().isClean, "\(log.verify().problems)")
+
+        for (cost, amount, money, why) in [("99.00", "99.00000", "100.00", "unbalanced"), ("100.00", "100.00001", "100.00", "amount above cost"),
+                                           ("100.00", "1.000001", "100.00", "six decimals"), ("100.00", "0", "100.00", "nothing")] {
+            var bad = LogBuilder()
+            bad.add("sale", Self.currencySale(cost: cost, amount: amount, money: money))
+            bad.export()
+            let r = bad.verify()
+            #expect(r.problems.map(\.code) == ["money"] && r.problems.first?.line == 2, "\(why): \(r.problems)")
+        }
+    }
+
+    @Test("entry types this verifier does not know are chained and nothing more")
+    func unknownTypes() {
+        var log = LogBuilder()
+        log.add("from_a_newer_station", #"{"anything":[1,2,3]}"#)
+        log.export()
+        #expect(log.verify().isClean)
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import STSAuditLog
+import STSCard
+import STSCrypto
+import STSMeterSimulator
+import STSStation
+import STSTariff
+import STSTokenFormat
+import STSVending
+import Testing
+
+/// A channel that loses the card after a number of APDUs (a card pulled mid-sale).
+struct PullingCard: CardChannel {
+    var inner: InMemoryCard
+    var remaining: Int
+    struct Removed: Error {}
+    mutating func transmit(_ command: CommandAPDU) throws -> ResponseAPDU {
+        guard remaining > 0 else { throw Removed() }
+        remaining -= 1
+        return try inner.transmit(command)
+    }
+}
+
+/// Card meters sold from the station, through the library calls a front uses.
+@Suite struct StationCardTests {
+    static let issuerKey: [UInt8] = Array(0..<16)
+    static let pan = try! MeterPAN(meterNumber: "600727000000000009")
+
+    final class Shop {
+        let h: StationHarness
+        var card = InMemoryCard(CardApplication(image: .init(serial: [1, 2, 3, 4, 5, 6, 7, 8])))
+        var meter: SimulatedMeter
+        let master = try! IssuerMasterKey(bytes: StationCardTests.issuerKey)
+        var requests = 0
+
+        init() throws {
+            h = try StationHarness()
+            let sue = try h.supervisor()
+            try h.station.importKey(name: "k1", bytes: try VendingKey.hexBytes(StationHarness.k1), attributes: try StationHarness.attributes(), by: sue)
+            try h.station.importCardIssuerKey(name: "cards", bytes: StationCardTests.issuerKey, by: try h.supervisor())
+            _ = try h.station.setTariff(try Tariff(name: "flat", blocks: [TariffBlock(upToTenths: nil, price: EnergyPrice("1.00"))]), by: try h.supervisor())
+            try h.station.addMeter(MeterRegistration(pan: StationCardTests.pan, keyName: "k1", tariff: "flat", customer: "Ben", kind: .card), by: try h.user("olly"))
+            meter = SimulatedMeter(state: try StationHarness.meter(StationCardTests.pan.description).state)
+            var session = CardSession(channel: card)
+            _ = try h.station.issueCard(&session, meter: StationCardTests.pan, by: try h.user("olly"))
+            card = session.channel
+        }
+
+        func sell(_ money: String, id: String? = nil) throws -> CardSaleResult {
+            requests += 1
+            var session = CardSession(channel: card)
+            defer { card = session.channel }
+            h.clock += 60
+            return try h.station.sellOnCard(SaleRequest(meter: StationCardTests.pan, amount: .money(try Money(money)), requestID: id ?? "r\(requests)"),
+                                            by: try h.user("olly"), card: &session)
+        }
+
+        func insert() throws -> String {
+            var session = CardSession(channel: card)
+            defer { card = session.channel }
+            return try meter.insertCard(&session, master: master, at: h.clock).result
+        }
+    }
+
+    @Test("sold onto the card, applied once by the meter; a plain sale of a card meter is refused; the card blocks until applied")
+    func sellAndApply() throws {
+        let shop = try Shop()
+        #expect(throws: StationError.refused(.cardMeterNeedsCard(meter: Self.pan.description))) {
+            try shop.h.station.sell(SaleRequest(meter: Self.pan, amount: .money(try Money("1.00")), requestID: "x"), by: try shop.h.user("olly"))
+        }
+        let first = try shop.sell("12.30")
+        #expect(first.purchase.sequence == 1 && first.purchase.units == 123 && !first.completedPending)
+        let receiptText = String(decoding: first.receipt?.json ?? [], as: UTF8.self)
+        #expect(receiptText.contains(#""card":{"serial":"0102030405060708","sequence":1}"#))
+        #expect(throws: StationError.refused(.cardBusy(sequence: 1))) { try shop.sell("1.00") }
+        #expect(try shop.insert() == "accept")
+        #expect(try shop.insert() == "used")
+        let second = try shop.sell("2.00", id: "second")
+        #expect(second.purchase.sequence == 2 && second.purchase.tid > first.purchase.tid)
+        #expect(try shop.insert() == "accept" && shop.meter.electricityTenths == 143)
+        // The same request id again: the original sale, nothing written twice.
+        let replay = try shop.sell("2.00", id: "second")
+        #expect(replay.receipt?.replayed == true && replay.receipt?.saleID == second.receipt?.saleID)
+    }
+
+    @Test("a card pulled mid-write: the sale stays pending and the next attempt writes that purchase, not a new sale")
+    func pulled() throws {
+        let shop = try Shop()
+        var session = CardSession(channel: PullingCard(inner: shop.card, remaining: 8))
+        #expect {
+            try shop.h.station.sellOnCard(SaleRequest(meter: Self.pan, amount: .money(try Money("5.00")), requestID: "p1"), by: try shop.h.user("olly"), card: &session)
+        } throws: { error in
+            guard case .cardUnreachable = error as? StationError else { return false }
+            return (error as? StationError)?.exitCode == 7
+        }
+        shop.card = session.channel.inner
+        var reading = CardSession(channel: shop.card)
+        #expect(try shop.h.station.readCard(&reading, by: try shop.h.user("olly")).pending?.record.sequence == 1)
+        let completed = try shop.sell("50.00")
+        #expect(completed.completedPending && completed.purchase.units == 50 && completed.receipt?.saleID == 1)
+        #expect(try shop.insert() == "accept" && shop.meter.electricityTenths == 50)
+        let next = try shop.sell("1.00")
+        #expect(next.purchase.sequence == 2 && next.receipt?.saleID == 2, "the 50.00 request was never sold")
+    }
+
+    @Test("a pending purchase overtaken by another station's is refused until voided; a refused purchase voided is replaced")
+    func overtakenAndVoided() throws {
+        let shop = try Shop()
+        // Pending: the write never happened.
+        var session = CardSession(channel: PullingCard(inner: shop.card, remaining: 5))
+        _ = try? shop.h.station.sellOnCard(SaleRequest(meter: Self.pan, amount: .money(try Money("3.00")), requestID: "p1"), by: try shop.h.user("olly"), card: &session)
+        // Another station writes purchase 1 onto the card.
+        var other = CardSession(channel: shop.card)
+        let foreign = PurchaseRecord(sequence: 1, station: 99, issuedMinute: 1, units: 10, kind: .electricity,
+                                     tokens: [try TokenNumber("12345678901234567890")], tid: 1)
+        _ = try CardVending.sell(&other, master: shop.master, expectedMeter: Self.pan, record: foreign)
+        shop.card = other.channel
+        #expect(throws: StationError.refused(.cardOvertaken(sale: 1, sequence: 1, cardSequence: 1))) { try shop.sell("1.00") }
+        let sue = try shop.h.supervisor()
+        #expect(throws: StationError.secondFactorRequired(action: "void card purchases")) {
+            try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 1, reason: "overtaken", by: try shop.h.user("sue"))
+        }
+        let voided = try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 1, reason: "overtaken", by: sue)
+        #expect(voided.creditRestored == Money(cents: 300) && voided.carriedCredit == Money(cents: 300))
+        // The foreign purchase is the card's, not ours: the meter refuses its forged token, and the
+        // station still will not stack a purchase on it.
+        #expect(try shop.insert() != "accept")
+        #expect(throws: StationError.refused(.cardBusy(sequence: 1))) { try shop.sell("1.00") }
+    }
+
+    @Test("a purchase the meter refused is voided and replaced by the next sale, numbered after the meter's last; the log verifies")
+    func refusedThenReplaced() throws {
+        let shop = try Shop()
+        _ = try shop.sell("4.00")
+        #expect(try shop.insert() == "accept")
+        _ = try shop.sell("6.00")
+        // The meter refuses purchase 2 (it lost its key: a fresh meter under another key).
+        let good = shop.meter
+        shop.meter = SimulatedMeter(state: try StationHarness.meter(Self.pan.description, keyHex: StationHarness.k2).state)
+        shop.meter.cardSequences = good.cardSequences
+        #expect(try shop.insert() != "accept")
+        shop.meter = good
+        let voided = try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 2, reason: "meter refused it", by: try shop.h.supervisor())
+        #expect(voided.creditRestored == Money(cents: 600))
+        #expect(throws: StationError.self) { try shop.h.station.reverse(sale: 2, reason: "x", by: try shop.h.supervisor()) }
+        let replacement = try shop.sell("1.00")
+        #expect(replacement.purchase.sequence == 2 && replacement.purchase.units == 70, "1.00 paid + 6.00 carried back")
+        #expect(try shop.insert() == "accept" && shop.meter.electricityTenths == 110)
+        // Reversing the sale before the void would undo credit the void already gave back.
+        #expect(throws: StationError.self) { try shop.h.station.reverse(sale: 1, reason: "x", by: try shop.h.supervisor()) }
+
+        let out = shop.h.folder + "/log.jsonl"
+        let (_, head) = try shop.h.station.exportLog(to: out, by: try shop.h.user("ada"))
+        let report = AuditVerifier(publicKey: shop.h.station.publicKey, keys: ["k1": try VendingKey(hex: StationHarness.k1)])
+            .verify(Array(try Data(contentsOf: URL(fileURLWithPath: out))), head: head)
+        #expect(report.isClean, "\(report.problems)")
+        #expect(report.cardVoids == 1 && report.sales == 3 && report.tokensDecrypted == 3)
+    }
+}
+
+/// KEK rotation, user disable and tariff assignment as library calls.
+@Suite struct StationAdministrationTests {
+    @Test("KEK rotation: every secret moves, the old key no longer opens the station, the same key is refused")
+    func kekRotation() throws {
+        let h = try StationHarness()
+        try h.station.importKey(name: "k1", bytes: try VendingKey.hexBytes(StationHarness.k1), attributes: try StationHarness.attributes(), by: try h.supervisor())
+        try h.station.importCardIssuerKey(name: "cards", bytes: Array(0..<16), by: try h.supervisor())
+        let same = h.folder + "/station.db.kek"
+        #expect(throws: StationError.refused(.sameKeyEncryptionKey)) { try h.station.rotateKeyEncryptionKey(newKEKPath: same, by: try h.supervisor()) }
+        let fresh = h.folder + "/new.kek"
+        _ = try KeyEncryptionKey.generate(writingTo: fresh)
+        let r = try h.station.rotateKeyEncryptionKey(newKEKPath: fresh, by: try h.supervisor())
+        // kek check, signing key, one vending key, one card issuer key, three users' second factors.
+        #expect(r.secrets == 7)
+        #expect(throws: StationError.wrongKeyEncryptionKey) { try Station.open(path: h.folder + "/station.db") }
+        let reopened = try Station.open(path: h.folder + "/station.db", kekPath: fresh)
+        #expect(reopened.publicKey.rawRepresentation == h.station.publicKey.rawRepresentation)
+        #expect(try reopened.keys().map(\.name) == ["k1"])
+    }
+
+    @Test("a supervisor cannot disable themselves; a disabled user cannot sign in")
+    func disable() throws {
+        let h = try StationHarness()
+        #expect(throws: StationError.refused(.disableSelf)) { try h.station.disableUser(name: "sue", by: try h.supervisor()) }
+        try h.station.disableUser(name: "olly", by: try h.supervisor())
+        #expect(throws: StationError.authenticationFailed) { try h.user("olly") }
+    }
+}
