@@ -28,6 +28,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case cardAPDU = "card-apdu"
     /// A card image file (the emulator's state), then a session on the card it describes.
     case cardImage = "card-image"
+    /// A time-of-use rate table file (`sim init --tou-file`), then its prices over a week and a
+    /// currency meter run under it.
+    case touTable = "tou-table"
 
     /// Runs the target on one input. Returns normally for every input; a crash is a bug.
     public func run(_ data: [UInt8]) {
@@ -38,6 +41,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .meterState: Fixture.meterState(data)
         case .cardAPDU: Fixture.cardAPDU(data)
         case .cardImage: Fixture.cardImage(data)
+        case .touTable: Fixture.touTable(data)
         }
     }
 }
@@ -50,6 +54,15 @@ enum Fixture {
         revision: KeyRevisionNumber(1), keyType: .unique, expiry: KeyExpiryNumber(255), baseDate: .y2014, derivation: .dkga04, encryption: .sta)
     static let meter = SimulatedMeter(state: try! MeterState(keyParameters: profile.keyParameters, expiry: profile.expiry, vendingKey: vendingKey))
     static let now: Int64 = 1_800_000_000
+
+    static func touTable(_ data: [UInt8]) {
+        guard let table = try? TimeOfUseTable(fileBytes: data) else { return }
+        // A table that parsed prints to a text that parses to the same table.
+        guard (try? TimeOfUseTable(text: table.fileText)) == table else { fatalError("a TOU table does not survive its own file form") }
+        for hour in stride(from: Int64(0), to: 7 * 24, by: 1) { _ = table.price(at: now + hour * 3_600, tariffRate: hour % 2 == 0 ? nil : UInt16(hour)) }
+        var m = SimulatedMeter(state: meter.state, timeOfUse: table)
+        _ = m.run(loadWatts: 5_000, seconds: 86_400, start: now)
+    }
 
     static func tokenDigits(_ data: [UInt8]) {
         var m = meter
