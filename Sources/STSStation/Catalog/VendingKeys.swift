@@ -6,35 +6,8 @@ import STSVending
 import STSAuditLog
 
 /// What a vending key is for: the supply group, tariff index, revision and type it derives
-/// decoder keys under, their base date, algorithms and expiry.
-public struct VendingKeyAttributes: Sendable, Equatable {
-    public var derivation: KeyDerivationAlgorithm
-    public var encryption: EncryptionAlgorithm
-    public var baseDate: BaseDate
-    public var supplyGroup: SupplyGroupCode
-    public var revision: KeyRevisionNumber
-    public var keyType: KeyType
-    public var tariffIndex: TariffIndex
-    public var expiry: KeyExpiryNumber
-
-    public init(derivation: KeyDerivationAlgorithm, encryption: EncryptionAlgorithm, baseDate: BaseDate, supplyGroup: SupplyGroupCode,
-                revision: KeyRevisionNumber, keyType: KeyType, tariffIndex: TariffIndex, expiry: KeyExpiryNumber) {
-        self.derivation = derivation
-        self.encryption = encryption
-        self.baseDate = baseDate
-        self.supplyGroup = supplyGroup
-        self.revision = revision
-        self.keyType = keyType
-        self.tariffIndex = tariffIndex
-        self.expiry = expiry
-    }
-
-    /// The profile of meter `pan` holding a decoder key derived under these attributes.
-    public func meter(_ pan: MeterPAN) -> MeterProfile {
-        MeterProfile(pan: pan, supplyGroup: supplyGroup, tariffIndex: tariffIndex, revision: revision, keyType: keyType,
-                     expiry: expiry, baseDate: baseDate, derivation: derivation, encryption: encryption)
-    }
-}
+/// decoder keys under, their base date, algorithms and expiry (the one ``KeyAttributes`` bundle).
+public typealias VendingKeyAttributes = KeyAttributes
 
 struct CachedVendingKey {
     let key: VendingKey
