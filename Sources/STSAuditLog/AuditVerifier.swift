@@ -20,7 +20,7 @@ import STSCrypto
 /// - with keys, every token decrypts under its meter's key to the entry's TID and units.
 ///
 /// The log is read in windows of lines; the lines of a window are checked on their own on every
-/// core, then joined in one pass (``AuditLink``). Every sum over values from the log is exact
+/// core, then joined in one pass (`AuditLink`). Every sum over values from the log is exact
 /// (128-bit) or checked, so a crafted line is a problem at its line, never a crash.
 public struct AuditVerifier: Sendable {
     /// The station's Ed25519 public key, obtained from the station (`DB.pub`), never from the log.

@@ -36,7 +36,7 @@ public struct InstalledKey: Equatable, Sendable {
 
 /// The meter's registers: credit per utility (units and money), limits and flags.
 public struct MeterRegisters: Equatable, Sendable {
-    /// Credit by ``CreditKind`` raw value: tenths of the main unit for 0–3, 10⁻⁵ currency for 4–7.
+    /// Credit by `CreditKind` raw value: tenths of the main unit for 0–3, 10⁻⁵ currency for 4–7.
     public var credit: [Int128] = Array(repeating: 0, count: 8)
     /// Maximum power limit in watts; nil: none set.
     public var maximumPowerLimit: UInt64?

@@ -6,7 +6,7 @@ import STSVending
 import STSAuditLog
 
 /// What a vending key is for: the supply group, tariff index, revision and type it derives
-/// decoder keys under, their base date, algorithms and expiry (the one ``KeyAttributes`` bundle).
+/// decoder keys under, their base date, algorithms and expiry (the one `KeyAttributes` bundle of STSCrypto).
 public typealias VendingKeyAttributes = KeyAttributes
 
 struct CachedVendingKey {
