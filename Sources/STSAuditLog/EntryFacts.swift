@@ -119,7 +119,9 @@ struct FieldReader {
     mutating func read(type: Int, data: Int, keys: [String: VendingKey]?) {
         // Types this verifier does not know are hashed and chained, and nothing more (a newer
         // station may write them; audit-log.md §4).
-        guard let text = tape.plainBytes(type), let entryType = AuditEntryType(bytes: text) else { return }
+        // A type is compared after decoding its escapes, as every string is (`"s\u0061le"` is a sale).
+        guard let entryType = tape.plainBytes(type).map({ AuditEntryType(bytes: $0) }) ?? tape.string(type).flatMap({ AuditEntryType(rawValue: $0) })
+        else { return }
         switch entryType {
         case .sale:
             facts.kind = .sale
@@ -272,18 +274,21 @@ struct FieldReader {
         // A currency meter's sale: the money spent on its credit, and the amount its token carries
         // (never more than was spent).
         var currencyUnits: Int128?
+        var currencyReadable = true
         if let c = m.currency {
-            guard tape.kind(c) == .object, let cost = money(c, "cost", "currency.cost"), let a = tape.member(c, "amount"),
+            if tape.kind(c) == .object, let cost = money(c, "cost", "currency.cost"), let a = tape.member(c, "amount"),
                   let text = tape.plainBytes(a), Self.isAmount(text),
                   let units = try? DecimalQuantity.units(String(decoding: text, as: UTF8.self), scale: 5),
-                  units > 0, units <= Int128(cost) * 1_000 else {
+                  units > 0, units <= Int128(cost) * 1_000 {
+                spent += Int128(cost)
+                currencyUnits = units
+            } else {
+                // Still read the tokens below: their TIDs take part in the no-TID-twice rule.
                 problem("money", "a currency sale's \"currency\" needs a cost and an amount (5 decimals at most) not above it")
-                return
+                currencyReadable = false
             }
-            spent += Int128(cost)
-            currencyUnits = units
         }
-        if Int128(facts.paid) + Int128(facts.carriedIn) != spent + Int128(facts.carriedOut) {
+        if currencyReadable, Int128(facts.paid) + Int128(facts.carriedIn) != spent + Int128(facts.carriedOut) {
             problem("money", "money in (\(Money(cents: facts.paid)) paid + \(Money(cents: facts.carriedIn)) carried) is not deductions and energy (\(CentsText.format(spent))) + carried out (\(Money(cents: facts.carriedOut)))")
         }
         let stated = m.units.flatMap { tape.integer($0) }
@@ -292,14 +297,15 @@ struct FieldReader {
         } else {
             problem("units", "units \(stated.map { "\($0)" } ?? "(not an integer)") is not the sum of the tariff blocks (\(tenths) tenths of a kWh, at most \(maximumTenths))")
         }
-        readTokens(meter: m.meter, tokens: m.tokens, keys: keys, expectedUnits: stated, expectedCurrency: currencyUnits)
+        readTokens(meter: m.meter, tokens: m.tokens, keys: keys, expectedUnits: stated, expectedCurrency: currencyUnits, checkCurrency: currencyReadable)
     }
 
     mutating func readTokens(_ data: Int, keys: [String: VendingKey]?, expectedUnits: Int64?) {
         readTokens(meter: tape.member(data, "meter"), tokens: tape.member(data, "tokens"), keys: keys, expectedUnits: expectedUnits)
     }
 
-    mutating func readTokens(meter: Int?, tokens: Int?, keys: [String: VendingKey]?, expectedUnits: Int64?, expectedCurrency: Int128? = nil) {
+    mutating func readTokens(meter: Int?, tokens: Int?, keys: [String: VendingKey]?, expectedUnits: Int64?, expectedCurrency: Int128? = nil,
+                             checkCurrency: Bool = true) {
         guard let meter, tape.kind(meter) == .object,
               let panNode = tape.member(meter, "pan"), let panText = tape.plainBytes(panNode), let pan = Digits.value(panText, count: 18),
               let baseDate = integer(meter, "base_date")
@@ -350,7 +356,7 @@ struct FieldReader {
         if let expectedUnits, decoder != nil, creditUnits != expectedUnits {
             problem("units", "the tokens carry \(creditUnits) tenths of a kWh, the entry says \(expectedUnits)")
         }
-        if decoder != nil, let expected = expectedCurrency ?? (expectedUnits != nil ? 0 : nil), currencyCarried != expected {
+        if checkCurrency, decoder != nil, let expected = expectedCurrency ?? (expectedUnits != nil ? 0 : nil), currencyCarried != expected {
             problem("units", "the tokens carry \(currencyCarried) currency units (10⁻⁵), the entry says \(expected)")
         }
     }

@@ -42,6 +42,8 @@ public enum StationError: CodedError, Equatable {
     public enum InputField: String, Sendable, Equatable {
         case password, userName = "user-name", keyName = "key-name", customer, debtRecovery = "debt-recovery"
         case kekFile = "kek-file", file, reason, amount, row, cardKey = "card-key"
+        /// A sale CSV that cannot be used at all (unreadable, empty, no `meter` column).
+        case csv
     }
 
     /// The rules a well-formed request can break.
@@ -68,6 +70,14 @@ public enum StationError: CodedError, Equatable {
         case sameKeyEncryptionKey
         /// A user may not disable their own account.
         case disableSelf
+        /// A card sale is withdrawn with `card void`, not reversed (its purchase is on or for the card).
+        case cardSaleNeedsVoid(sale: Int64)
+        /// A card void after the sale already gave the account credit the reversal would restore.
+        case voidedAfterSale(sale: Int64)
+        /// The payment only covers what is owed: no energy token to write to the card.
+        case nothingForCard
+        /// Several cards of the meter carry a purchase with that number: the serial says which.
+        case cardSerialNeeded(meter: String, sequence: UInt32)
 
         var code: String {
             switch self {
@@ -86,6 +96,10 @@ public enum StationError: CodedError, Equatable {
             case .currencyMeter: "currency-meter"
             case .sameKeyEncryptionKey: "same-kek"
             case .disableSelf: "disable-self"
+            case .cardSaleNeedsVoid: "card-sale-needs-void"
+            case .voidedAfterSale: "voided-after-sale"
+            case .nothingForCard: "nothing-for-card"
+            case .cardSerialNeeded: "card-serial-needed"
             }
         }
 
@@ -107,6 +121,10 @@ public enum StationError: CodedError, Equatable {
             case let .currencyMeter(why): why
             case .sameKeyEncryptionKey: "the new key-encryption key is the current one"
             case .disableSelf: "a user cannot disable their own account (another supervisor can)"
+            case let .cardSaleNeedsVoid(id): "sale \(id) was sold onto a card: withdraw its purchase with 'stsvend card void' (a reversal cannot take it off the card)"
+            case let .voidedAfterSale(id): "a card purchase of this account was voided after sale \(id): its credit is already back on the account, so sale \(id) cannot be reversed"
+            case .nothingForCard: "the payment only covers what is owed (fees, arrears, charges): there is no energy to write to the card; sell it with --keypad to take the payment"
+            case let .cardSerialNeeded(pan, seq): "more than one card of meter \(pan) has a purchase \(seq): give the card's serial (--serial)"
             }
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import STSCard
+import STSPCSC
 import STSStation
 import STSTokenFormat
 
@@ -35,13 +36,25 @@ struct CardVoidCommand: ParsableCommand {
     @Option(help: "The card meter's PAN.") var meter: String
     @Option(help: "The purchase number on the card.") var sequence: UInt32
     @Option(help: "Why (recorded in the log).") var reason: String
+    @Option(help: "The reader holding the card (default: the only reader with a card).") var reader: String?
+    @Option(help: "Seconds to wait for the card.") var wait: Double?
+    @Flag(name: .customLong("without-card"), help: "Void a pending purchase (never written) without its card: a lost card, or one another station overtook.")
+    var withoutCard = false
+    @Option(help: "With --without-card: the card's serial, when several cards of the meter have a purchase with that number.") var serial: String?
     @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if serial != nil, !withoutCard { throw ValidationError("--serial goes with --without-card (with the card in the reader its serial is read)") }
+    }
 
     func run() throws {
         try runStation {
             let s = try station.open()
             let who = try actor.authenticate(s, action: "card void")
-            let r = try s.voidCardPurchase(meter: try MeterPAN(meterNumber: meter), sequence: sequence, reason: reason, by: who)
+            let pan = try MeterPAN(meterNumber: meter)
+            let r = withoutCard
+                ? try s.voidCardPurchase(meter: pan, sequence: sequence, serial: serial?.uppercased(), reason: reason, by: who)
+                : try withStationCard(reader: reader, wait: wait) { try s.voidCardPurchase(meter: pan, sequence: sequence, reason: reason, by: who, card: &$0) }
             if output.json {
                 printLine(MeterView.json { w in
                     w.field("ok", true); w.field("pan", r.purchase.meter.description); w.field("serial", r.purchase.serial)
@@ -83,8 +96,16 @@ struct CardImportJournalCommand: ParsableCommand {
 }
 
 /// `stsvend sell` for a card meter: the purchase goes onto the card in the reader.
+/// Runs a station operation on the card in the reader; a reader or card that cannot be reached
+/// is the station's `card-unreachable` (exit 7), like a card pulled during the operation.
+func withStationCard<T>(reader: String?, wait: Double?, _ body: (inout CardSession<PCSCCard>) throws -> T) throws -> T {
+    do { return try ReaderOptions.withCard(reader: reader, wait: wait, verbose: false, body) } catch let e as PCSCError {
+        throw StationError.cardUnreachable(e.description)
+    }
+}
+
 func sellOnCard(_ s: Station, _ request: SaleRequest, by who: Actor, reader: String?, wait: Double?, json: Bool) throws {
-    let result = try ReaderOptions.withCard(reader: reader, wait: wait, verbose: false) { try s.sellOnCard(request, by: who, card: &$0) }
+    let result = try withStationCard(reader: reader, wait: wait) { try s.sellOnCard(request, by: who, card: &$0) }
     let card = CardLine(sequence: result.purchase.sequence, serial: result.serial, completedPending: result.completedPending)
     if let receipt = result.receipt {
         if result.completedPending, !json { printError("the card's pending purchase \(result.purchase.sequence) (sale \(receipt.saleID)) was completed instead of a new sale") }

@@ -140,14 +140,19 @@ struct PullingCard: CardChannel {
         shop.meter.cardSequences = good.cardSequences
         #expect(try shop.insert() != "accept")
         shop.meter = good
-        let voided = try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 2, reason: "meter refused it", by: try shop.h.supervisor())
+        // Written to the card: only with the card, which shows the meter's refusal.
+        #expect(throws: StationError.self) {
+            try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 2, reason: "meter refused it", by: try shop.h.supervisor())
+        }
+        var session = CardSession(channel: shop.card)
+        let voided = try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 2, reason: "meter refused it", by: try shop.h.supervisor(), card: &session)
         #expect(voided.creditRestored == Money(cents: 600))
-        #expect(throws: StationError.self) { try shop.h.station.reverse(sale: 2, reason: "x", by: try shop.h.supervisor()) }
+        #expect(throws: StationError.refused(.cardSaleNeedsVoid(sale: 2))) { try shop.h.station.reverse(sale: 2, reason: "x", by: try shop.h.supervisor()) }
         let replacement = try shop.sell("1.00")
         #expect(replacement.purchase.sequence == 2 && replacement.purchase.units == 70, "1.00 paid + 6.00 carried back")
         #expect(try shop.insert() == "accept" && shop.meter.electricityTenths == 110)
-        // Reversing the sale before the void would undo credit the void already gave back.
-        #expect(throws: StationError.self) { try shop.h.station.reverse(sale: 1, reason: "x", by: try shop.h.supervisor()) }
+        // A card sale is never reversed: its purchase is on the card.
+        #expect(throws: StationError.refused(.cardSaleNeedsVoid(sale: 3))) { try shop.h.station.reverse(sale: 3, reason: "x", by: try shop.h.supervisor()) }
 
         let out = shop.h.folder + "/log.jsonl"
         let (_, head) = try shop.h.station.exportLog(to: out, by: try shop.h.user("ada"))
@@ -155,6 +160,32 @@ struct PullingCard: CardChannel {
             .verify(Array(try Data(contentsOf: URL(fileURLWithPath: out))), head: head)
         #expect(report.isClean, "\(report.problems)")
         #expect(report.cardVoids == 1 && report.sales == 3 && report.tokensDecrypted == 3)
+    }
+}
+
+extension StationCardTests {
+    @Test("a keypad sale after a card sale cannot be reversed once the card sale is voided: the void gave credit the reversal would take back")
+    func reversalAfterVoid() throws {
+        let shop = try Shop()
+        _ = try shop.sell("4.00")
+        let keypad = try shop.h.station.sell(SaleRequest(meter: Self.pan, amount: .money(try Money("2.00")), requestID: "k1", delivery: .keypad),
+                                             by: try shop.h.user("olly"))
+        #expect(keypad.tokens.count == 1)
+        // The card was never inserted: the purchase is delivered but shows no refusal yet.
+        var session = CardSession(channel: shop.card)
+        #expect(throws: StationError.self) {
+            try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 1, reason: "lost", by: try shop.h.supervisor(), card: &session)
+        }
+        // The meter refuses it (another key), then the void goes through.
+        let good = shop.meter
+        shop.meter = SimulatedMeter(state: try StationHarness.meter(Self.pan.description, keyHex: StationHarness.k2).state)
+        #expect(try shop.insert() != "accept")
+        shop.meter = good
+        session = CardSession(channel: shop.card)
+        _ = try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 1, reason: "refused", by: try shop.h.supervisor(), card: &session)
+        #expect(throws: StationError.refused(.voidedAfterSale(sale: keypad.saleID))) {
+            try shop.h.station.reverse(sale: keypad.saleID, reason: "x", by: try shop.h.supervisor())
+        }
     }
 }
 

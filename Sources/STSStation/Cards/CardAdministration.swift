@@ -25,10 +25,12 @@ public struct CardVoidResult: Sendable {
 
 /// What a card sales journal import did.
 public struct CardJournalImport: Sendable {
+    /// Journal entries read (a torn last line is not one).
     public var entries: Int
+    /// Purchases that became card purchases here.
     public var imported: Int
     public var pending: Int
-    /// Entries for meters this station does not hold (left out).
+    /// Purchases left out: for meters this station does not hold as card meters, or unusable records.
     public var skipped: Int
 }
 
@@ -57,7 +59,7 @@ extension Station {
 
     /// Reads and verifies a card with the station's issuer key (any signed-in user).
     public func readCard<C: CardChannel>(_ session: inout CardSession<C>, by actor: Actor) throws -> CardReading {
-        let issuer = try read { tx in try cardIssuer(tx) }
+        let issuer = try cardIssuer(for: &session)
         let contents = try cardStep("reading the card") { try CardVending.read(&session, master: issuer.key) }
         let serial = serialText(contents.serial)
         return try read { tx in
@@ -66,32 +68,61 @@ extension Station {
         }
     }
 
-    /// Withdraws a card purchase that can never be applied (supervisor with second factor): the
-    /// meter refused it, or it is pending and another station's purchase overtook it. The
-    /// purchase is marked voided and logged (`card_void`); the energy and VAT it bought go back to
-    /// the account as carried credit, so the next sale delivers them (fees and debts it paid stay
-    /// paid). The card then takes the next sale, numbered after the last purchase its meter applied.
-    public func voidCardPurchase(meter pan: MeterPAN, sequence: UInt32, reason: String, by actor: Actor) throws -> CardVoidResult {
+    /// Withdraws a card purchase that can never be applied (supervisor with second factor), with
+    /// its card in the reader: the meter refused it (the card's return record shows the meter saw
+    /// it and answered sequence gap or refused, and did not apply it), or it is pending and another
+    /// station's purchase overtook it. The purchase is marked voided and logged (`card_void`); the
+    /// energy and VAT it bought go back to the account as carried credit, so the next sale
+    /// delivers them (fees and debts it paid stay paid). The card then takes the next sale,
+    /// numbered after the last purchase its meter applied.
+    public func voidCardPurchase<C: CardChannel>(meter pan: MeterPAN, sequence: UInt32, reason: String, by actor: Actor,
+                                                 card session: inout CardSession<C>) throws -> CardVoidResult {
         try actor.require([.supervisor], to: "void card purchases", secondFactor: true)
+        let issuer = try cardIssuer(for: &session)
+        let contents = try cardStep("reading the card") { try CardVending.read(&session, master: issuer.key) }
+        guard contents.info.meter == pan else { throw StationError.refused(.wrongCard("the card is for meter \(contents.info.meter), not \(pan)")) }
+        return try voidPurchase(meter: pan, sequence: sequence, serial: serialText(contents.serial), reason: reason, actor: actor, card: contents)
+    }
+
+    /// Withdraws a **pending** card purchase without its card (supervisor with second factor):
+    /// one that was never written, when the card is lost or another station's purchase overtook
+    /// it. A purchase already written to a card is voided only with that card
+    /// (``voidCardPurchase(meter:sequence:reason:by:card:)``), which shows the meter did not apply it.
+    public func voidCardPurchase(meter pan: MeterPAN, sequence: UInt32, serial: String? = nil, reason: String, by actor: Actor) throws -> CardVoidResult {
+        try actor.require([.supervisor], to: "void card purchases", secondFactor: true)
+        return try voidPurchase(meter: pan, sequence: sequence, serial: serial, reason: reason, actor: actor, card: nil)
+    }
+
+    private func voidPurchase(meter pan: MeterPAN, sequence: UInt32, serial: String?, reason: String, actor: Actor,
+                              card: CardVending.Contents?) throws -> CardVoidResult {
         guard !reason.isEmpty, reason.utf8.count <= 500 else { throw StationError.invalid(.reason, "a void needs a reason (at most 500 bytes)") }
+        func notVoidable(_ why: String) -> StationError { .refused(.cardPurchaseNotVoidable(meter: pan.description, sequence: sequence, why: why)) }
         return try write { tx in
-            guard let row = try Row.fetchOne(tx.db, sql: """
-                SELECT * FROM card_purchases WHERE meter_pan = ? AND sequence = ? AND state != 'voided' ORDER BY id DESC LIMIT 1
-                """, arguments: [pan.description, Int64(sequence)]) else {
-                throw StationError.refused(.cardPurchaseNotVoidable(meter: pan.description, sequence: sequence, why: "the station holds no such purchase (or it is voided already)"))
+            let rows = try Row.fetchAll(tx.db, sql: """
+                SELECT * FROM card_purchases WHERE meter_pan = ? AND sequence = ? AND state != 'voided' ORDER BY id DESC
+                """, arguments: [pan.description, Int64(sequence)]).filter { serial == nil || ($0["serial"] as String?) == serial }
+            guard let row = rows.first else { throw notVoidable("the station holds no such purchase (or it is voided already)") }
+            guard Set(rows.map { $0["serial"] as String? ?? "" }).count == 1 else {
+                throw StationError.refused(.cardSerialNeeded(meter: pan.description, sequence: sequence))
             }
             var purchase = try StoreTransaction.purchase(row)
+            if purchase.state == .delivered {
+                // Written to the card: only the card shows the meter did not apply it.
+                guard let card else { throw notVoidable("it was written to the card: void it with the card in the reader") }
+                guard card.purchase == purchase.record, card.unappliedPurchase != nil else {
+                    throw notVoidable("the card does not carry it unapplied (the meter applied it, or the card took another purchase)")
+                }
+                guard let returned = card.returned, returned.result == 3 || returned.result == 4 else {
+                    throw notVoidable("the card shows no refusal by the meter: insert it into the meter first, then void it if the meter refuses it")
+                }
+            }
             var restored = Money.zero
             var account: StationAccount?
             if let saleID = purchase.saleID {
                 let (sale, _) = try tx.sale(id: saleID)
-                guard sale["reversed_at"] as Int64? == nil else {
-                    throw StationError.refused(.cardPurchaseNotVoidable(meter: pan.description, sequence: sequence, why: "its sale \(saleID) is reversed"))
-                }
+                guard sale["reversed_at"] as Int64? == nil else { throw notVoidable("its sale \(saleID) is reversed") }
                 var open = try tx.openAccount(meter: pan.description)
-                guard open.id == sale["account_id"] as Int64? else {
-                    throw StationError.refused(.cardPurchaseNotVoidable(meter: pan.description, sequence: sequence, why: "its sale \(saleID) belongs to a closed account"))
-                }
+                guard open.id == sale["account_id"] as Int64? else { throw notVoidable("its sale \(saleID) belongs to a closed account") }
                 guard let energy = sale["energy"] as Int64?, let vat = sale["vat"] as Int64?,
                       (0...Money.maximumCents).contains(energy), (0...Money.maximumCents).contains(vat) else {
                     throw StationError.tampered("sale \(saleID): its energy or VAT is not a possible value")
@@ -125,6 +156,7 @@ extension Station {
     /// Purchases already imported are skipped, so a repeated import changes nothing.
     public func importCardJournal(_ journal: CardSalesJournal, by actor: Actor) throws -> CardJournalImport {
         try actor.require([.supervisor], to: "import card sales journals")
+        guard FileManager.default.fileExists(atPath: journal.path) else { throw StationError.notFound("card sales journal \(journal.path)") }
         let entries = try journal.entries()
         var latest: [String: CardSalesJournal.Entry] = [:]
         var order: [String] = []
@@ -138,7 +170,7 @@ extension Station {
             var tids: [String: UInt32] = [:]
             for key in order {
                 guard let e = latest[key], let pan = try? MeterPAN(meterNumber: e.meter),
-                      (try? tx.meter(pan.description)) != nil, let record = try? e.record() else { result.skipped += 1; continue }
+                      (try? tx.meter(pan.description))?.kind == .card, let record = try? e.record() else { result.skipped += 1; continue }
                 guard record.tid <= TokenIdentifier.maximum else { result.skipped += 1; continue }
                 tids[pan.description] = max(tids[pan.description] ?? 0, record.tid)
                 let exists = try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM card_purchases WHERE serial = ? AND sequence = ?",

@@ -32,12 +32,13 @@ extension Station {
         cardIssuerCache = nil
     }
 
-    /// The station's current card issuer key.
-    func cardIssuer(_ tx: StoreTransaction) throws -> CachedCardIssuer {
-        if let c = cardIssuerCache { return c }
-        guard let row = try Row.fetchOne(tx.db, sql: "SELECT name, sealed, issuer_id FROM card_issuer_keys ORDER BY created_at DESC, rowid DESC LIMIT 1") else {
-            throw StationError.refused(.noCardIssuerKey)
-        }
+    /// The station's current card issuer key (the one imported last), or the key named.
+    func cardIssuer(_ tx: StoreTransaction, named: String? = nil) throws -> CachedCardIssuer {
+        if named == nil, let c = cardIssuerCache { return c }
+        let found = try named.map {
+            try Row.fetchOne(tx.db, sql: "SELECT name, sealed, issuer_id FROM card_issuer_keys WHERE name = ?", arguments: [$0])
+        } ?? Row.fetchOne(tx.db, sql: "SELECT name, sealed, issuer_id FROM card_issuer_keys ORDER BY created_at DESC, rowid DESC LIMIT 1")
+        guard let row = found else { throw StationError.refused(.noCardIssuerKey) }
         let name: String = row["name"]
         var bytes = try kek.open(row["sealed"] as Data, purpose: "card-issuer-key:\(name)")
         defer { for i in bytes.indices { bytes[i] = 0 } }
@@ -47,8 +48,23 @@ extension Station {
         let key: IssuerMasterKey
         do { key = try IssuerMasterKey(bytes: bytes) } catch { throw StationError.tampered("card issuer key \(name) is not an AES-128 key") }
         let cached = CachedCardIssuer(name: name, key: key, issuerID: issuerID)
-        cardIssuerCache = cached
+        if named == nil { cardIssuerCache = cached }
         return cached
+    }
+
+    /// The issuer key a presented card was issued with: the one recorded for its serial when the
+    /// station holds several (a card issued before a newer key was imported keeps its own), else
+    /// the current one. Reads the card's serial only when there is a choice to make.
+    func cardIssuer<C: CardChannel>(for session: inout CardSession<C>) throws -> CachedCardIssuer {
+        let (current, several) = try read { tx in
+            (try cardIssuer(tx), (try Int.fetchOne(tx.db, sql: "SELECT COUNT(*) FROM card_issuer_keys") ?? 0) > 1)
+        }
+        guard several else { return current }
+        let serial = serialText(try cardStep("reading the card serial") { try session.open() })
+        return try read { tx in
+            guard let name = try String.fetchOne(tx.db, sql: "SELECT issuer_key FROM cards WHERE serial = ?", arguments: [serial]) else { return current }
+            return try cardIssuer(tx, named: name)
+        }
     }
 
     /// The number this station writes into purchase records: the first 32 bits of its id.

@@ -14,7 +14,7 @@ extension Station {
     /// second sale. The same request id again returns the original sale (`replayed`).
     public func sellOnCard<C: CardChannel>(_ request: SaleRequest, by actor: Actor, card session: inout CardSession<C>) throws -> CardSaleResult {
         try actor.require(sellers, to: "sell")
-        let issuer = try read { tx in try cardIssuer(tx) }
+        let issuer = try cardIssuer(for: &session)
         let contents = try cardStep("reading the card") { try CardVending.read(&session, master: issuer.key) }
         guard contents.info.type == .user else { throw StationError.refused(.wrongCard("a \(contents.info.type) card cannot carry purchases")) }
         guard contents.info.meter == request.meter else {
@@ -38,7 +38,11 @@ extension Station {
                 case .voided:
                     throw StationError.refused(.cardPurchaseNotVoidable(meter: purchase.meter.description, sequence: purchase.record.sequence,
                                                                          why: "sale \(receipt.saleID)'s card purchase was voided; sell again with a new request id"))
-                case .pending: break
+                case .pending:
+                    // The retry of a sale whose card write was interrupted: that card, that purchase.
+                    guard purchase.serial == serial else {
+                        throw StationError.refused(.wrongCard("request \(request.requestID)'s purchase is pending on card \(purchase.serial), not on this card \(serial): present that card"))
+                    }
                 }
             }
             // Only a purchase this station voided may be overwritten on the card.
@@ -59,7 +63,7 @@ extension Station {
             }
             let receipt = try sell(request, by: actor, tx, card: (serial, sequence))
             guard (1...4).contains(receipt.tokens.count), let tid = receipt.tid, let units = UInt32(exactly: receipt.unitsTenths) else {
-                throw StationError.refused(.wrongCard("the sale bought no energy token, so there is nothing to write to the card"))
+                throw StationError.refused(.nothingForCard)
             }
             let record = PurchaseRecord(sequence: sequence, station: cardStationNumber, issuedMinute: UInt32(clamping: max(0, tx.now / 60)),
                                         units: units, kind: .electricity, tokens: try receipt.tokens.map { try TokenNumber($0) },

@@ -40,14 +40,14 @@ extension Station {
             let latest = try Int64.fetchOne(tx.db, sql: "SELECT MAX(id) FROM sales WHERE account_id = ? AND kind = 'credit' AND reversed_at IS NULL",
                                             arguments: [account.id])
             guard latest == id else { throw StationError.refused(.notLatestSale(sale: id, later: latest ?? 0)) }
+            // A card sale's purchase is on (or for) the card: only a void takes it off.
+            if try tx.cardPurchase(saleID: id) != nil { throw StationError.refused(.cardSaleNeedsVoid(sale: id)) }
             // A card void after the sale moved credit into the carry a reversal would restore.
             let voidedSince = try Bool.fetchOne(tx.db, sql: """
                 SELECT 1 FROM card_purchases cp JOIN sales s ON s.id = cp.sale_id
-                WHERE cp.state = 'voided' AND s.account_id = ? AND (cp.sale_id = ? OR cp.voided_log_seq > ?)
-                """, arguments: [account.id, id, row["log_seq"] as Int64? ?? 0]) ?? false
-            guard !voidedSince else {
-                throw StationError.refused(.cardPurchaseNotVoidable(meter: pan, sequence: 0, why: "a card purchase of this account was voided after sale \(id): its credit is already back on the account, so the sale cannot be reversed"))
-            }
+                WHERE cp.state = 'voided' AND s.account_id = ? AND cp.voided_log_seq > ?
+                """, arguments: [account.id, row["log_seq"] as Int64? ?? 0]) ?? false
+            guard !voidedSince else { throw StationError.refused(.voidedAfterSale(sale: id)) }
             // The sale row's figures are checked before they are given back to the account.
             func figure(_ column: String, _ range: ClosedRange<Int64> = 0...Money.maximumCents) throws -> Int64 {
                 guard let v = row[column] as Int64?, range.contains(v) else {
