@@ -89,7 +89,7 @@ struct CardImportJournalCommand: ParsableCommand {
                     w.field("entries", r.entries); w.field("imported", r.imported); w.field("pending", r.pending); w.field("skipped", r.skipped)
                 })
             } else {
-                printLine("\(r.imported) card purchases imported (\(r.pending) pending) from \(r.entries) journal lines; \(r.skipped) skipped (meters this station does not hold)")
+                printLine("\(r.imported) card purchases imported (\(r.pending) pending) from \(r.entries) journal entries; \(r.skipped) left out (not a card meter of this station, or an unusable record)")
             }
         }
     }

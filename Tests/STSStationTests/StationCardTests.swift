@@ -217,3 +217,27 @@ extension StationCardTests {
         #expect(throws: StationError.authenticationFailed) { try h.user("olly") }
     }
 }
+
+extension StationCardTests {
+    @Test("a card front's journal moves in once: its TIDs are never reused, its pending purchase is completed on the card")
+    func journalImport() throws {
+        let shop = try Shop()
+        let path = shop.h.folder + "/card-sales.jsonl"
+        let journal = CardSalesJournal(path: path)
+        #expect(throws: StationError.notFound("card sales journal \(path)")) { try shop.h.station.importCardJournal(journal, by: try shop.h.supervisor()) }
+        let token = try TokenNumber("12345678901234567890")
+        let pending = PurchaseRecord(sequence: 1, station: 7, issuedMinute: 1, units: 25, kind: .electricity, tokens: [token], tid: 16_000_000)
+        try journal.append(.init(serial: "0102030405060708", record: pending, meter: Self.pan, tid: pending.tid, state: "pending"))
+        try journal.append(.init(serial: "FFFFFFFFFFFFFFFF", record: pending, meter: try MeterPAN(meterNumber: "01234567897"), tid: 9, state: "delivered"))
+        let r = try shop.h.station.importCardJournal(journal, by: try shop.h.supervisor())
+        #expect(r.entries == 2 && r.imported == 1 && r.pending == 1 && r.skipped == 1, "the second meter is not this station's")
+        #expect(try shop.h.station.importCardJournal(journal, by: try shop.h.supervisor()).imported == 0, "a repeated import changes nothing")
+        // The next card presentation completes the journal's purchase, with no station receipt.
+        let completed = try shop.sell("9.00")
+        #expect(completed.completedPending && completed.receipt == nil && completed.purchase == pending)
+        // Every sale after the import gets a TID past the journal's.
+        let keypad = try shop.h.station.sell(SaleRequest(meter: Self.pan, amount: .money(try Money("1.00")), requestID: "k", delivery: .keypad),
+                                             by: try shop.h.user("olly"))
+        #expect((keypad.tid ?? 0) > 16_000_000)
+    }
+}
