@@ -57,10 +57,11 @@ let package = Package(
         ),
         .target(name: "STSVending", dependencies: ["STSTokenFormat", "STSCrypto"]),
         .target(name: "STSBatch", dependencies: ["STSJSON", "STSTokenFormat", "STSCrypto", "STSVending"]),
-        // IC cards for card-type meters: APDUs, card records, per-card keys, the card application.
+        // IC cards for card-type meters: APDUs, card records, per-card keys, the card application,
+        // the sales journal (it issues the credit tokens it writes: STSVending).
         .target(
             name: "STSCard",
-            dependencies: ["STSTokenFormat", "STSCrypto", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "CryptoExtras", package: "swift-crypto")]
         ),
         // PC/SC readers: context, reader selection, transmit, errors, APDU trace.
@@ -72,7 +73,7 @@ let package = Package(
         // A meter on a desk: persistent state file, consumption, keypad.
         .target(
             name: "STSMeterSimulator",
-            dependencies: ["STSTokenFormat", "STSCrypto", "STSMeter", "STSCard", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["STSTokenFormat", "STSCrypto", "STSMeter", "STSCard", "STSTariff", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Prices: money in, deductions in a fixed order, units out (no I/O).
         .target(name: "STSTariff", dependencies: ["STSTokenFormat"]),
@@ -91,7 +92,7 @@ let package = Package(
                            .product(name: "CryptoExtras", package: "swift-crypto")]
         ),
         // Throughput and latency measurements behind `stsvend bench`.
-        .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSJSON", "STSBatch", "STSMeter", "STSMeterSimulator", "STSStation", "STSAuditLog", "STSTariff", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSJSON", "STSBatch", "STSMeter", "STSMeterSimulator", "STSStation", "STSAuditLog", "STSTariff", "STSCard", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "stsvend",
             dependencies: [
@@ -101,7 +102,7 @@ let package = Package(
             ]
         ),
         // The parsers of untrusted input as fuzz targets (libFuzzer and a property harness).
-        .target(name: "STSFuzzTargets", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSAuditLog", "STSMeter",
+        .target(name: "STSFuzzTargets", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSAuditLog", "STSMeter", "STSTariff",
                                                        "STSMeterSimulator", "STSCard", "STSCardEmulator",
                                                        .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "stsfuzz", dependencies: ["STSFuzzTargets"]),
@@ -112,7 +113,7 @@ let package = Package(
         .testTarget(name: "STSVendingTests", dependencies: ["STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSJSONTests", dependencies: ["STSJSON", "STSTestFixtures"]),
         .testTarget(name: "STSBatchTests", dependencies: ["STSBatch", "STSJSON", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
-        .testTarget(name: "STSMeterTests", dependencies: ["STSMeter", "STSMeterSimulator", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSMeterTests", dependencies: ["STSMeter", "STSMeterSimulator", "STSTariff", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSCardTests", dependencies: ["STSCard", "STSMeterSimulator", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSTariffTests", dependencies: ["STSTariff", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSAuditLogTests", dependencies: ["STSAuditLog", "STSBatch", .product(name: "Crypto", package: "swift-crypto")]),

@@ -7,6 +7,7 @@ import STSCardEmulator
 import STSCrypto
 import STSMeter
 import STSMeterSimulator
+import STSTariff
 import STSTokenFormat
 import STSVending
 

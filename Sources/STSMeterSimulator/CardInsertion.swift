@@ -84,3 +84,21 @@ extension SimulatedMeter {
         return outcome
     }
 }
+
+extension StateFile {
+    /// The whole insertion into the meter kept in the state file at `path`: read and verify the
+    /// card, apply its purchase and save the meter, and only then write the return record onto
+    /// the card, so a card pulled mid-write is recognised as already applied next time. `clock`
+    /// gives the meter's time once the card has been read. Returns the outcome and the meter as saved.
+    public static func insertCard<C: CardChannel>(_ session: inout CardSession<C>, master: IssuerMasterKey, into path: String,
+                                                  clock: () throws -> Int64) throws -> (outcome: CardInsertionOutcome, meter: SimulatedMeter) {
+        let contents = try CardVending.read(&session, master: master)
+        let now = try clock()
+        let (outcome, meter) = try update(path) { m in (m.applyCard(contents, at: now), m) }
+        if let returned = outcome.returned {
+            let keys = try master.cardKeys(serial: contents.serial)
+            try session.write(.returnData, returned.encode(keys: keys, serial: contents.serial), keys: keys)
+        }
+        return (outcome, meter)
+    }
+}

@@ -1,4 +1,5 @@
 import STSMeter
+import STSTariff
 import STSTokenFormat
 
 /// What a consumption run did.

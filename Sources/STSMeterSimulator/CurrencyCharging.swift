@@ -1,4 +1,5 @@
 import STSMeter
+import STSTariff
 import STSTokenFormat
 
 /// How a currency meter turns energy into money.

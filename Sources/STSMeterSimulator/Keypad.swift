@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import STSMeter
+import STSTariff
 import STSTokenFormat
 
 /// An interactive keypad and display in the terminal, behaving like a meter's: digits appear as

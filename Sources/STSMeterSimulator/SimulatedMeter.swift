@@ -1,4 +1,5 @@
 import STSMeter
+import STSTariff
 import STSTokenFormat
 
 /// The relay that connects the load.

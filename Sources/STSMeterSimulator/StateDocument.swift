@@ -1,5 +1,6 @@
 import STSCrypto
 import STSMeter
+import STSTariff
 import STSTokenFormat
 
 /// The JSON shape of a meter state file (format `sts-meter-state`; see Specs/meter.md): version

@@ -68,6 +68,13 @@ public enum EnergyAmount {
     public static func tenths(_ text: String) throws(TariffError) -> Int64 {
         try Money.parseFixed(text, decimals: 1, what: "energy in kWh")
     }
+
+    /// Tenths of a kWh as kWh with one decimal, the way receipts, results and reports show
+    /// energy: `12.3` for 123, `0.0` for 0; a negative amount keeps its sign.
+    public static func text(tenths: Int64) -> String {
+        let a = tenths.magnitude
+        return "\(tenths < 0 ? "-" : "")\(a / 10).\(a % 10)"
+    }
 }
 
 /// Decimal text with a fixed number of fraction digits, as an integer scaled by 10^decimals:

@@ -36,10 +36,14 @@ public struct Tariff: Hashable, Sendable, Codable {
     public var vatBasisPoints: Int64
     /// Fee per sale for each channel that charges one ("mobile", "agent"; the counter usually none).
     public var channelFees: [String: Int64]
+    /// Time-of-use periods (peak, standard, off-peak by hour and weekday), when the tariff has
+    /// them: the rates a currency meter on this tariff draws its credit down by, and the periods
+    /// reports group sales into. A kWh meter's token is still priced by ``blocks``.
+    public var timeOfUse: TimeOfUseTable?
 
     /// A validated tariff.
     public init(name: String, blocks: [TariffBlock], freeBasicTenthsPerMonth: Int64 = 0,
-                vatBasisPoints: Int64 = 0, channelFees: [String: Money] = [:]) throws(TariffError) {
+                vatBasisPoints: Int64 = 0, channelFees: [String: Money] = [:], timeOfUse: TimeOfUseTable? = nil) throws(TariffError) {
         guard !name.isEmpty else { throw .invalidTariff("a tariff needs a name") }
         guard !blocks.isEmpty else { throw .invalidTariff("a tariff needs at least one price") }
         var last: Int64 = 0
@@ -67,9 +71,10 @@ public struct Tariff: Hashable, Sendable, Codable {
         self.freeBasicTenthsPerMonth = freeBasicTenthsPerMonth
         self.vatBasisPoints = vatBasisPoints
         self.channelFees = channelFees.mapValues(\.cents)
+        self.timeOfUse = timeOfUse
     }
 
-    private enum CodingKeys: String, CodingKey { case name, blocks, freeBasicTenthsPerMonth, vatBasisPoints, channelFees }
+    private enum CodingKeys: String, CodingKey { case name, blocks, freeBasicTenthsPerMonth, vatBasisPoints, channelFees, timeOfUse }
 
     /// A stored tariff is checked like a new one: the database is not trusted to hold sane values.
     public init(from decoder: Decoder) throws {
@@ -77,7 +82,8 @@ public struct Tariff: Hashable, Sendable, Codable {
         let fees = try c.decode([String: Int64].self, forKey: .channelFees)
         try self.init(name: c.decode(String.self, forKey: .name), blocks: c.decode([TariffBlock].self, forKey: .blocks),
                       freeBasicTenthsPerMonth: c.decode(Int64.self, forKey: .freeBasicTenthsPerMonth),
-                      vatBasisPoints: c.decode(Int64.self, forKey: .vatBasisPoints), channelFees: fees.mapValues { Money(cents: $0) })
+                      vatBasisPoints: c.decode(Int64.self, forKey: .vatBasisPoints), channelFees: fees.mapValues { Money(cents: $0) },
+                      timeOfUse: c.decodeIfPresent(TimeOfUseTable.self, forKey: .timeOfUse))
     }
 
     /// A one-price tariff.

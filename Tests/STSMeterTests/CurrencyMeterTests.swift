@@ -2,6 +2,7 @@ import Foundation
 import STSCrypto
 import STSMeter
 import STSMeterSimulator
+import STSTariff
 import STSTokenFormat
 import STSVending
 import Testing

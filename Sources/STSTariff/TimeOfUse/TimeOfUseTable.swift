@@ -7,9 +7,9 @@ import STSTokenFormat
 /// Prices are integers in 10⁻⁵ currency units per kWh, the unit of the currency registers, so
 /// "2.50" is 250 000 and no binary floating point is involved. A table is always complete and
 /// valid: every initializer checks it (file form: `TimeOfUseTableFile.swift`, Specs/meter.md §6).
-public struct TimeOfUseTable: Equatable, Sendable {
+public struct TimeOfUseTable: Hashable, Sendable {
     /// One named period and its price.
-    public struct Period: Equatable, Sendable {
+    public struct Period: Hashable, Sendable {
         /// 1–24 characters from `a`–`z`, `0`–`9`, `-`, `_`, starting with a letter.
         public let name: String
         /// The price in 10⁻⁵ currency units per kWh, 0 … ``TimeOfUseTable/maximumPrice``.
@@ -163,25 +163,30 @@ public struct TimeOfUseTable: Equatable, Sendable {
 extension TimeOfUseTable: Codable {
     /// How a table sits in a meter state file: prices as decimal strings of 10⁻⁵ units, the
     /// schedule as 24 period names per kind of day.
-    struct Stored: Codable {
-        struct StoredPeriod: Codable {
-            var name: String
-            var price_per_kwh: String
+    public struct Stored: Codable, Sendable {
+        /// One period: its name and price (10⁻⁵ units per kWh, as decimal digits).
+        public struct StoredPeriod: Codable, Sendable {
+            public var name: String
+            public var price_per_kwh: String
         }
-        var periods: [StoredPeriod]
-        var weekday: [String]
-        var weekend: [String]
-        var tariff_rate_period: String?
+        /// The periods, in table order.
+        public var periods: [StoredPeriod]
+        /// 24 period names, hour 0 first, for weekdays and for weekends.
+        public var weekday: [String]
+        public var weekend: [String]
+        /// The period a set-tariff-rate token prices, if any.
+        public var tariff_rate_period: String?
     }
 
-    var stored: Stored {
+    /// The table in its stored form.
+    public var stored: Stored {
         Stored(periods: periods.map { .init(name: $0.name, price_per_kwh: String($0.pricePerKWh)) },
                weekday: weekdayHours.map { periods[$0].name }, weekend: weekendHours.map { periods[$0].name },
                tariff_rate_period: tariffRatePeriod)
     }
 
     /// The table a stored form describes, checked like any other table.
-    init(stored s: Stored) throws(TimeOfUseTableError) {
+    public init(stored s: Stored) throws(TimeOfUseTableError) {
         guard s.periods.count <= Self.maximumPeriods else { throw .tooManyPeriods(line: 0) }
         var periods: [Period] = []
         for p in s.periods {
