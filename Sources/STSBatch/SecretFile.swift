@@ -56,6 +56,19 @@ public enum SecretFile {
         return try make(bytes)
     }
 
+    /// Writes `key` in hex (and a newline) to a new file at `path`: created owner-only (0600),
+    /// never over an existing file, synced before returning. The hex text is wiped afterwards.
+    public static func create(_ path: String, hexKey key: [UInt8]) throws(BatchError) {
+        var hex = Array(key.map { Hex.encode(UInt64($0), digits: 2) }.joined().utf8) + [10]
+        defer { wipe(&hex) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw .io("cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard hex.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == hex.count, fsync(fd) == 0 else {
+            throw .io("cannot write \(path)")
+        }
+    }
+
     /// A keys file: a JSON object of key names to hex vending keys.
     public static func vendingKeys(_ path: String) throws -> [String: VendingKey] {
         var text = try read(path)

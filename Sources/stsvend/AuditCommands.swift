@@ -27,7 +27,9 @@ struct AuditExportCommand: ParsableCommand {
             let s = try station.open()
             let who = try actor.authenticate(s, action: "audit export")
             let (count, head) = try s.exportLog(to: out, by: who)
-            if output.json { printLine(#"{"entries":\#(count),"head":"\#(head)","file":"\#(out)"}"#) } else {
+            if output.json {
+                printLine(MeterView.json { w in w.field("entries", Int(count)); w.field("head", head); w.field("file", out) })
+            } else {
                 printLine("\(count) entries written to \(out); head \(head)")
             }
         }
@@ -137,21 +139,7 @@ struct CampaignRunCommand: ParsableCommand {
         try runStation {
             let s = try station.open()
             let who = try actor.authenticate(s, action: "campaign run")
-            // Key-change sets are tokens: the file is owner-only, and a file that cannot be opened stops the run.
-            var file: UnsafeMutablePointer<FILE>?
-            if let out {
-                let fd = Glibc.open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-                guard fd >= 0, let f = fdopen(fd, "a") else { throw StationError.store("cannot open \(out): \(String(cString: strerror(errno)))") }
-                fchmod(fd, 0o600)
-                file = f
-            }
-            defer { if let file { fclose(file) } }
-            let p = try s.runCampaign(name: name, by: who, limit: limit) { pan, receipt, progress in
-                if let file {
-                    let line = #"{"pan":"\#(pan)","sale":\#(receipt.saleID),"tokens":[\#(receipt.tokens.map { "\"\($0)\"" }.joined(separator: ","))]}"# + "\n"
-                    fputs(line, file)
-                    fflush(file)
-                }
+            let p = try s.runCampaign(name: name, by: who, limit: limit, setsFile: out) { pan, _, progress in
                 printError("campaign \(name): \(progress.issued + progress.confirmed)/\(progress.total) issued (meter \(pan))")
             }
             printLine("campaign \(name): \(p.pending) pending, \(p.issued) issued, \(p.confirmed) confirmed")
@@ -188,7 +176,9 @@ struct CampaignStatusCommand: ParsableCommand {
             let s = try station.open()
             _ = try actor.authenticate(s, action: "campaign status")
             let p = try s.campaignProgress(name: name)
-            if output.json { printLine(#"{"pending":\#(p.pending),"issued":\#(p.issued),"confirmed":\#(p.confirmed),"total":\#(p.total)}"#) } else {
+            if output.json {
+                printLine(MeterView.json { w in w.field("pending", p.pending); w.field("issued", p.issued); w.field("confirmed", p.confirmed); w.field("total", p.total) })
+            } else {
                 printLine("campaign \(name): \(p.pending) pending, \(p.issued) issued, \(p.confirmed) confirmed of \(p.total)")
             }
         }

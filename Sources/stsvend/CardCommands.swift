@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import STSBatch
+import STSBenchmark
 import STSCard
 import STSCardEmulator
 import STSCrypto
@@ -264,49 +265,24 @@ struct CardSellCommand: ParsableCommand {
         try runReporting {
             let master = try issuer.key()
             let vendingKey = try SecretFile.key(vendingKeyFile) { try VendingKey(bytes: $0) }
-            let book = CardSalesJournal(path: journal)
-            try readerOptions.withCard { session in
-                let contents = try CardVending.read(&session, master: master)
-                // The meter is the one the card was issued for; --pan, when given, must agree.
-                let panText = pan ?? contents.info.meter.description
-                let meter = try MeterOptions.profile(pan: panText, sgc: sgc, ti: ti, krn: krn, kt: kt, ken: ken, baseDate: baseDate, dkga: dkga, ea: ea)
-                guard contents.info.meter == meter.pan else { throw CardError.wrongMeter("the card is for meter \(contents.info.meter), not \(meter.pan)") }
-                guard contents.info.type == .user else { throw CardError.badRecord("a \(contents.info.type) card cannot carry purchases") }
-                let issuerForMeter = try TokenIssuer(meter: meter, vendingKey: vendingKey)
-                let serial = CardJSON.hex(contents.serial)
-                var completed = false
-                var entry: CardSalesJournal.Entry
-                if let pending = try book.pending(serial: serial) {
-                    // An interrupted sale: deliver exactly that purchase, never a new one.
-                    entry = pending
-                    completed = true
-                } else {
-                    if let unapplied = contents.unappliedPurchase {
-                        throw CardError.badRecord("the card still carries purchase \(unapplied.sequence), not yet applied by the meter: insert it into the meter first")
-                    }
-                    let now = try meterClock()
-                    let tid = try TokenIdentifierAllocator.next(atUnixSeconds: now, baseDate: meter.baseDate, after: try book.tids(meter: meter.pan))
-                    let token = try issuerForMeter.credit(.electricity, units: units, tid: tid, rnd: randomNibble())
-                    let record = PurchaseRecord(sequence: CardVending.nextSequence(contents), station: stationID, issuedMinute: UInt32(clamping: max(0, now / 60)),
-                                                units: UInt32(token.encodedUnits!), kind: .electricity, tokens: [token.number], tid: tid.value)
-                    entry = CardSalesJournal.Entry(serial: serial, record: record, meter: meter.pan, tid: tid.value, state: "pending")
-                    try book.append(entry)
+            let sale = try readerOptions.withCard { session in
+                try JournalCardSale.sell(&session, master: master, vendingKey: vendingKey, units: units, stationID: stationID,
+                                         journal: CardSalesJournal(path: journal), clock: meterClock) { cardMeter in
+                    // The meter is the one the card was issued for; --pan, when given, must agree.
+                    try MeterOptions.profile(pan: pan ?? cardMeter.description, sgc: sgc, ti: ti, krn: krn, kt: kt, ken: ken, baseDate: baseDate, dkga: dkga, ea: ea)
                 }
-                let record = try entry.record()
-                _ = try CardVending.sell(&session, master: master, expectedMeter: meter.pan, record: record)
-                entry.state = "delivered"
-                try book.append(entry)
-                if output.json {
-                    printLine(MeterView.json { w in
-                        w.field("ok", true); w.field("sequence", Int(record.sequence)); w.field("tokens", record.tokens.map(\.digits))
-                        w.field("tid", UInt64(entry.tid)); w.field("units", UInt64(record.units)); w.field("serial", serial)
-                        w.field("completed_pending", completed)
-                    })
-                } else {
-                    printLine((completed ? "Completed pending purchase " : "Purchase ") + "\(record.sequence) on card \(serial) for meter \(meter.pan)")
-                    for t in record.tokens { printLine("Token  \(t.grouped)") }
-                    printLine("Units  \(DecimalQuantity.format(Int128(record.units), scale: 1)) kWh")
-                }
+            }
+            let record = sale.record
+            if output.json {
+                printLine(MeterView.json { w in
+                    w.field("ok", true); w.field("sequence", Int(record.sequence)); w.field("tokens", record.tokens.map(\.digits))
+                    w.field("tid", UInt64(record.tid)); w.field("units", UInt64(record.units)); w.field("serial", sale.serial)
+                    w.field("completed_pending", sale.completedPending)
+                })
+            } else {
+                printLine((sale.completedPending ? "Completed pending purchase " : "Purchase ") + "\(record.sequence) on card \(sale.serial) for meter \(sale.meter)")
+                for t in record.tokens { printLine("Token  \(t.grouped)") }
+                printLine("Units  \(DecimalQuantity.format(Int128(record.units), scale: 1)) kWh")
             }
         }
     }
@@ -324,25 +300,17 @@ struct MeterInsertCardCommand: ParsableCommand {
     func run() throws {
         try runReporting {
             let master = try issuer.key()
-            try readerOptions.withCard { session in
-                let contents = try CardVending.read(&session, master: master)
-                let now = try meterClock()
-                let (outcome, meter) = try StateFile.update(stateOption.state) { m in (m.applyCard(contents, at: now), m) }
-                if let returned = outcome.returned {
-                    let keys = try master.cardKeys(serial: contents.serial)
-                    try session.write(.returnData, returned.encode(keys: keys, serial: contents.serial), keys: keys)
-                }
-                if output.json {
-                    printLine(MeterView.json { w in
-                        w.field("result", outcome.result)
-                        if let s = outcome.sequence { w.field("sequence", Int(s)) }
-                        w.field("token_results", outcome.tokenResults.map(\.rawValue))
-                        MeterView.write(meter, to: &w, events: false)
-                    })
-                } else {
-                    printLine("Card       \(outcome.result)" + (outcome.sequence.map { "   purchase \($0)" } ?? ""))
-                    MeterView.text(meter, events: false).forEach(printLine)
-                }
+            let (outcome, meter) = try readerOptions.withCard { try StateFile.insertCard(&$0, master: master, into: stateOption.state, clock: meterClock) }
+            if output.json {
+                printLine(MeterView.json { w in
+                    w.field("result", outcome.result)
+                    if let s = outcome.sequence { w.field("sequence", Int(s)) }
+                    w.field("token_results", outcome.tokenResults.map(\.rawValue))
+                    MeterView.write(meter, to: &w, events: false)
+                })
+            } else {
+                printLine("Card       \(outcome.result)" + (outcome.sequence.map { "   purchase \($0)" } ?? ""))
+                MeterView.text(meter, events: false).forEach(printLine)
             }
         }
     }
@@ -359,24 +327,15 @@ struct CardBenchCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            try readerOptions.withCard { session in
-                _ = try session.open()
-                let start = Date()
-                for _ in 0..<count { _ = try session.read(.purchase) }
-                let seconds = Date().timeIntervalSince(start)
-                let t0 = Date()
-                let reads = 20
-                for _ in 0..<reads {
-                    _ = try session.open()
-                    for f in CardFile.allCases { _ = try session.read(f) }
-                }
-                let readMs = Date().timeIntervalSince(t0) * 1000 / Double(reads)
-                let rate = Double(count) / seconds
-                if output.json {
-                    printLine("{\"apdus_per_second\":\(Int(rate)),\"apdu_ms\":\(String(format: "%.3f", seconds * 1000 / Double(count))),\"card_read_ms\":\(String(format: "%.2f", readMs))}")
-                } else {
-                    printLine("\(Int(rate)) APDUs/s (\(String(format: "%.3f", seconds * 1000 / Double(count))) ms each); full card read (select, serial, 3 files): \(String(format: "%.2f", readMs)) ms")
-                }
+            let r = try readerOptions.withCard { try CardBenchmark.run(&$0, count: count) }
+            if output.json {
+                printLine(MeterView.json { w in
+                    w.field("apdus_per_second", Int(r.apdusPerSecond))
+                    w.raw("apdu_ms", .number(String(format: "%.3f", r.apduMilliseconds)))
+                    w.raw("card_read_ms", .number(String(format: "%.2f", r.cardReadMilliseconds)))
+                })
+            } else {
+                printLine("\(Int(r.apdusPerSecond)) APDUs/s (\(String(format: "%.3f", r.apduMilliseconds)) ms each); full card read (select, serial, 3 files): \(String(format: "%.2f", r.cardReadMilliseconds)) ms")
             }
         }
     }

@@ -91,16 +91,14 @@ struct DeriveKeyCommand: ParsableCommand {
         try runReporting {
             let profile = try meter.profile()
             let dk = try profile.decoderKey(vendingKey: SecretFile.key(vendingKeyFile) { try VendingKey(bytes: $0) })
-            var hex = Array(dk.revealBytes().map { Hex.encode(UInt64($0), digits: 2) }.joined().utf8) + [10]
-            defer { wipe(&hex) }
-            let fd = open(out, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-            guard fd >= 0 else { throw BatchError.io("cannot create \(out): \(String(cString: strerror(errno)))") }
-            defer { close(fd) }
-            guard hex.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == hex.count, fsync(fd) == 0 else {
-                throw BatchError.io("cannot write \(out)")
-            }
+            var key = dk.revealBytes()
+            defer { wipe(&key) }
+            try SecretFile.create(out, hexKey: key)
             if output.json {
-                printLine("{\"ok\":true,\"meter\":\"\(profile.pan)\",\"bits\":\(dk.bitCount),\"check_value\":\"\(dk.checkValue)\",\"file\":\"\(out)\"}")
+                printLine(MeterView.json { w in
+                    w.field("ok", true); w.field("meter", profile.pan.description); w.field("bits", dk.bitCount)
+                    w.field("check_value", dk.checkValue); w.field("file", out)
+                })
             } else {
                 printLine("Decoder key for \(profile.pan) (\(dk.bitCount)-bit) written to \(out); check value \(dk.checkValue)")
             }

@@ -4,6 +4,7 @@ import STSBatch
 import STSCrypto
 import STSMeter
 import STSMeterSimulator
+import STSTariff
 import STSTokenFormat
 import STSVending
 
@@ -277,25 +278,11 @@ struct MeterRunCommand: ParsableCommand {
             if let speed, !(speed.isFinite && speed > 0) { throw ValidationError("--speed must be a positive number") }
             let start = try meterClock()
             let total = Int64(hours * 3600)
-            var report = ConsumptionReport()
-            var m: SimulatedMeter
+            let (report, m): (ConsumptionReport, SimulatedMeter)
             if let speed {
-                // Real-time pacing: one simulated minute per step, each applied under the state
-                // lock, so tokens keyed in meanwhile (keypad, enter) are kept.
-                var elapsed: Int64 = 0
-                repeat {
-                    let step = min(60, total - elapsed)
-                    let part = try StateFile.update(stateOption.state) { $0.run(loadWatts: loadWatts, seconds: step, start: start + elapsed) }
-                    report.secondsSupplied += part.secondsSupplied
-                    report.tenthsConsumed += part.tenthsConsumed
-                    report.currencyCharged += part.currencyCharged
-                    report.chargedByPeriod.merge(part.chargedByPeriod, uniquingKeysWith: +)
-                    report.events += part.events
-                    elapsed += step
+                (report, m) = try StateFile.run(stateOption.state, loadWatts: loadWatts, seconds: total, start: start, speed: speed) { elapsed in
                     if !output.json, elapsed % 3600 == 0 { FileHandle.standardError.write(Data("\r\(elapsed / 3600) h simulated".utf8)) }
-                    if elapsed < total { usleep(useconds_t(min(Double(step) / speed, 60) * 1_000_000)) }
-                } while elapsed < total
-                m = try StateFile.load(stateOption.state)
+                }
             } else {
                 (report, m) = try StateFile.update(stateOption.state) { m in (m.run(loadWatts: loadWatts, seconds: total, start: start), m) }
             }

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import STSBatch
 import STSStation
-import STSTariff
 import STSTokenFormat
 
 struct ReportCommand: ParsableCommand {
@@ -28,56 +26,8 @@ struct ReportCommand: ParsableCommand {
             let s = try station.open()
             _ = try actor.authenticate(s, action: "report")
             let r = try s.report(from: start, to: end)
-            func money(_ c: Int64) -> String { Money(cents: c).description }
-            let sections: [(String, [String], [ReportRow], [(Int64) -> String])] = [
-                ("takings", ["day", "operator", "channel", "sales", "money", "channel_fees", "vat", "energy"], r.takings, [money, money, money, money]),
-                ("blocks", ["block", "price_per_kwh_1e-4", "sales", "kwh", "money"], r.blocks, [{ kWh($0) }, money]),
-                ("recovered", ["day", "sales", "arrears", "debt", "fixed_charges"], r.recovered, [money, money, money]),
-                ("tokens", ["kind", "records", "tokens"], r.tokens, [{ "\($0)" }]),
-            ]
-            if output.json {
-                var w = JSONLineWriter()
-                w.begin()
-                for (name, header, rows, formats) in sections {
-                    w.array(name) { w in
-                        for row in rows {
-                            w.element { e in
-                                for (i, g) in row.group.enumerated() { e.field(header[i], g) }
-                                e.field(header[row.group.count], Int(row.count))
-                                for (i, v) in row.values.enumerated() { e.field(header[row.group.count + 1 + i], formats[i](v)) }
-                            }
-                        }
-                    }
-                }
-                w.end()
-                FileHandle.standardOutput.write(Data(w.bytes))
-                return
-            }
-            if csv {
-                // One rectangular table: every section's columns, in a fixed order.
-                var columns = ["section"]
-                for (_, header, _, _) in sections { for h in header where !columns.contains(h) { columns.append(h) } }
-                printLine(CSVCell.row(columns))
-                for (name, header, rows, formats) in sections {
-                    for row in rows {
-                        var cells = [String](repeating: "", count: columns.count)
-                        cells[0] = name
-                        func put(_ column: String, _ value: String) { if let i = columns.firstIndex(of: column) { cells[i] = value } }
-                        for (i, g) in row.group.enumerated() { put(header[i], CSVCell.text(g)) }
-                        put(header[row.group.count], "\(row.count)")
-                        for (i, v) in row.values.enumerated() { put(header[row.group.count + 1 + i], CSVCell.quoted(formats[i](v))) }
-                        printLine(CSVCell.row(cells))
-                    }
-                }
-                return
-            }
-            for (name, header, rows, formats) in sections {
-                printLine("\(name): \(header.joined(separator: " | "))")
-                for row in rows {
-                    let cells = row.group + ["\(row.count)"] + row.values.enumerated().map { formats[$0.offset]($0.element) }
-                    printLine("  " + cells.joined(separator: " | "))
-                }
-            }
+            let text = output.json ? r.json() : Array((csv ? r.csv() : r.text()).utf8)
+            FileHandle.standardOutput.write(Data(text))
         }
     }
 }

@@ -51,17 +51,11 @@ struct KEKRotateCommand: ParsableCommand {
         try runStation {
             let s = try station.open()
             let who = try actor.authenticate(s, action: "kek rotate")
-            let created = !FileManager.default.fileExists(atPath: newKekFile)
-            if created { _ = try KeyEncryptionKey.generate(writingTo: newKekFile) }
-            let r: KEKRotation
-            do { r = try s.rotateKeyEncryptionKey(newKEKPath: newKekFile, by: who) } catch {
-                if created { unlink(newKekFile) }
-                throw error
-            }
+            let r = try s.rotateKeyEncryptionKey(creatingIfMissing: newKekFile, by: who)
             if output.json {
-                printLine(MeterView.json { w in w.field("ok", true); w.field("secrets", r.secrets); w.field("kek_file", newKekFile); w.field("created", created) })
+                printLine(MeterView.json { w in w.field("ok", true); w.field("secrets", r.secrets); w.field("kek_file", newKekFile); w.field("created", r.created) })
             } else {
-                printLine("\(r.secrets) secrets sealed under the new key-encryption key \(newKekFile)\(created ? " (created)" : ""); the station now opens only with it")
+                printLine("\(r.secrets) secrets sealed under the new key-encryption key \(newKekFile)\(r.created ? " (created)" : ""); the station now opens only with it")
             }
         }
     }

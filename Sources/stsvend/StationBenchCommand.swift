@@ -25,7 +25,12 @@ struct StationBenchCommand: ParsableCommand {
             let key = try StationPublicKeyFile.parse(AuditInputFile.text(publicKey))
             let r = AuditBenchmark.run(log: try AuditInputFile.bytes(verifyLog), publicKey: key)
             if output.json {
-                printLine(#"{"log_entries":\#(r.entries),"log_bytes":\#(r.bytes),"split_ns_per_entry":\#(Int(r.splitNanoseconds)),"hash_ns_per_entry":\#(Int(r.hashNanoseconds)),"parse_ns_per_entry":\#(Int(r.parseNanoseconds)),"lines_ns_per_entry":\#(Int(r.linesNanoseconds)),"link_ns_per_entry":\#(Int(r.linkNanoseconds)),"verify_entries_per_second":\#(Int(r.entriesPerSecond)),"verify_clean":\#(r.clean)}"#)
+                printLine(MeterView.json { w in
+                    w.field("log_entries", r.entries); w.field("log_bytes", r.bytes); w.field("split_ns_per_entry", Int(r.splitNanoseconds))
+                    w.field("hash_ns_per_entry", Int(r.hashNanoseconds)); w.field("parse_ns_per_entry", Int(r.parseNanoseconds))
+                    w.field("lines_ns_per_entry", Int(r.linesNanoseconds)); w.field("link_ns_per_entry", Int(r.linkNanoseconds))
+                    w.field("verify_entries_per_second", Int(r.entriesPerSecond)); w.field("verify_clean", r.clean)
+                })
             } else {
                 printLine("\(r.entries) entries, \(r.bytes / max(1, r.entries)) bytes each; one core: split \(Int(r.splitNanoseconds)) ns, SHA-256 \(Int(r.hashNanoseconds)) ns, strict JSON \(Int(r.parseNanoseconds)) ns; each line on its own \(Int(r.linesNanoseconds)) ns, the join \(Int(r.linkNanoseconds)) ns per entry")
                 printLine("audit verify, every core: \(Int(r.entriesPerSecond)) entries/s (\(r.clean ? "clean" : "NOT clean"))")
@@ -37,7 +42,12 @@ struct StationBenchCommand: ParsableCommand {
             defer { if keep { printError("kept: \(folder)") } else { try? FileManager.default.removeItem(atPath: folder) } }
             let r = try StationBenchmark.run(folder: folder, singleSales: single, batchSales: batch, group: group, logEntries: logEntries) { printError($0) }
             if output.json {
-                printLine(#"{"single_sales":\#(r.singleSales),"single_per_second":\#(Int(r.singlePerSecond)),"single_p50_us":\#(Int(r.singleP50Microseconds)),"single_p99_us":\#(Int(r.singleP99Microseconds)),"batch_sales":\#(r.batchSales),"batch_group":\#(r.batchGroup),"batch_per_second":\#(Int(r.batchPerSecond)),"log_entries":\#(r.logEntries),"verify_entries_per_second":\#(Int(r.verifyEntriesPerSecond)),"verify_clean":\#(r.verifyClean)}"#)
+                printLine(MeterView.json { w in
+                    w.field("single_sales", r.singleSales); w.field("single_per_second", Int(r.singlePerSecond))
+                    w.field("single_p50_us", Int(r.singleP50Microseconds)); w.field("single_p99_us", Int(r.singleP99Microseconds))
+                    w.field("batch_sales", r.batchSales); w.field("batch_group", r.batchGroup); w.field("batch_per_second", Int(r.batchPerSecond))
+                    w.field("log_entries", r.logEntries); w.field("verify_entries_per_second", Int(r.verifyEntriesPerSecond)); w.field("verify_clean", r.verifyClean)
+                })
             } else {
                 printLine("single sales  \(r.singleSales): \(Int(r.singlePerSecond)) sales/s, p50 \(Int(r.singleP50Microseconds)) µs, p99 \(Int(r.singleP99Microseconds)) µs")
                 printLine("batch sales   \(r.batchSales) in groups of \(r.batchGroup): \(Int(r.batchPerSecond)) sales/s")

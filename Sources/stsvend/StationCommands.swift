@@ -36,26 +36,10 @@ struct StationInitCommand: ParsableCommand {
             defer { for i in password.indices { password[i] = 0 } }
             let clock = try ClockOverride.value()
             if clock != nil, !testClock { throw StationError.clockOverrideRefused }
-            // The secret's file is made first (empty, 0600): a station is never created without
-            // somewhere to put its supervisor's second factor.
-            let secretFile = try PrivateFile.reserve(totpSecretOut)
-            let kekPath = kekFile ?? db + ".kek"
-            let kekExisted = FileManager.default.fileExists(atPath: kekPath)
-            let (station, secret): (Station, [UInt8])
-            do {
-                (station, secret) = try Station.create(path: db, name: name, admin: admin, password: password, kekPath: kekFile,
-                                                       now: clock ?? Int64(Date().timeIntervalSince1970), testClock: testClock)
-            } catch {
-                secretFile.discard()
-                throw error
-            }
-            do { try secretFile.fill(Array((Base32.encode(secret) + "\n").utf8)) } catch {
-                secretFile.discard()
-                station.removeFilesOfNewStation(createdKEK: kekExisted ? nil : kekPath)
-                throw error
-            }
+            let station = try Station.create(path: db, name: name, admin: admin, password: password, kekPath: kekFile,
+                                             now: clock ?? Int64(Date().timeIntervalSince1970), testClock: testClock, totpSecretOut: totpSecretOut)
             if output.json {
-                printLine(#"{"station_id":"\#(station.stationID)","public_key_file":"\#(db).pub","admin":"\#(admin)"}"#)
+                printLine(MeterView.json { w in w.field("station_id", station.stationID); w.field("public_key_file", db + ".pub"); w.field("admin", admin) })
             } else {
                 printLine("station \(station.stationID) created in \(db)")
                 printLine("public key for auditors: \(db).pub; TOTP secret of \(admin): \(totpSecretOut)")
@@ -101,19 +85,7 @@ struct UserAddCommand: ParsableCommand {
             let who = try actor.authenticate(s, action: "user-add")
             var password = try readPassword(newPasswordFile)
             defer { for i in password.indices { password[i] = 0 } }
-            // The secret's file first, so a user is never added without their second factor kept.
-            let secretFile = try PrivateFile.reserve(totpSecretOut)
-            let secret: [UInt8]
-            do { secret = try s.addUser(name: name, role: role, password: password, by: who) } catch {
-                secretFile.discard()
-                throw error
-            }
-            do { try secretFile.fill(Array((Base32.encode(secret) + "\n").utf8)) } catch {
-                // Without their secret the user could never pass a second factor: take them back out.
-                secretFile.discard()
-                try? s.disableUser(name: name, by: who)
-                throw error
-            }
+            try s.addUser(name: name, role: role, password: password, by: who, totpSecretOut: totpSecretOut)
             printLine("user \(name) (\(role)) added")
         }
     }

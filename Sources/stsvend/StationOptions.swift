@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import STSBatch
 import STSStation
+import STSTariff
 
 /// Which station file, and the key that opens its secrets.
 struct StationOptions: ParsableArguments {
@@ -75,4 +76,4 @@ func runStation(_ body: () throws -> Void) throws {
 func printError(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 
 /// "12.3" for 123 tenths.
-func kWh(_ tenths: Int64) -> String { "\(tenths / 10).\(tenths % 10)" }
+func kWh(_ tenths: Int64) -> String { EnergyAmount.text(tenths: tenths) }

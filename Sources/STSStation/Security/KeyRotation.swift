@@ -6,9 +6,26 @@ public struct KEKRotation: Sendable {
     /// Sealed secrets moved to the new key: the station's signing key, the KEK check, every
     /// vending key, card issuer key and second-factor secret.
     public var secrets: Int
+    /// Whether the new key-encryption key file was made by the rotation (``Station/rotateKeyEncryptionKey(creatingIfMissing:by:)``).
+    public var created = false
 }
 
 extension Station {
+    /// Rotates to the key in `newKEKPath` (``rotateKeyEncryptionKey(newKEKPath:by:)``), first
+    /// creating that file with a random key (mode 0600) when it does not exist. A file made here
+    /// is removed again when the rotation fails, so no key that seals nothing is left behind.
+    public func rotateKeyEncryptionKey(creatingIfMissing newKEKPath: String, by actor: Actor) throws -> KEKRotation {
+        let created = !FileManager.default.fileExists(atPath: newKEKPath)
+        if created { _ = try KeyEncryptionKey.generate(writingTo: newKEKPath) }
+        var rotation: KEKRotation
+        do { rotation = try rotateKeyEncryptionKey(newKEKPath: newKEKPath, by: actor) } catch {
+            if created { unlink(newKEKPath) }
+            throw error
+        }
+        rotation.created = created
+        return rotation
+    }
+
     /// Replaces the key-encryption key (supervisor with second factor): every secret the station
     /// keeps sealed is opened with the current key and sealed again under the key in `newKEKPath`
     /// (64 hex digits, or a passphrase stretched with a fresh salt), in one transaction, logged

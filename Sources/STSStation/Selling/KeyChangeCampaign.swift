@@ -50,9 +50,12 @@ extension Station {
 
     /// Issues the key-change sets of the campaign's pending meters, one meter per transaction,
     /// so an interrupted run resumes where it stopped (supervisors). `issued` is called after
-    /// each meter's set is committed.
-    public func runCampaign(name: String, by actor: Actor, limit: Int = .max,
+    /// each meter's set is committed. With `setsFile`, each set is also appended to that file as
+    /// a JSON line (created 0600 when missing); a file that cannot be opened stops the run before
+    /// anything is issued.
+    public func runCampaign(name: String, by actor: Actor, limit: Int = .max, setsFile: String? = nil,
                             issued: (String, SaleReceipt, CampaignProgress) throws -> Void = { _, _, _ in }) throws -> CampaignProgress {
+        let sets = try setsFile.map { path throws(StationError) in try KeyChangeSetsFile(path: path) }
         try actor.require([.supervisor], to: "run key-change campaigns")
         let toKey = try read { tx in
             guard let k = try String.fetchOne(tx.db, sql: "SELECT to_key FROM campaigns WHERE name = ?", arguments: [name]) else {
@@ -78,6 +81,7 @@ extension Station {
             }
             guard let step else { break }
             done += 1
+            sets?.append(pan: step.0, receipt: step.1)
             try issued(step.0, step.1, try campaignProgress(name: name))
         }
         return try campaignProgress(name: name)
@@ -98,6 +102,7 @@ extension Station {
         }
     }
 
+    /// How far the campaign is: its meters by state (all zero for a campaign that does not exist).
     public func campaignProgress(name: String) throws -> CampaignProgress {
         try read { tx in
             var p = CampaignProgress()

@@ -1,0 +1,90 @@
+import Foundation
+import STSAuditLog
+import STSTariff
+import STSTokenFormat
+
+/// A working station in a folder, for a first run: `station.db` (with `.pub` and `.kek`), a
+/// supervisor whose password and TOTP secret are in `supervisor.password` and `supervisor.totp`
+/// (mode 0600), the public demo vending key, a block tariff and one meter with arrears. The demo
+/// key is a public test key, never a production key. Opening the folder again reuses the station.
+public struct DemoStation {
+    /// The station, opened or just created.
+    public let station: Station
+    /// True when this call created the station (and its files).
+    public let created: Bool
+    /// The station database, `FOLDER/station.db`.
+    public let database: String
+    /// The supervisor's password file, `FOLDER/supervisor.password`.
+    public let passwordFile: String
+    /// The supervisor's name.
+    public let supervisor = "supervisor"
+    /// The demo meter.
+    public let meter: MeterPAN
+    /// The log each demo sale exports, `FOLDER/log.jsonl`.
+    public let logFile: String
+
+    /// Opens the demo station in `folder`, creating the folder and the station when missing.
+    public init(folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        database = folder + "/station.db"
+        passwordFile = folder + "/supervisor.password"
+        logFile = folder + "/log.jsonl"
+        meter = try MeterPAN(meterNumber: "600727000000000009")
+        created = !FileManager.default.fileExists(atPath: database)
+        station = created ? try Self.create(folder: folder, database: database, passwordFile: passwordFile, meter: meter, supervisor: supervisor)
+            : try Station.open(path: database)
+    }
+
+    /// What one demo sale did: its receipt, and the log exported and verified offline after it.
+    public struct Sale {
+        /// The sale's receipt.
+        public var receipt: SaleReceipt
+        /// Entries in the exported log.
+        public var entries: Int64
+        /// The exported log's last hash.
+        public var head: String
+        /// The offline verification of the exported log.
+        public var verification: AuditReport
+    }
+
+    /// Sells `money` to the demo meter (a fresh request id), then exports the log to ``logFile``
+    /// and verifies it offline with the station's public key, as an auditor would.
+    public func sell(_ money: Money, by actor: Actor) throws -> Sale {
+        let receipt = try station.sell(SaleRequest(meter: meter, amount: .money(money), requestID: UUID().uuidString.lowercased()), by: actor)
+        unlink(logFile)
+        let (entries, head) = try station.exportLog(to: logFile, by: actor)
+        let verification = AuditVerifier(publicKey: station.publicKey).verify(Array(FileManager.default.contents(atPath: logFile) ?? Data()))
+        return Sale(receipt: receipt, entries: entries, head: head, verification: verification)
+    }
+
+    private static func create(folder: String, database: String, passwordFile: String, meter: MeterPAN, supervisor name: String) throws -> Station {
+        let password = Array("demo-password-\(UUID().uuidString.prefix(8))".utf8)
+        try PrivateFile.create(passwordFile, contents: password + [10])
+        let (station, secret) = try Station.create(path: database, name: "demo station", admin: name, password: password)
+        try PrivateFile.create(folder + "/supervisor.totp", contents: Array((Base32.encode(secret) + "\n").utf8))
+        // Each supervisor step takes a fresh TOTP code (codes are single use): step the clock.
+        let clock = DemoClock(station.now())
+        station.now = { clock.seconds }
+        func supervisor() throws -> Actor {
+            clock.seconds += 30
+            return try station.authenticate(user: name, password: password, totp: TOTP(secret: secret).code(atUnixSeconds: clock.seconds), action: "demo")
+        }
+        let attributes = VendingKeyAttributes(
+            derivation: .dkga02, encryption: .sta, baseDate: try BaseDate(year: 2014), supplyGroup: try SupplyGroupCode("123456"),
+            revision: try KeyRevisionNumber(1), keyType: try KeyType(2), tariffIndex: try TariffIndex(1), expiry: try KeyExpiryNumber(255))
+        try station.importKey(name: "demo-key", bytes: [0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF], attributes: attributes, by: supervisor())
+        try station.setTariff(Tariff(name: "residential", blocks: [TariffBlock(upToTenths: 500, price: EnergyPrice("1.20")),
+                                                                    TariffBlock(upToTenths: nil, price: EnergyPrice("1.80"))],
+                                     freeBasicTenthsPerMonth: 100, vatBasisPoints: 1500), by: supervisor())
+        try station.addMeter(MeterRegistration(pan: meter, keyName: "demo-key", tariff: "residential", customer: "Demo Tenant",
+                                               arrears: try Money("20.00")), by: supervisor())
+        station.now = { Int64(Date().timeIntervalSince1970) }
+        return station
+    }
+}
+
+/// The demo's setup clock, stepped past each TOTP window.
+private final class DemoClock: @unchecked Sendable {
+    var seconds: Int64
+    init(_ s: Int64) { seconds = s }
+}
