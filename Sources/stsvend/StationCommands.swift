@@ -212,6 +212,8 @@ struct TariffSetCommand: ParsableCommand {
     @Option(help: "Free basic electricity per month, kWh.") var fbe: String = "0"
     @Option(help: "VAT percent (e.g. 15).") var vat: String = "0"
     @Option(help: "A fee per sale through a channel: CHANNEL=AMOUNT (repeat).") var channelFee: [String] = []
+    @Option(help: "Time-of-use periods (the 'sts-tou-table 1' file of 'sim init --tou-file'): the rates of currency meters on this tariff, and the periods reports group sales into.")
+    var touFile: String?
 
     func run() throws {
         try runStation {
@@ -231,7 +233,8 @@ struct TariffSetCommand: ParsableCommand {
                 fees[parts[0]] = try Money(parts[1])
             }
             let tariff = try Tariff(name: name, blocks: blocks, freeBasicTenthsPerMonth: try EnergyPrice(fbe).perKWhTenThousandths / 1_000,
-                                    vatBasisPoints: try Money(vat).cents, channelFees: fees)
+                                    vatBasisPoints: try Money(vat).cents, channelFees: fees,
+                                    timeOfUse: try touFile.map { try TimeOfUseTable.load(path: $0) })
             let s = try station.open()
             let who = try actor.authenticate(s, action: "tariff set")
             let version = try s.setTariff(tariff, by: who)

@@ -22,7 +22,8 @@ extension CommandLineSuites {
             r = try s.run(["key", "import"] + s.auth + s.totp() + ["--name", "k1", "--file", s.path("k1.hex"), "--dkga", "2", "--ea", "7",
                                                                   "--base-date", "2014", "--sgc", "123456", "--krn", "1", "--kt", "2", "--ti", "1"])
             #expect(r.status == 0, "\(r.stderr)")
-            r = try s.run(["tariff", "set"] + s.auth + s.totp() + ["--name", "home", "--flat", "1.50", "--vat", "15"])
+            try CommandLine.write(TimeOfUseDefault.text, to: s.dir.appendingPathComponent("tou.txt"))
+            r = try s.run(["tariff", "set"] + s.auth + s.totp() + ["--name", "home", "--flat", "1.50", "--vat", "15", "--tou-file", s.path("tou.txt")])
             #expect(r.status == 0, "\(r.stderr)")
             let pan = "600727000000000009"
             r = try s.run(["meter", "add"] + s.auth + ["--pan", pan, "--key", "k1", "--tariff", "home", "--customer", "Cai", "--currency"])
@@ -63,6 +64,9 @@ extension CommandLineSuites {
             #expect((out["credit"] as? [String: Any])?["electricity-currency"] as? Double == 0 && out["relay"] as? String == "open-no-credit", "\(out)")
             #expect((out["run_events"] as? [String] ?? []).contains { $0.hasPrefix("warning: low credit") && $0.contains("(threshold 5)") }, "warned below 5.00: \(out)")
 
+            // The report groups the sale by the tariff's TOU period it was made in (Monday 00:00: off-peak).
+            let report = CommandLine.json(try s.run(["report"] + s.auth + ["--from", "2024-01-01", "--to", "2024-01-07", "--json"]).stdout)
+            #expect("\(report["periods"] ?? "none")".contains("off-peak"), "\(report)")
             // The station's log checks the currency sale: its money, and with the key its token's amount.
             let export = CommandLine.json(try s.run(["audit", "export"] + s.auth + ["--out", s.path("log.jsonl"), "--json"]).stdout)
             let verified = CommandLine.json(try s.run(["audit", "verify", s.path("log.jsonl"), "--public-key", s.path("s.db.pub"), "--keys", s.path("keys.json"),
@@ -70,4 +74,26 @@ extension CommandLineSuites {
             #expect(verified["clean"] as? Bool == true && verified["tokens_decrypted"] as? Int == 1, "\(verified)")
         }
     }
+}
+
+/// The simulator's default table as a file (Specs/meter.md).
+enum TimeOfUseDefault {
+    static let text = """
+    sts-tou-table 1
+    period off-peak 0.80
+    period standard 1.50
+    period peak 3.00
+    tariff-rate-period standard
+    weekday 00-06 off-peak
+    weekday 06-07 standard
+    weekday 07-10 peak
+    weekday 10-18 standard
+    weekday 18-20 peak
+    weekday 20-22 standard
+    weekday 22-24 off-peak
+    weekend 00-06 off-peak
+    weekend 06-22 standard
+    weekend 22-24 off-peak
+
+    """
 }

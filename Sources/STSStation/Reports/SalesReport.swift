@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
 import STSAuditLog
+import STSJSON
+import STSTariff
 
 /// One row of a report: a group's name and its figures (money in cents, units in tenths).
 public struct ReportRow: Sendable, Equatable {
@@ -16,6 +18,9 @@ public struct SalesReport: Sendable {
     public var blocks: [ReportRow] = []     // [block, price] → tenths, cost
     public var recovered: [ReportRow] = []  // [day] → arrears, debt, fixed charges
     public var tokens: [ReportRow] = []     // [kind] → tokens
+    /// Credit sales by the time-of-use period they were made in, for tariffs that have periods:
+    /// [tariff, period] → money, energy, units (tenths). Empty when no tariff has periods.
+    public var periods: [ReportRow] = []
 }
 
 extension Station {
@@ -50,7 +55,45 @@ extension Station {
                 """, arguments: [from, to]) {
                 r.tokens.append(ReportRow(group: [row[0]], count: row[1], values: [row[2]]))
             }
+            r.periods = try periodRows(from: from, to: to, tx)
             return r
+        }
+    }
+}
+
+extension Station {
+    /// Sales grouped by the TOU period of their tariff version in force at the time of sale.
+    func periodRows(from: Int64, to: Int64, _ tx: StoreTransaction) throws -> [ReportRow] {
+        var tables: [String: TimeOfUseTable?] = [:]
+        func table(_ name: String, _ version: Int64) throws -> TimeOfUseTable? {
+            let key = "\(name)#\(version)"
+            if let t = tables[key] { return t }
+            let text = try String.fetchOne(tx.db, sql: "SELECT definition FROM tariffs WHERE name = ? AND version = ?", arguments: [name, version])
+            let t = try text.flatMap { try? JSONDecoder().decode(Tariff.self, from: Data($0.utf8)) }?.timeOfUse
+            tables[key] = t
+            return t
+        }
+        guard try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM tariffs WHERE definition LIKE '%\"timeOfUse\"%'") == true else { return [] }
+        var sums: [[String]: (Int64, Int64, Int64, Int64)] = [:]
+        let cursor = try Row.fetchCursor(tx.db, sql: """
+            SELECT created_at, money, energy, units, receipt FROM sales
+            WHERE kind = 'credit' AND reversed_at IS NULL AND created_at >= ? AND created_at < ?
+            """, arguments: [from, to])
+        while let row = try cursor.next() {
+            guard let receipt = try? JSON.parse(String(decoding: row["receipt"] as Data, as: UTF8.self)),
+                  let name = receipt["tariff"]?.string, let version = receipt["tariff_version"]?.integer,
+                  let t = try table(name, version) else { continue }
+            let key = [name, t.period(at: row["created_at"]).name]
+            var s = sums[key] ?? (0, 0, 0, 0)
+            s.0 += 1
+            s.1 = s.1.addingReportingOverflow(row["money"]).partialValue
+            s.2 = s.2.addingReportingOverflow(row["energy"]).partialValue
+            s.3 = s.3.addingReportingOverflow(row["units"]).partialValue
+            sums[key] = s
+        }
+        return sums.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { k in
+            let s = sums[k]!
+            return ReportRow(group: k, count: s.0, values: [s.1, s.2, s.3])
         }
     }
 }

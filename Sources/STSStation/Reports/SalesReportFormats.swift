@@ -22,7 +22,10 @@ extension SalesReport {
                     formats: [{ EnergyAmount.text(tenths: $0) }, money]),
             Section(name: "recovered", columns: ["day", "sales", "arrears", "debt", "fixed_charges"], rows: recovered, formats: [money, money, money]),
             Section(name: "tokens", columns: ["kind", "records", "tokens"], rows: tokens, formats: [{ "\($0)" }]),
-        ]
+        ] + (periods.isEmpty ? [] : [
+            Section(name: "periods", columns: ["tariff", "period", "sales", "money", "energy", "kwh"], rows: periods,
+                    formats: [money, money, { EnergyAmount.text(tenths: $0) }]),
+        ])
     }
 
     /// Each section as a line of its column names, then one indented line per row, cells
