@@ -84,39 +84,6 @@ public struct AuditEntryLine: Sendable {
     }
 }
 
-/// Lower-case hex, as every hash in the log is written (and the station's key files).
-public enum Hex {
-    static let digits = Array("0123456789abcdef".utf8)
-
-    /// Bytes as lower-case hex digits (ASCII bytes).
-    public static func encode(_ bytes: some Sequence<UInt8>) -> [UInt8] {
-        var out: [UInt8] = []
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return out
-    }
-
-    /// Bytes as a lower-case hex string.
-    public static func string(_ bytes: some Sequence<UInt8>) -> String { String(decoding: encode(bytes), as: UTF8.self) }
-
-    /// Lower-case hex only (the log's form); nil for anything else.
-    public static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
-        guard text.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(text.count / 2)
-        var high: UInt8 = 0, odd = false
-        for c in text {
-            let v: UInt8
-            switch c {
-            case 48...57: v = c - 48
-            case 97...102: v = c - 87
-            default: return nil
-            }
-            if odd { out.append(high << 4 | v) } else { high = v }
-            odd.toggle()
-        }
-        return out
-    }
-}
 
 /// Times in the log: UTC, to the second, ISO 8601 ("2026-11-23T09:41:07Z").
 public enum AuditTime {

@@ -1,3 +1,4 @@
+import STSSupport
 import Crypto
 
 /// A SHA-256 value as four words: compared and stored without a heap array, since the

@@ -1,2 +1,2 @@
 // The batch format is JSON lines: its readers and writers come with it.
-@_exported import STSJSON
+@_exported import STSSupport

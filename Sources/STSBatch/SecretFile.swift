@@ -12,31 +12,7 @@ public enum SecretFile {
     /// The file's bytes. `path` "-" reads standard input. The caller wipes the result. `what`
     /// names the file in messages ("key file", "password file", …).
     public static func read(_ path: String, what: String = "key file") throws(BatchError) -> [UInt8] {
-        let fd: Int32
-        if path == "-" {
-            fd = 0
-        } else {
-            fd = open(path, O_RDONLY)
-            guard fd >= 0 else { throw .keyFile("cannot open \(what) \(path): \(String(cString: strerror(errno)))") }
-            var st = stat()
-            guard fstat(fd, &st) == 0 else { close(fd); throw .keyFile("cannot stat \(what) \(path)") }
-            guard st.st_mode & 0o077 == 0 else {
-                close(fd)
-                throw .keyFile("\(what) \(path) can be read by group or others (mode \(String(st.st_mode & 0o777, radix: 8))); run: chmod 600 \(path)")
-            }
-        }
-        defer { if fd != 0 { close(fd) } }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        defer { wipe(&chunk) }
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4096) }
-            if n < 0 { throw .keyFile("cannot read \(what) \(path): \(String(cString: strerror(errno)))") }
-            if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
-            guard out.count < 1 << 20 else { wipe(&out); throw .keyFile("\(what) \(path) is too large") }
-        }
-        return out
+        do { return try OwnerOnlyFile.read(path, what: what) } catch { throw .keyFile(error.description) }
     }
 
     /// A key file holding one key in hex (whitespace and a trailing newline allowed).

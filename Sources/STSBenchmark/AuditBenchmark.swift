@@ -1,7 +1,7 @@
 import Crypto
 import Dispatch
 import STSAuditLog
-import STSJSON
+import STSSupport
 
 /// Where the time of `audit verify` goes on one log, phase by phase on one core, then the
 /// whole verification on every core (best of `rounds`).

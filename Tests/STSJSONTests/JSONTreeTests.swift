@@ -1,4 +1,4 @@
-import STSJSON
+import STSSupport
 import Testing
 
 struct JSONTreeTests {

@@ -1,5 +1,5 @@
 import Foundation
-import STSJSON
+import STSSupport
 import STSTestFixtures
 import Testing
 

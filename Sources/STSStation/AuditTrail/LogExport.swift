@@ -1,3 +1,4 @@
+import STSSupport
 import Foundation
 import GRDB
 import STSAuditLog

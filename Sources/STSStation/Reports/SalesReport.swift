@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import STSAuditLog
-import STSJSON
+import STSSupport
 import STSTariff
 
 /// One row of a report: a group's name and its figures (money in cents, units in tenths).

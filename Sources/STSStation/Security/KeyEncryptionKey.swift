@@ -50,14 +50,12 @@ public struct KeyEncryptionKey: Sendable {
     }
 }
 
-/// Files only the owner may read, created without ever existing with wider permissions.
+/// Files only the owner may read, created without ever existing with wider permissions: the
+/// station's face of `OwnerOnlyFile` (STSSupport), with its errors as station errors.
 public enum PrivateFile {
     /// Creates `path` (never overwriting) with mode 0600, writes `contents` and syncs it.
     public static func create(_ path: String, contents: [UInt8]) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StationError.invalid(.file, "cannot create \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        try write(contents, to: fd, path: path)
+        try station { () throws(OwnerOnlyFileError) in try OwnerOnlyFile.create(path, contents: contents) }
     }
 
     /// Creates `path` empty (never overwriting, mode 0600) before the work whose result it will
@@ -72,30 +70,20 @@ public enum PrivateFile {
         public let path: String
 
         public func fill(_ contents: [UInt8]) throws {
-            let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
-            guard fd >= 0 else { throw StationError.store("cannot write \(path): \(String(cString: strerror(errno)))") }
-            defer { close(fd) }
-            try PrivateFile.write(contents, to: fd, path: path)
+            try PrivateFile.station { () throws(OwnerOnlyFileError) in try OwnerOnlyFile.fill(path, contents: contents) }
         }
 
         public func discard() { unlink(path) }
     }
 
-    /// Writes all of `contents` and syncs; a file that could not be written whole is removed:
-    /// a torn key file must never be read later.
-    static func write(_ contents: [UInt8], to fd: Int32, path: String) throws {
-        func failed(_ what: String) -> StationError {
-            let reason = String(cString: strerror(errno))
-            unlink(path)
-            return StationError.store("cannot \(what) \(path): \(reason)")
+    /// A file that cannot be created is a bad path given (`invalid-file`); one that cannot be
+    /// written is storage (`storage`, exit 6).
+    static func station(_ body: () throws(OwnerOnlyFileError) -> Void) throws(StationError) {
+        do { try body() } catch {
+            switch error {
+            case let .cannotCreate(why): throw .invalid(.file, why)
+            case let .cannotWrite(why), let .unreadable(why): throw .store(why)
+            }
         }
-        var written = 0
-        while written < contents.count {
-            let n = contents[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else { throw failed("write") }
-            written += n
-        }
-        guard fsync(fd) == 0 else { throw failed("sync") }
     }
 }

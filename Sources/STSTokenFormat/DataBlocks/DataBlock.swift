@@ -38,32 +38,3 @@ public struct DataBlock: Hashable, Sendable, CustomStringConvertible {
     public var description: String { hex }
 }
 
-/// Big-endian hex for 64-bit values.
-public enum Hex {
-    /// Sixteen upper-case hex digits, most significant first.
-    public static func encode(_ v: UInt64, digits: Int = 16) -> String {
-        let alphabet = Array("0123456789ABCDEF".utf8)
-        var out = [UInt8](repeating: 0, count: digits)
-        var x = v
-        for i in stride(from: digits - 1, through: 0, by: -1) { out[i] = alphabet[Int(x & 0xF)]; x >>= 4 }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Parses hex text (either case, optional whitespace) into bytes; nil if malformed.
-    public static func decode(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        var pending: UInt8? = nil
-        for c in text.utf8 {
-            let v: UInt8
-            switch c {
-            case 48...57: v = c - 48
-            case 65...70: v = c - 55
-            case 97...102: v = c - 87
-            case 32, 9, 10, 13: continue
-            default: return nil
-            }
-            if let p = pending { out.append(p << 4 | v); pending = nil } else { pending = v }
-        }
-        return pending == nil ? out : nil
-    }
-}
