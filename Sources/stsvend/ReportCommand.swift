@@ -6,7 +6,7 @@ import STSTokenFormat
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Daily takings by operator and channel, energy and money per tariff block, arrears recovered, tokens per kind.",
+        abstract: "Daily takings by operator and channel, energy and money per tariff block, arrears recovered, tokens per kind, and sales by time-of-use period (tariffs with periods).",
         discussion: """
         Money in the currency's units with 2 decimals, energy in kWh; reversed sales are left out. \
         --csv writes one table (RFC 4180): a section column (takings, blocks, recovered, tokens) and \

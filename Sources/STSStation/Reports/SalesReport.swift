@@ -85,10 +85,13 @@ extension Station {
                   let t = try table(name, version) else { continue }
             let key = [name, t.period(at: row["created_at"]).name]
             var s = sums[key] ?? (0, 0, 0, 0)
-            s.0 += 1
-            s.1 = s.1.addingReportingOverflow(row["money"]).partialValue
-            s.2 = s.2.addingReportingOverflow(row["energy"]).partialValue
-            s.3 = s.3.addingReportingOverflow(row["units"]).partialValue
+            // The other sections' SQL sums fail on overflow; these do too.
+            let money = s.1.addingReportingOverflow(row["money"]), energy = s.2.addingReportingOverflow(row["energy"]),
+                units = s.3.addingReportingOverflow(row["units"])
+            guard !money.overflow, !energy.overflow, !units.overflow else {
+                throw StationError.tampered("the sales of tariff \(name) sum beyond 64 bits")
+            }
+            s = (s.0 + 1, money.partialValue, energy.partialValue, units.partialValue)
             sums[key] = s
         }
         return sums.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { k in

@@ -30,6 +30,8 @@ extension Station {
     /// The result file is created before the first sale: when it cannot be, nothing is sold.
     public func sellCSV(_ sheet: SaleCSV, resultPath: String, groupSize: Int = 500, by actor: Actor,
                         progress: (_ done: Int, _ total: Int, _ perSecond: Double) -> Void = { _, _, _ in }) throws -> SaleCSVSummary {
+        // The role first: a user who may not sell leaves no result file behind.
+        try actor.require(sellers, to: "sell")
         let results = try SaleResultCSV(path: resultPath)
         for row in sheet.rejected { results.rejected(row) }
         var summary = SaleCSVSummary(rows: sheet.count, refused: sheet.rejected.count)
@@ -44,7 +46,7 @@ extension Station {
                 case nil: summary.refused += 1
                 }
             }
-            results.sync()
+            try results.sync()
             done += group.count
             progress(done, sheet.rows.count, Double(done) / max(Date().timeIntervalSince(started), 1e-6))
         }

@@ -55,7 +55,6 @@ extension Station {
     /// anything is issued.
     public func runCampaign(name: String, by actor: Actor, limit: Int = .max, setsFile: String? = nil,
                             issued: (String, SaleReceipt, CampaignProgress) throws -> Void = { _, _, _ in }) throws -> CampaignProgress {
-        let sets = try setsFile.map { path throws(StationError) in try KeyChangeSetsFile(path: path) }
         try actor.require([.supervisor], to: "run key-change campaigns")
         let toKey = try read { tx in
             guard let k = try String.fetchOne(tx.db, sql: "SELECT to_key FROM campaigns WHERE name = ?", arguments: [name]) else {
@@ -63,6 +62,8 @@ extension Station {
             }
             return k
         }
+        // Opened after the checks, before the first set is issued.
+        let sets = try setsFile.map { path throws(StationError) in try KeyChangeSetsFile(path: path) }
         var done = 0
         while done < limit {
             let step: (String, SaleReceipt)? = try write { tx in
@@ -81,7 +82,7 @@ extension Station {
             }
             guard let step else { break }
             done += 1
-            sets?.append(pan: step.0, receipt: step.1)
+            try sets?.append(pan: step.0, receipt: step.1)
             try issued(step.0, step.1, try campaignProgress(name: name))
         }
         return try campaignProgress(name: name)

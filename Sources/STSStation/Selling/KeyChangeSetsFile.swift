@@ -16,21 +16,27 @@ final class KeyChangeSetsFile {
             close(fd)
             throw .store("cannot open \(path): \(reason)")
         }
-        fchmod(fd, 0o600)
+        guard fchmod(fd, 0o600) == 0 else {
+            fclose(file)
+            throw .store("cannot make \(path) owner-only: \(String(cString: strerror(errno)))")
+        }
         self.file = file
     }
 
     deinit { fclose(file) }
 
-    /// Appends one meter's set.
-    func append(pan: String, receipt: SaleReceipt) {
+    /// Appends one meter's set, on disk before the next meter is issued (a lost set is a
+    /// customer who cannot take their new key).
+    func append(pan: String, receipt: SaleReceipt) throws(StationError) {
         var w = JSONLineWriter()
         w.begin()
         w.field("pan", pan)
         w.field("sale", Int(receipt.saleID))
         w.field("tokens", receipt.tokens)
         w.end()
-        _ = w.bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, file) }
-        fflush(file)
+        let written = w.bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, file) }
+        guard written == w.bytes.count, fflush(file) == 0, fsync(fileno(file)) == 0 else {
+            throw .store("cannot write the key-change sets file: \(String(cString: strerror(errno)))")
+        }
     }
 }

@@ -48,14 +48,15 @@ final class SaleResultCSV {
 
     /// Pushes the rows written so far to disk, after each committed group: a crash then loses no
     /// result of a committed sale (and a rerun returns them anyway, as replayed).
-    func sync() {
-        fflush(file)
-        fsync(fileno(file))
+    func sync() throws(StationError) {
+        guard fflush(file) == 0, fsync(fileno(file)) == 0, ferror(file) == 0 else {
+            throw .store("cannot write \(partial): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Checks that every row reached the disk and gives the file its final name.
     func finish() throws(StationError) {
-        guard fflush(file) == 0, fsync(fileno(file)) == 0 else { throw .store("cannot write \(partial): \(String(cString: strerror(errno)))") }
+        guard fflush(file) == 0, fsync(fileno(file)) == 0, ferror(file) == 0 else { throw .store("cannot write \(partial): \(String(cString: strerror(errno)))") }
         guard rename(partial, path) == 0 else { throw .store("cannot rename \(partial) to \(path): \(String(cString: strerror(errno)))") }
     }
 
