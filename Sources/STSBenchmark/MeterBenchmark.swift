@@ -17,7 +17,8 @@ public enum MeterBenchmark {
                              tariffIndex: try TariffIndex(1), revision: try KeyRevisionNumber(1), keyType: .unique,
                              expiry: try KeyExpiryNumber(255), baseDate: .y2014, derivation: .dkga04, encryption: ea)
         var policy = MeterPolicy()
-        policy.maximumUnitCredit = Int128(1) << 100
+        // As much credit as a state file may hold, so millions of accepted tokens never overflow.
+        policy.maximumUnitCredit = MeterPolicy.largestCreditMaximum
         return (try MeterState(keyParameters: p.keyParameters, expiry: p.expiry, vendingKey: vk, policy: policy),
                 try TokenIssuer(meter: p, vendingKey: vk))
     }
