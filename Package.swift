@@ -15,7 +15,7 @@ let package = Package(
         .library(name: "STSTokenFormat", targets: ["STSTokenFormat"]),
         .library(name: "STSCrypto", targets: ["STSCrypto"]),
         .library(name: "STSVending", targets: ["STSVending"]),
-        .library(name: "STSJSON", targets: ["STSJSON"]),
+        .library(name: "STSSupport", targets: ["STSSupport"]),
         .library(name: "STSBatch", targets: ["STSBatch"]),
         .library(name: "STSMeter", targets: ["STSMeter"]),
         .library(name: "STSCard", targets: ["STSCard"]),
@@ -44,9 +44,10 @@ let package = Package(
             pkgConfig: "libpcsclite",
             providers: [.apt(["libpcsclite-dev"])]
         ),
-        .target(name: "STSTokenFormat"),
-        // Strict JSON (RFC 8259): a reusable tape reader for high-volume lines, a tree for small files, a line writer.
-        .target(name: "STSJSON"),
+        .target(name: "STSTokenFormat", dependencies: ["STSSupport"]),
+        // The bottom of the house: strict JSON (RFC 8259: a tape reader for high-volume lines, a tree
+        // for small files, a line writer), one Hex, owner-only files, the coded-error protocol.
+        .target(name: "STSSupport"),
         .target(
             name: "STSCrypto",
             dependencies: [
@@ -56,7 +57,7 @@ let package = Package(
             ]
         ),
         .target(name: "STSVending", dependencies: ["STSTokenFormat", "STSCrypto"]),
-        .target(name: "STSBatch", dependencies: ["STSJSON", "STSTokenFormat", "STSCrypto", "STSVending"]),
+        .target(name: "STSBatch", dependencies: ["STSSupport", "STSTokenFormat", "STSCrypto", "STSVending"]),
         // IC cards for card-type meters: APDUs, card records, per-card keys, the card application,
         // the sales journal (it issues the credit tokens it writes: STSVending).
         .target(
@@ -92,7 +93,7 @@ let package = Package(
                            .product(name: "CryptoExtras", package: "swift-crypto")]
         ),
         // Throughput and latency measurements behind `stsvend bench`.
-        .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSJSON", "STSBatch", "STSMeter", "STSMeterSimulator", "STSStation", "STSAuditLog", "STSTariff", "STSCard", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSSupport", "STSBatch", "STSMeter", "STSMeterSimulator", "STSStation", "STSAuditLog", "STSTariff", "STSCard", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "stsvend",
             dependencies: [
@@ -111,12 +112,13 @@ let package = Package(
         .testTarget(name: "STSTokenFormatTests", dependencies: ["STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSCryptoTests", dependencies: ["STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSVendingTests", dependencies: ["STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
-        .testTarget(name: "STSJSONTests", dependencies: ["STSJSON", "STSTestFixtures"]),
-        .testTarget(name: "STSBatchTests", dependencies: ["STSBatch", "STSJSON", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSJSONTests", dependencies: ["STSSupport", "STSTestFixtures"]),
+        .testTarget(name: "STSBatchTests", dependencies: ["STSBatch", "STSSupport", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSMeterTests", dependencies: ["STSMeter", "STSMeterSimulator", "STSTariff", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSCardTests", dependencies: ["STSCard", "STSMeterSimulator", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSTariffTests", dependencies: ["STSTariff", "STSTokenFormat", "STSTestFixtures"]),
-        .testTarget(name: "STSAuditLogTests", dependencies: ["STSAuditLog", "STSBatch", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "STSAuditLogTests", dependencies: ["STSAuditLog", "STSBatch", "STSTariff", "STSVending", "STSCrypto", "STSTokenFormat",
+                                                              .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "STSStationTests", dependencies: ["STSStation", "STSCard", "STSMeterSimulator", "STSAuditLog", "STSTariff", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSBatch", "STSTestFixtures",
                                                              .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "STSFuzzTargetsTests", dependencies: ["STSFuzzTargets", "STSTestFixtures"]),

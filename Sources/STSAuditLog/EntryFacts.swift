@@ -193,19 +193,21 @@ struct FieldReader {
     }
 
     func saleMembers(_ data: Int) -> SaleMembers {
+        // The names the station writes (SaleEntry), matched by length first.
+        typealias E = SaleEntry.Member
         var m = SaleMembers()
         var next = tape.firstChild(data)
         while let k = next {
             // Escaped names are matched by their decoded text (their written length differs).
             switch tape.keyIsEscaped(k) ? Self.decodedLength(tape, k) : tape.keyLength(k) {
-            case 4: if tape.keyEquals(k, "sale") { m.sale = k }
-            case 5: if tape.keyEquals(k, "money") { m.money = k } else if tape.keyEquals(k, "meter") { m.meter = k }
-            case 6: if tape.keyEquals(k, "blocks") { m.blocks = k } else if tape.keyEquals(k, "tokens") { m.tokens = k }
-            case 7: if tape.keyEquals(k, "account") { m.account = k }
-            case 8: if tape.keyEquals(k, "currency") { m.currency = k }
-            case 10: if tape.keyEquals(k, "carried_in") { m.carriedIn = k } else if tape.keyEquals(k, "deductions") { m.deductions = k }
-            case 11: if tape.keyEquals(k, "carried_out") { m.carriedOut = k }
-            case 12: if tape.keyEquals(k, "units_tenths") { m.units = k }
+            case 4: if tape.keyEquals(k, E.sale) { m.sale = k }
+            case 5: if tape.keyEquals(k, E.money) { m.money = k } else if tape.keyEquals(k, E.meter) { m.meter = k }
+            case 6: if tape.keyEquals(k, E.blocks) { m.blocks = k } else if tape.keyEquals(k, E.tokens) { m.tokens = k }
+            case 7: if tape.keyEquals(k, E.account) { m.account = k }
+            case 8: if tape.keyEquals(k, E.currency) { m.currency = k }
+            case 10: if tape.keyEquals(k, E.carriedIn) { m.carriedIn = k } else if tape.keyEquals(k, E.deductions) { m.deductions = k }
+            case 11: if tape.keyEquals(k, E.carriedOut) { m.carriedOut = k }
+            case 12: if tape.keyEquals(k, E.unitsTenths) { m.units = k }
             default: break
             }
             next = tape.nextSibling(k, in: data)

@@ -36,6 +36,14 @@ public struct BlockUse: Hashable, Sendable {
     public var tenths: Int64
     /// `tenths × price`, rounded half up to the cent (VAT exclusive).
     public var cost: Money
+
+    /// A block's share of a sale, as priced (or as read back from a record).
+    public init(block: Int, price: EnergyPrice, tenths: Int64, cost: Money) {
+        self.block = block
+        self.price = price
+        self.tenths = tenths
+        self.cost = cost
+    }
 }
 
 /// A priced sale: where every cent of the payment went and how much energy it buys.
@@ -60,6 +68,19 @@ public struct SaleBreakdown: Hashable, Sendable {
     /// For a currency meter: the money credit the token carries instead of energy (nil for kWh meters).
     public var currency: CurrencyCredit? = nil
 
+    /// A breakdown as priced (or as read back from a record); ``isBalanced`` tells whether it adds up.
+    public init(paid: Money, carriedIn: Money, deductions: [Deduction], blocks: [BlockUse], unitsAsked: Int64?, unitsEncoded: Int64,
+                carriedOut: Money, currency: CurrencyCredit? = nil) {
+        self.paid = paid
+        self.carriedIn = carriedIn
+        self.deductions = deductions
+        self.blocks = blocks
+        self.unitsAsked = unitsAsked
+        self.unitsEncoded = unitsEncoded
+        self.carriedOut = carriedOut
+        self.currency = currency
+    }
+
     /// A currency meter's credit: the money spent on it and the amount its token carries.
     public struct CurrencyCredit: Hashable, Sendable {
         /// Whole cents of the payment that became currency credit.
@@ -67,6 +88,12 @@ public struct SaleBreakdown: Hashable, Sendable {
         /// The amount the token encodes, in 10⁻⁵ currency units: the largest STS currency amount
         /// not above `cost` (never more credit than was paid for).
         public var units: Int128
+
+        /// A currency credit as priced.
+        public init(cost: Money, units: Int128) {
+            self.cost = cost
+            self.units = units
+        }
     }
 
     /// The free basic electricity in this sale (block 0), in tenths of a kWh.

@@ -75,53 +75,11 @@ extension Station {
         try tx.save(account)
 
         let saleID = try tx.nextSaleID()
-        var w = JSONLineWriter()
-        w.begin()
-        w.field("sale", Int(saleID))
-        w.field("request_id", request.requestID)
-        w.field("kind", "credit")
-        w.field("time", AuditTime.format(tx.now))
-        w.object("meter") { MeterJSON.write(meter.profile, vendingKey: meter.keyName, to: &$0) }
-        w.field("account", Int(account.id))
-        w.field("customer", account.customer)
-        w.field("operator", actor.name)
-        w.field("channel", request.channel)
-        w.field("tariff", tariff.name)
-        w.field("tariff_version", version)
-        w.field("money", sale.paid.description)
-        w.field("carried_in", sale.carriedIn.description)
-        w.array("deductions") { w in
-            for d in sale.deductions { w.element { $0.field("kind", d.kind.rawValue); $0.field("amount", d.amount.description) } }
-        }
-        w.array("blocks") { w in
-            for b in sale.blocks {
-                w.element {
-                    $0.field("block", b.block)
-                    $0.field("price", b.price.description)
-                    $0.field("tenths", Int(b.tenths))
-                    $0.field("cost", b.cost.description)
-                }
-            }
-        }
-        if let asked = sale.unitsAsked { w.field("units_asked", Int(asked)) } else { w.null("units_asked") }
-        w.field("units_tenths", Int(sale.unitsEncoded))
-        if let currency = sale.currency {
-            w.object("currency") { c in
-                c.field("cost", currency.cost.description)
-                c.field("amount", DecimalQuantity.format(currency.units, scale: 5))
-            }
-        }
-        w.field("carried_out", sale.carriedOut.description)
-        writeTokens(tokens, to: &w)
-        if let card {
-            w.object("card") { c in
-                c.field("serial", card.serial)
-                c.field("sequence", Int(card.sequence))
-            }
-        }
-        w.field("warnings", warnings)
-        w.close()
-        let receipt = SaleReceipt(json: w.bytes, saleID: saleID, tokens: tokens.map { $0.number.description },
+        let entry = SaleEntry(sale: saleID, requestID: request.requestID, time: tx.now, meter: meter.profile, vendingKey: meter.keyName,
+                              account: account.id, customer: account.customer, operator: actor.name, channel: request.channel,
+                              tariff: tariff.name, tariffVersion: version, breakdown: sale, tokens: tokens,
+                              card: card.map { SaleEntry.Card(serial: $0.serial, sequence: $0.sequence) }, warnings: warnings)
+        let receipt = SaleReceipt(json: entry.bytes, saleID: saleID, tokens: tokens.map { $0.number.description },
                                   tid: tid.map { Int64($0.value) }, unitsTenths: sale.unitsEncoded)
         try tx.insertSale(id: saleID, request: request, kind: "credit", meter: pan, account: account.id, actor: actor,
                           sale: sale, receipt: receipt, logType: .sale)
@@ -143,19 +101,8 @@ func randomNibble() -> UInt8 {
     return UInt8.random(in: 0...15, using: &g)
 }
 
-/// Tokens as receipt objects: digits, TID, class and subclass.
-func writeTokens(_ tokens: [IssuedToken], to w: inout JSONLineWriter) {
-    w.array("tokens") { w in
-        for t in tokens {
-            w.element {
-                $0.field("token", t.number.description)
-                if let tid = t.content.tid { $0.field("tid", Int(tid.value)) }
-                $0.field("class", Int(t.content.tokenClass.rawValue))
-                $0.field("subclass", Int(t.dataBlock.subclass))
-            }
-        }
-    }
-}
+/// Tokens as receipt objects (the log's token objects).
+func writeTokens(_ tokens: [IssuedToken], to w: inout JSONLineWriter) { SaleEntry.write(tokens: tokens, to: &w) }
 
 extension StoreTransaction {
     func nextSaleID() throws -> Int64 {
