@@ -54,7 +54,7 @@ public enum CardVending {
         }
         guard contents.info.type == .user else { throw CardError.badRecord("a \(contents.info.type) card cannot carry purchases") }
         let replacing = withdrawn != nil && contents.unappliedPurchase == withdrawn
-        let next = replacing ? (contents.returned?.lastSequence ?? 0) + 1 : (contents.purchase?.sequence ?? 0) + 1
+        let next = replacing ? (contents.returned?.lastSequence ?? 0) + 1 : nextSequence(contents)
         if let pending = contents.unappliedPurchase, pending != record, !replacing {
             throw CardError.badRecord("the card still carries purchase \(pending.sequence), not yet applied by the meter: insert it into the meter first")
         }
@@ -68,6 +68,24 @@ public enum CardVending {
         return after
     }
 
-    /// The sequence number the next purchase on this card must carry.
-    public static func nextSequence(_ contents: Contents) -> UInt32 { (contents.purchase?.sequence ?? 0) + 1 }
+    /// The sequence number the next purchase on this card must carry: one after the card's
+    /// purchase, or after the last one its meter applied when the card carries none (a withdrawn one).
+    public static func nextSequence(_ contents: Contents) -> UInt32 {
+        max(contents.purchase?.sequence ?? 0, contents.returned?.lastSequence ?? 0) + 1
+    }
+
+    /// Takes `withdrawn` off the card (the purchase file is written empty), so no meter can apply
+    /// it any more: only that purchase, only while its meter has not applied it.
+    public static func withdraw<C: CardChannel>(_ session: inout CardSession<C>, master: IssuerMasterKey, expectedMeter: MeterPAN,
+                                                withdrawn: PurchaseRecord) throws {
+        let contents = try read(&session, master: master)
+        guard contents.info.meter == expectedMeter else {
+            throw CardError.wrongMeter("the card is for meter \(contents.info.meter), not \(expectedMeter)")
+        }
+        guard contents.unappliedPurchase == withdrawn else {
+            throw CardError.badRecord("the card does not carry purchase \(withdrawn.sequence) unapplied")
+        }
+        let keys = try master.cardKeys(serial: contents.serial)
+        try session.write(.purchase, [UInt8](repeating: 0, count: CardFile.purchase.size), keys: keys)
+    }
 }

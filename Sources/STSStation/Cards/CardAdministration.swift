@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import STSAuditLog
 import STSCard
 import STSTariff
 import STSTokenFormat
@@ -64,38 +65,56 @@ extension Station {
         let serial = serialText(contents.serial)
         return try read { tx in
             let voided = try contents.unappliedPurchase.map { try tx.isVoided(serial: serial, $0) } ?? false
-            return CardReading(contents: contents, serial: serial, pending: try tx.pendingCardPurchase(serial: serial), unappliedVoided: voided)
+            return CardReading(contents: contents, serial: serial, pending: try tx.pendingCardPurchase(serial: serial, meter: contents.info.meter),
+                               unappliedVoided: voided)
         }
     }
 
     /// Withdraws a card purchase that can never be applied (supervisor with second factor), with
-    /// its card in the reader: the meter refused it (the card's return record shows the meter saw
-    /// it and answered sequence gap or refused, and did not apply it), or it is pending and another
-    /// station's purchase overtook it. The purchase is marked voided and logged (`card_void`); the
-    /// energy and VAT it bought go back to the account as carried credit, so the next sale
-    /// delivers them (fees and debts it paid stay paid). The card then takes the next sale,
-    /// numbered after the last purchase its meter applied.
-    public func voidCardPurchase<C: CardChannel>(meter pan: MeterPAN, sequence: UInt32, reason: String, by actor: Actor,
-                                                 card session: inout CardSession<C>) throws -> CardVoidResult {
+    /// its card in the reader. Either the card carries it unapplied and its return record shows the
+    /// meter saw it since it was sold and refused it (sequence gap or refused token), or the card
+    /// no longer carries it and its meter never applied it (a pending purchase another station's
+    /// overtook). The purchase is marked voided and logged (`card_void`) and then taken off the
+    /// card, so no meter can apply it later; the energy and VAT it bought go back to the account
+    /// as carried credit and its month's units are given back, so the next sale delivers them
+    /// (fees and debts it paid stay paid). The card then takes the next sale, numbered after the
+    /// last purchase its meter applied. A token printed on the sale's receipt still works on a
+    /// keypad: `confirmNotEntered` says it was not typed in.
+    public func voidCardPurchase<C: CardChannel>(meter pan: MeterPAN, sequence: UInt32, reason: String, confirmNotEntered: Bool,
+                                                 by actor: Actor, card session: inout CardSession<C>) throws -> CardVoidResult {
         try actor.require([.supervisor], to: "void card purchases", secondFactor: true)
         let issuer = try cardIssuer(for: &session)
         let contents = try cardStep("reading the card") { try CardVending.read(&session, master: issuer.key) }
         guard contents.info.meter == pan else { throw StationError.refused(.wrongCard("the card is for meter \(contents.info.meter), not \(pan)")) }
-        return try voidPurchase(meter: pan, sequence: sequence, serial: serialText(contents.serial), reason: reason, actor: actor, card: contents)
+        let result = try voidPurchase(meter: pan, sequence: sequence, serial: serialText(contents.serial), reason: reason,
+                                      confirmNotEntered: confirmNotEntered, actor: actor, card: contents)
+        // Off the card once the void is recorded; a card pulled now still has it, and the next
+        // sale overwrites it (it is voided).
+        if contents.unappliedPurchase == result.purchase.record {
+            try cardStep("taking purchase \(sequence) off the card", pending: false) {
+                try CardVending.withdraw(&session, master: issuer.key, expectedMeter: pan, withdrawn: result.purchase.record)
+            }
+        }
+        return result
     }
 
-    /// Withdraws a **pending** card purchase without its card (supervisor with second factor):
-    /// one that was never written, when the card is lost or another station's purchase overtook
-    /// it. A purchase already written to a card is voided only with that card
-    /// (``voidCardPurchase(meter:sequence:reason:by:card:)``), which shows the meter did not apply it.
-    public func voidCardPurchase(meter pan: MeterPAN, sequence: UInt32, serial: String? = nil, reason: String, by actor: Actor) throws -> CardVoidResult {
+    /// Withdraws a pending card purchase whose write to the card never started, without the card
+    /// (supervisor with second factor): the card was lost, or another station's purchase took its
+    /// place before it was written. Anything that may be on a card is voided only with that card
+    /// (``voidCardPurchase(meter:sequence:reason:confirmNotEntered:by:card:)``).
+    public func voidCardPurchase(meter pan: MeterPAN, sequence: UInt32, serial: String? = nil, reason: String, confirmNotEntered: Bool,
+                                 by actor: Actor) throws -> CardVoidResult {
         try actor.require([.supervisor], to: "void card purchases", secondFactor: true)
-        return try voidPurchase(meter: pan, sequence: sequence, serial: serial, reason: reason, actor: actor, card: nil)
+        return try voidPurchase(meter: pan, sequence: sequence, serial: serial, reason: reason, confirmNotEntered: confirmNotEntered,
+                                actor: actor, card: nil)
     }
 
-    private func voidPurchase(meter pan: MeterPAN, sequence: UInt32, serial: String?, reason: String, actor: Actor,
+    private func voidPurchase(meter pan: MeterPAN, sequence: UInt32, serial: String?, reason: String, confirmNotEntered: Bool, actor: Actor,
                               card: CardVending.Contents?) throws -> CardVoidResult {
         guard !reason.isEmpty, reason.utf8.count <= 500 else { throw StationError.invalid(.reason, "a void needs a reason (at most 500 bytes)") }
+        guard confirmNotEntered else {
+            throw StationError.invalid(.reason, "the purchase's token may be printed on its receipt and would still work on a keypad: check it was not entered, then confirm")
+        }
         func notVoidable(_ why: String) -> StationError { .refused(.cardPurchaseNotVoidable(meter: pan.description, sequence: sequence, why: why)) }
         return try write { tx in
             let rows = try Row.fetchAll(tx.db, sql: """
@@ -106,16 +125,7 @@ extension Station {
                 throw StationError.refused(.cardSerialNeeded(meter: pan.description, sequence: sequence))
             }
             var purchase = try StoreTransaction.purchase(row)
-            if purchase.state == .delivered {
-                // Written to the card: only the card shows the meter did not apply it.
-                guard let card else { throw notVoidable("it was written to the card: void it with the card in the reader") }
-                guard card.purchase == purchase.record, card.unappliedPurchase != nil else {
-                    throw notVoidable("the card does not carry it unapplied (the meter applied it, or the card took another purchase)")
-                }
-                guard let returned = card.returned, returned.result == 3 || returned.result == 4 else {
-                    throw notVoidable("the card shows no refusal by the meter: insert it into the meter first, then void it if the meter refuses it")
-                }
-            }
+            try Self.checkVoidable(purchase, card: card, notVoidable)
             var restored = Money.zero
             var account: StationAccount?
             if let saleID = purchase.saleID {
@@ -123,12 +133,20 @@ extension Station {
                 guard sale["reversed_at"] as Int64? == nil else { throw notVoidable("its sale \(saleID) is reversed") }
                 var open = try tx.openAccount(meter: pan.description)
                 guard open.id == sale["account_id"] as Int64? else { throw notVoidable("its sale \(saleID) belongs to a closed account") }
-                guard let energy = sale["energy"] as Int64?, let vat = sale["vat"] as Int64?,
-                      (0...Money.maximumCents).contains(energy), (0...Money.maximumCents).contains(vat) else {
-                    throw StationError.tampered("sale \(saleID): its energy or VAT is not a possible value")
+                func figure(_ column: String, _ range: ClosedRange<Int64> = 0...Money.maximumCents) throws -> Int64 {
+                    guard let v = sale[column] as Int64?, range.contains(v) else { throw StationError.tampered("sale \(saleID): its \(column) is not a possible value") }
+                    return v
                 }
-                restored = Money(cents: energy + vat)
-                open.position.carriedCredit = Money(cents: min(Money.maximumCents, open.position.carriedCredit.cents + restored.cents))
+                restored = Money(cents: try figure("energy") + figure("vat"))
+                var p = open.position
+                p.carriedCredit = Money(cents: min(Money.maximumCents, p.carriedCredit.cents + restored.cents))
+                // The month's blocks and free units it used are given back, as a reversal does.
+                let units = try figure("units", 0...Int64(TransferAmount.maximumUnits)), free = try figure("free_units", 0...units)
+                if String(AuditTime.format(try figure("created_at", 0...AuditTime.latest)).prefix(7)) == open.month {
+                    p.monthPurchasedTenths = max(0, p.monthPurchasedTenths - (units - free))
+                    p.monthFreeTenths = max(0, p.monthFreeTenths - free)
+                }
+                open.position = p
                 try tx.save(open)
                 account = open
             }
@@ -143,10 +161,32 @@ extension Station {
                 w.field("credit_restored", restored.description)
                 w.field("reason", reason)
             }
-            try tx.setCardPurchase(purchase.id, state: .voided, voidedLogSeq: seq)
+            try tx.setCardPurchase(purchase.id, from: purchase.state, to: .voided, voidedLogSeq: seq)
             purchase.state = .voided
             return CardVoidResult(purchase: purchase, creditRestored: restored, carriedCredit: account?.position.carriedCredit ?? .zero)
         }
+    }
+
+    /// Whether the evidence shows the purchase can never be applied (see the public calls).
+    static func checkVoidable(_ purchase: CardPurchase, card: CardVending.Contents?, _ notVoidable: (String) -> StationError) throws {
+        guard let card else {
+            guard purchase.state == .pending, !purchase.writeStarted else {
+                throw notVoidable("it may be on the card (its write started): void it with the card in the reader")
+            }
+            return
+        }
+        let applied = card.returned?.lastSequence ?? 0
+        if card.purchase == purchase.record {
+            guard card.unappliedPurchase != nil else { throw notVoidable("the card shows its meter applied it") }
+            guard let returned = card.returned, returned.result == 3 || returned.result == 4,
+                  UInt64(returned.minute) >= UInt64(purchase.record.issuedMinute) else {
+                throw notVoidable("the card shows no refusal of it by the meter since it was sold: insert the card into the meter, then void it if the meter refuses it")
+            }
+            return
+        }
+        // Not on the card: it can only be applied if it was, before something replaced it.
+        guard applied < purchase.record.sequence else { throw notVoidable("the card's meter applied purchase \(applied), so it may have applied this one") }
+        guard purchase.state == .pending else { throw notVoidable("it was delivered and the card no longer carries it") }
     }
 
     /// Moves a card front's JSON-lines sales journal (`card sell --journal`) into the station,
@@ -176,8 +216,11 @@ extension Station {
                 let exists = try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM card_purchases WHERE serial = ? AND sequence = ?",
                                                arguments: [e.serial, Int64(e.sequence)]) ?? false
                 if exists { continue }
+                guard e.state == "pending" || e.state == "delivered" else { result.skipped += 1; continue }
                 let state: CardPurchaseState = e.state == "pending" ? .pending : .delivered
-                try tx.insertCardPurchase(record, saleID: nil, meter: pan, serial: e.serial, state: state, source: "journal")
+                let id = try tx.insertCardPurchase(record, saleID: nil, meter: pan, serial: e.serial, state: state, source: "journal")
+                // The card front may have written it before it recorded the delivery.
+                try tx.markWriteStarted(id)
                 result.imported += 1
                 if state == .pending { result.pending += 1 }
             }

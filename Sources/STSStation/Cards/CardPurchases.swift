@@ -24,6 +24,8 @@ public struct CardPurchase: Sendable, Equatable {
     public var serial: String
     public var record: PurchaseRecord
     public var state: CardPurchaseState
+    /// Whether a write of it to the card was ever started (it may be on the card even if pending).
+    public var writeStarted: Bool = false
 }
 
 /// The result of a card sale: the sale's receipt, and the purchase on the card.
@@ -49,7 +51,8 @@ extension StoreTransaction {
         else { throw StationError.tampered("card purchase \(r["id"] as Int64? ?? 0) is not a possible record") }
         let record = PurchaseRecord(sequence: try u32("sequence"), station: try u32("station"), issuedMinute: try u32("minute"),
                                     units: try u32("units"), kind: kind, tokens: tokens, tid: try u32("tid"))
-        return CardPurchase(id: r["id"], saleID: r["sale_id"], meter: meter, serial: r["serial"], record: record, state: state)
+        return CardPurchase(id: r["id"], saleID: r["sale_id"], meter: meter, serial: r["serial"], record: record, state: state,
+                            writeStarted: (r["write_started"] as Int64? ?? 1) != 0)
     }
 
     func cardPurchase(saleID: Int64) throws -> CardPurchase? {
@@ -57,9 +60,9 @@ extension StoreTransaction {
     }
 
     /// The card's purchase still to be written, if any (at most one: a card carries one purchase).
-    func pendingCardPurchase(serial: String) throws -> CardPurchase? {
-        try Row.fetchOne(db, sql: "SELECT * FROM card_purchases WHERE serial = ? AND state = 'pending' ORDER BY sequence DESC LIMIT 1",
-                         arguments: [serial]).map(Self.purchase)
+    func pendingCardPurchase(serial: String, meter: MeterPAN) throws -> CardPurchase? {
+        try Row.fetchOne(db, sql: "SELECT * FROM card_purchases WHERE serial = ? AND meter_pan = ? AND state = 'pending' ORDER BY sequence DESC LIMIT 1",
+                         arguments: [serial, meter.description]).map(Self.purchase)
     }
 
     /// Whether the station voided exactly this purchase on this card.
@@ -80,8 +83,18 @@ extension StoreTransaction {
         return db.lastInsertedRowID
     }
 
-    func setCardPurchase(_ id: Int64, state: CardPurchaseState, voidedLogSeq: Int64? = nil) throws {
-        try db.execute(sql: "UPDATE card_purchases SET state = ?, updated_at = ?, voided_log_seq = COALESCE(?, voided_log_seq) WHERE id = ?",
-                       arguments: [state.rawValue, now, voidedLogSeq, id])
+    /// Moves a purchase from `from` to `state`; refused when another process moved it first
+    /// (a void while its write was under way must not be turned back into a delivery).
+    func setCardPurchase(_ id: Int64, from: CardPurchaseState, to state: CardPurchaseState, voidedLogSeq: Int64? = nil) throws {
+        try db.execute(sql: "UPDATE card_purchases SET state = ?, updated_at = ?, voided_log_seq = COALESCE(?, voided_log_seq) WHERE id = ? AND state = ?",
+                       arguments: [state.rawValue, now, voidedLogSeq, id, from.rawValue])
+        guard db.changesCount == 1 else {
+            throw StationError.refused(.cardPurchaseNotVoidable(meter: "", sequence: 0, why: "card purchase \(id) was changed by another station meanwhile (it is no longer \(from.rawValue))"))
+        }
+    }
+
+    /// Records that a purchase's write to its card begins (its own commit, before the card is touched).
+    func markWriteStarted(_ id: Int64) throws {
+        try db.execute(sql: "UPDATE card_purchases SET write_started = 1 WHERE id = ?", arguments: [id])
     }
 }

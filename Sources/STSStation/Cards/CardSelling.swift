@@ -47,7 +47,7 @@ extension Station {
             }
             // Only a purchase this station voided may be overwritten on the card.
             let unappliedVoided = try contents.unappliedPurchase.map { try tx.isVoided(serial: serial, $0) } ?? false
-            if let pending = try tx.pendingCardPurchase(serial: serial) {
+            if let pending = try tx.pendingCardPurchase(serial: serial, meter: request.meter) {
                 try Self.checkDeliverable(pending, on: contents, unappliedVoided: unappliedVoided)
                 var receipt = try pending.saleID.map { try tx.sale(id: $0).receipt }
                 receipt?.replayed = true
@@ -73,6 +73,7 @@ extension Station {
             return (purchase, receipt, false, withdrawn)
         }
         if plan.purchase.state == .pending {
+            if !plan.purchase.writeStarted { try write { tx in try tx.markWriteStarted(plan.purchase.id) } }
             try deliver(plan.purchase, withdrawn: plan.withdrawn, to: &session, issuer: issuer, by: actor)
         }
         return CardSaleResult(receipt: plan.receipt, purchase: plan.purchase.record, serial: serial, completedPending: plan.completed)
@@ -89,7 +90,7 @@ extension Station {
             throw StationError.cardUnreachable("purchase \(purchase.record.sequence) did not read back as written; it stays pending: present the card again")
         }
         try write { tx in
-            try tx.setCardPurchase(purchase.id, state: .delivered)
+            try tx.setCardPurchase(purchase.id, from: .pending, to: .delivered)
             try tx.log(.cardDelivered, actor: actor.name) { w in
                 if let id = purchase.saleID { w.field("sale", Int(id)) } else { w.null("sale") }
                 w.field("pan", purchase.meter.description)

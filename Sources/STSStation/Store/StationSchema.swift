@@ -99,6 +99,11 @@ enum StationSchema {
             ALTER TABLE meters ADD COLUMN credit TEXT NOT NULL DEFAULT 'energy';
             """)
         }
+        m.registerMigration("v4") { db in
+            // Set, in its own commit, before a purchase is first written to its card: a purchase
+            // whose write never started can be withdrawn without the card.
+            try db.execute(sql: "ALTER TABLE card_purchases ADD COLUMN write_started INTEGER NOT NULL DEFAULT 0")
+        }
         return m
     }
 }
