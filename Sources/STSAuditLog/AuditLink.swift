@@ -84,12 +84,17 @@ struct AuditLink {
                 lastCheckpointLine = f.line
             }
         case .sale:
-            guard let id = f.saleID, let account = f.account else { break }
+            guard let id = f.saleID, let account = f.account else {
+                // A void of an imported purchase (no sale here) gives nothing back.
+                if f.carriedIn != 0 { add("money", "a card void without a sale restores \(f.carriedIn) cents") }
+                break
+            }
             report.sales += 1
             if Self.saturatingAdd(&report.paidCents, f.paid, &saturated.paid) { totalsOverflow() }
             if Self.saturatingAdd(&report.unitsTenths, f.units, &saturated.units) { totalsOverflow() }
             if let other = sales[id] { add("reference", "sale \(id) was already recorded at line \(other.line)") }
-            sales[id] = SaleBook.Sale(line: f.line, account: account, carriedIn: f.carriedIn, paid: f.paid, reversed: false)
+            sales[id] = SaleBook.Sale(line: f.line, account: account, carriedIn: f.carriedIn, paid: f.paid, reversed: false,
+                                      onCard: f.onCard, voidable: f.voidable)
             var problem: Int64?
             accounts[account, default: AccountLedger()].update { ledger in
                 if f.carriedIn != ledger.carry { problem = ledger.carry }
@@ -107,8 +112,8 @@ struct AuditLink {
                 add("reference", "sale \(id) is reversed twice")
                 break
             }
-            if sale.voided {
-                add("reference", "reverses sale \(id), whose card purchase was voided")
+            if sale.voided || sale.onCard {
+                add("reference", "reverses sale \(id), which was sold onto a card (card sales are voided, not reversed)")
                 break
             }
             if let last = accounts[sale.account]?.lastVoidLine, last > sale.line {
@@ -128,13 +133,17 @@ struct AuditLink {
             }
         case .cardVoid:
             report.cardVoids += 1
-            guard let id = f.saleID, let account = f.account else { break }
+            guard let id = f.saleID, let account = f.account else {
+                // A void of an imported purchase (no sale here) gives nothing back.
+                if f.carriedIn != 0 { add("money", "a card void without a sale restores \(f.carriedIn) cents") }
+                break
+            }
             guard var sale = sales[id] else { add("reference", "voids the card purchase of sale \(id), which the log does not hold before it"); break }
             if sale.reversed || sale.voided { add("reference", "voids the card purchase of sale \(id), which is already reversed or voided"); break }
             if sale.account != account { add("reference", "voids sale \(id) of account \(sale.account) as account \(account)"); break }
-            let (most, o) = sale.paid.addingReportingOverflow(sale.carriedIn)
-            if f.carriedIn < 0 || (!o && f.carriedIn > most) {
-                add("money", "a void restores \(f.carriedIn) cents, more than the \(sale.paid) paid and \(sale.carriedIn) carried into sale \(id)")
+            if !sale.onCard { add("reference", "voids sale \(id), which was not sold onto a card"); break }
+            if f.carriedIn != sale.voidable {
+                add("money", "a void restores \(f.carriedIn) cents, not the \(sale.voidable) of energy and VAT sale \(id) bought")
             }
             sale.voided = true
             sales[id] = sale

@@ -44,6 +44,11 @@ struct EntryFacts {
     var tokenCount = 0
     var decrypted = 0
     var refundedSale: Int64?
+    /// A sale written onto a card (its receipt has a `card` object): voided, never reversed.
+    var onCard = false
+    /// What a card void of this sale gives back: its energy and VAT (block costs, the `vat`
+    /// deduction and a currency sale's cost), in cents.
+    var voidable: Int64 = 0
 
     /// At most this many problems are kept for one line (a line of a million empty blocks must
     /// not make a million messages); the report counts the rest as omitted.
@@ -189,7 +194,7 @@ struct FieldReader {
 
     /// The members of a sale receipt the verifier reads, found in one pass over `data`.
     struct SaleMembers {
-        var sale, account, money, carriedIn, carriedOut, deductions, blocks, units, meter, tokens, currency: Int?
+        var sale, account, money, carriedIn, carriedOut, deductions, blocks, units, meter, tokens, currency, card: Int?
     }
 
     func saleMembers(_ data: Int) -> SaleMembers {
@@ -200,7 +205,7 @@ struct FieldReader {
         while let k = next {
             // Escaped names are matched by their decoded text (their written length differs).
             switch tape.keyIsEscaped(k) ? Self.decodedLength(tape, k) : tape.keyLength(k) {
-            case 4: if tape.keyEquals(k, E.sale) { m.sale = k }
+            case 4: if tape.keyEquals(k, E.sale) { m.sale = k } else if tape.keyEquals(k, E.card) { m.card = k }
             case 5: if tape.keyEquals(k, E.money) { m.money = k } else if tape.keyEquals(k, E.meter) { m.meter = k }
             case 6: if tape.keyEquals(k, E.blocks) { m.blocks = k } else if tape.keyEquals(k, E.tokens) { m.tokens = k }
             case 7: if tape.keyEquals(k, E.account) { m.account = k }
@@ -239,11 +244,16 @@ struct FieldReader {
         facts.carriedOut = money(m.carriedOut, "carried_out") ?? 0
         // Sums in 128 bits: each term is below 2^57, so no line can overflow them.
         var spent: Int128 = 0
+        var voidable: Int128 = 0
+        facts.onCard = m.card.map { tape.kind($0) == .object } ?? false
+        defer { facts.voidable = Int64(clamping: voidable) }
         if let list = m.deductions {
             guard tape.kind(list) == .array else { problem("format", "\"deductions\" must be an array"); return }
             var d = tape.firstChild(list)
             while let item = d {
-                spent += Int128(money(item, "amount", "deductions.amount") ?? 0)
+                let amount = Int128(money(item, "amount", "deductions.amount") ?? 0)
+                spent += amount
+                if let k = tape.member(item, "kind"), tape.stringEquals(k, "vat") { voidable += amount }
                 d = tape.nextSibling(item, in: list)
             }
         }
@@ -271,6 +281,7 @@ struct FieldReader {
                 }
                 tenths += Int128(n)
                 spent += Int128(cost)
+                voidable += Int128(cost)
             }
         }
         // A currency meter's sale: the money spent on its credit, and the amount its token carries
@@ -283,6 +294,7 @@ struct FieldReader {
                   let units = try? DecimalQuantity.units(String(decoding: text, as: UTF8.self), scale: 5),
                   units > 0, units <= Int128(cost) * 1_000 {
                 spent += Int128(cost)
+                voidable += Int128(cost)
                 currencyUnits = units
             } else {
                 // Still read the tokens below: their TIDs take part in the no-TID-twice rule.
@@ -349,7 +361,10 @@ struct FieldReader {
                     problem("token", "token \(text) carries TID \(decoded.content.tid.map { "\($0.value)" } ?? "none"), the entry says \(tid)")
                 }
                 if case let .transferCredit(c) = decoded.content { creditUnits += Int64(c.amount.units) }
-                if case let .currencyCredit(c) = decoded.content { currencyCarried += c.amount.units }
+                if case let .currencyCredit(c) = decoded.content {
+                    let (sum, overflow) = currencyCarried.addingReportingOverflow(c.amount.units)
+                    if overflow { problem("units", "the currency tokens' amounts sum beyond 128 bits") } else { currencyCarried = sum }
+                }
                 facts.decrypted += 1
             } catch {
                 problem("token", "token \(text) does not decrypt under the meter's key: \(error)")

@@ -12,6 +12,10 @@ struct SaleBook {
         var reversed: Bool
         /// Its card purchase was withdrawn (`card_void`): it can no longer be reversed or voided.
         var voided = false
+        /// Sold onto a card: withdrawn by a void, never reversed.
+        var onCard = false
+        /// Its energy and VAT in cents: exactly what a void gives back.
+        var voidable: Int64 = 0
     }
 
     private var base: Int64 = 0
