@@ -11,7 +11,8 @@ import STSTariff
 /// never disagree, even after a crash.
 public final class Station: @unchecked Sendable {
     let db: DatabaseQueue
-    let kek: KeyEncryptionKey
+    /// Replaced in place by a KEK rotation, so this object never seals under a retired key.
+    var kek: KeyEncryptionKey
     let signingKey: Curve25519.Signing.PrivateKey
     public let stationID: String
     public let path: String

@@ -212,13 +212,26 @@ extension StationCardTests {
         #expect(throws: StationError.refused(.sameKeyEncryptionKey)) { try h.station.rotateKeyEncryptionKey(newKEKPath: same, by: try h.supervisor()) }
         let fresh = h.folder + "/new.kek"
         _ = try KeyEncryptionKey.generate(writingTo: fresh)
+        // A second process that opened the station before the rotation.
+        let other = try Station.open(path: h.folder + "/station.db")
+        other.now = { [unowned h] in h.clock }
         let r = try h.station.rotateKeyEncryptionKey(newKEKPath: fresh, by: try h.supervisor())
+        h.clock += 30
+        // It can no longer open (or seal) anything under the retired key.
+        #expect(throws: StationError.wrongKeyEncryptionKey) {
+            let sueThere = try other.authenticate(user: "sue", password: h.password,
+                                                  totp: TOTP(secret: h.supervisorSecret).code(atUnixSeconds: h.clock), action: "test")
+            try other.importCardIssuerKey(name: "late", bytes: Array(0..<16), by: sueThere)
+        }
         // kek check, signing key, one vending key, one card issuer key, three users' second factors.
         #expect(r.secrets == 7)
         #expect(throws: StationError.wrongKeyEncryptionKey) { try Station.open(path: h.folder + "/station.db") }
         let reopened = try Station.open(path: h.folder + "/station.db", kekPath: fresh)
         #expect(reopened.publicKey.rawRepresentation == h.station.publicKey.rawRepresentation)
         #expect(try reopened.keys().map(\.name) == ["k1"])
+        // The rotating object seals under the new key from now on: its next key opens with the new file.
+        try h.station.importKey(name: "k2", bytes: try VendingKey.hexBytes(StationHarness.k2), attributes: try StationHarness.attributes(krn: 2), by: try h.supervisor())
+        #expect(try Station.open(path: h.folder + "/station.db", kekPath: fresh).keys().map(\.name) == ["k1", "k2"])
     }
 
     @Test("a supervisor cannot disable themselves; a disabled user cannot sign in")

@@ -18,6 +18,7 @@ extension Station {
         guard !name.isEmpty, name.utf8.count <= 64 else { throw StationError.invalid(.keyName, "a key name is 1–64 characters") }
         do { _ = try IssuerMasterKey(bytes: bytes) } catch { throw StationError.invalid(.cardKey, error.description) }
         try write { tx in
+            try tx.requireCurrentKEK()
             guard try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM card_issuer_keys WHERE name = ?", arguments: [name]) == nil else {
                 throw StationError.alreadyExists("card issuer key \(name)")
             }

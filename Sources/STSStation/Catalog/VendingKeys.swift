@@ -27,6 +27,7 @@ extension Station {
         // Derive once to prove the key fits its algorithm before it is stored.
         _ = try a.meter(try MeterPAN(meterNumber: "600727000000000009")).decoderKey(vendingKey: key)
         try write { tx in
+            try tx.requireCurrentKEK()
             guard try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM vending_keys WHERE name = ?", arguments: [name]) == nil else {
                 throw StationError.alreadyExists("vending key \(name)")
             }

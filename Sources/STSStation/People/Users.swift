@@ -208,6 +208,7 @@ extension Station {
 
 extension StoreTransaction {
     func insertUser(name: String, role: Role, passwordHash: String, totpSecret: [UInt8]) throws {
+        try requireCurrentKEK()
         try db.execute(sql: "INSERT INTO users (name, role, password, totp_secret, created_at) VALUES (?, ?, ?, ?, ?)",
                        arguments: [name, role.rawValue, passwordHash, Data(try station.kek.seal(totpSecret, purpose: "totp:\(name)")), now])
     }

@@ -19,7 +19,9 @@ extension Station {
         if created { _ = try KeyEncryptionKey.generate(writingTo: newKEKPath) }
         var rotation: KEKRotation
         do { rotation = try rotateKeyEncryptionKey(newKEKPath: newKEKPath, by: actor) } catch {
-            if created { unlink(newKEKPath) }
+            // Removed only while the old key still opens the station: a rotation that committed
+            // despite the error needs this file.
+            if created, (try? read({ tx in try tx.requireCurrentKEK() })) != nil { unlink(newKEKPath) }
             throw error
         }
         rotation.created = created
@@ -41,7 +43,7 @@ extension Station {
            (try? newKEK.open(check, purpose: "kek-check:\(stationID)")) != nil {
             throw StationError.refused(.sameKeyEncryptionKey)
         }
-        return try write { tx in
+        let rotation = try write { tx in
             var count = 0
             func reseal(_ sealed: Data, _ purpose: String) throws -> Data {
                 var plain = try kek.open(sealed, purpose: purpose)
@@ -69,5 +71,8 @@ extension Station {
             tx.forceSeal = true
             return KEKRotation(secrets: count)
         }
+        // From now on this object seals and opens under the new key, as the file does.
+        kek = newKEK
+        return rotation
     }
 }

@@ -44,6 +44,13 @@ final class StoreTransaction {
         return line.seq
     }
 
+    /// Refuses to seal a new secret under a key-encryption key another process has rotated away
+    /// (it would be sealed under a key the station no longer opens with).
+    func requireCurrentKEK() throws {
+        guard let check = try Data.fetchOne(db, sql: "SELECT kek_check FROM station") else { throw StationError.store("the station row is missing") }
+        _ = try station.kek.open(check, purpose: "kek-check:\(station.stationID)")
+    }
+
     /// Drops the cached head after a savepoint rolled back (it may name a discarded entry).
     func forgetHead() { head = nil }
 

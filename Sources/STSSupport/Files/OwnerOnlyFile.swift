@@ -55,7 +55,7 @@ public enum OwnerOnlyFile {
         var chunk = [UInt8](repeating: 0, count: 4096)
         defer { for i in chunk.indices { chunk[i] = 0 } }
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4096) }
+            let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, 4096) }
             if n < 0, errno == EINTR { continue }
             if n < 0 { throw .unreadable("cannot read \(what) \(path): \(String(cString: strerror(errno)))") }
             if n == 0 { break }
@@ -74,6 +74,19 @@ public enum OwnerOnlyFile {
         guard fd >= 0 else { throw .cannotCreate("cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         try write(contents, to: fd, path: path)
+        // The file's name is durable too: a key file that vanishes after a power cut can leave
+        // whatever it opens unopenable.
+        try syncFolder(of: path)
+    }
+
+    /// Syncs the folder holding `path`, so a file created or renamed in it survives a power cut.
+    public static func syncFolder(of path: String) throws(OwnerOnlyFileError) {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotWrite("cannot open the folder of \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw .cannotWrite("cannot sync the folder of \(path): \(String(cString: strerror(errno)))") }
     }
 
     /// Replaces the contents of an existing owner-only file (made by ``create(_:contents:)``).
@@ -94,7 +107,7 @@ public enum OwnerOnlyFile {
         }
         var written = 0
         while written < contents.count {
-            let n = contents[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            let n = contents[written...].withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
             if n < 0, errno == EINTR { continue }
             guard n > 0 else { throw failed("write") }
             written += n
@@ -102,3 +115,12 @@ public enum OwnerOnlyFile {
         guard fsync(fd) == 0 else { throw failed("sync") }
     }
 }
+
+// The C calls under names the enum's own `read`/`write` do not hide.
+#if canImport(Glibc)
+private let systemRead = Glibc.read
+private let systemWrite = Glibc.write
+#elseif canImport(Darwin)
+private let systemRead = Darwin.read
+private let systemWrite = Darwin.write
+#endif
