@@ -6,21 +6,30 @@ import STSSupport
 /// Where the time of `audit verify` goes on one log, phase by phase on one core, then the
 /// whole verification on every core (best of `rounds`).
 public enum AuditBenchmark {
+    /// One log's measurements: per-line cost of each verification phase, and whole-log throughput.
     public struct Result: Sendable {
+        /// Lines (entries) in the log measured.
         public var entries: Int
+        /// Size of the log in bytes.
         public var bytes: Int
         /// Nanoseconds per line on one core.
         public var splitNanoseconds: Double
+        /// SHA-256 of each line's hashed part (everything before `,"hash":"`), nanoseconds per line.
         public var hashNanoseconds: Double
+        /// Strict JSON parsing of each line on the tape reader, nanoseconds per line.
         public var parseNanoseconds: Double
         /// Step 2 (each line on its own: layout, hash, strict JSON, fields) and step 3 (the join), one core.
         public var linesNanoseconds: Double
+        /// Step 3 of the verifier (joining the lines: sequence, hash chain, checkpoints, sales), nanoseconds per line.
         public var linkNanoseconds: Double
         /// The whole verification, every core: entries per second, and whether the log was clean.
         public var entriesPerSecond: Double
+        /// Whether the verifier found the log clean (no problem reported).
         public var clean: Bool
     }
 
+    /// Measures `log`, its checkpoints checked with the station's `publicKey`: each phase once on one core, then
+    /// the whole verification on every core, best of `rounds`.
     public static func run(log: [UInt8], publicKey: Curve25519.Signing.PublicKey, rounds: Int = 3) -> Result {
         func seconds(_ body: () -> Void) -> Double {
             let t0 = DispatchTime.now().uptimeNanoseconds

@@ -92,6 +92,8 @@ public enum MeterBenchmark {
                                        p50Nanoseconds: latencies[count / 2], p99Nanoseconds: latencies[count * 99 / 100])
     }
 
+    /// Runs the meter measurements whose name contains `filter` (all when empty): credit tokens decoded
+    /// and applied for EA07 and EA11 for about `seconds` each, then 200 simulator entries, each saved with fsync.
     public static func run(seconds: Double, filter: String) throws -> [VendingBenchmark.Result] {
         var out: [VendingBenchmark.Result] = []
         for ea in [EncryptionAlgorithm.sta, .misty1] where filter.isEmpty || "meter decode+apply credit, EA\(ea)".contains(filter) {

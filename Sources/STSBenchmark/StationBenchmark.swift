@@ -9,16 +9,27 @@ import STSTokenFormat
 /// Durable sales on a real SQLite station file (WAL, `synchronous=FULL`, one fsync per commit)
 /// and offline verification of its exported log.
 public enum StationBenchmark {
+    /// Durable sales per second, single and group-committed, and the offline verification of the exported log.
     public struct Result: Sendable {
+        /// Sales made one at a time, each its own transaction and fsync (like a counter).
         public var singleSales: Int
+        /// Single sales per second.
         public var singlePerSecond: Double
+        /// Median latency of one single sale, in microseconds.
         public var singleP50Microseconds: Double
+        /// 99th-percentile latency of one single sale, in microseconds.
         public var singleP99Microseconds: Double
+        /// Sales made through the batch (group commit).
         public var batchSales: Int
+        /// Sales committed per transaction in the batch.
         public var batchGroup: Int
+        /// Batch sales per second.
         public var batchPerSecond: Double
+        /// Entries in the exported audit log that was verified.
         public var logEntries: Int
+        /// Offline verification speed of that log, entries per second (best of three).
         public var verifyEntriesPerSecond: Double
+        /// Whether the verifier found the exported log clean.
         public var verifyClean: Bool
     }
 

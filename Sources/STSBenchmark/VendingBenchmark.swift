@@ -12,17 +12,26 @@ import STSVending
 /// the block, encrypts it and writes the 20 digits into a stack buffer: the full per-token
 /// work of a vending server that keeps no per-meter cache.
 public enum VendingBenchmark {
+    /// One measurement: how many operations ran in how long, and their latency percentiles.
     public struct Result: Sendable {
+        /// A result from its name, operation count, elapsed time and latency percentiles.
         public init(name: String, operations: Int, seconds: Double, p50Nanoseconds: Double, p99Nanoseconds: Double) {
             self.name = name; self.operations = operations; self.seconds = seconds
             self.p50Nanoseconds = p50Nanoseconds; self.p99Nanoseconds = p99Nanoseconds
         }
+        /// What was measured, e.g. `issue credit, DKGA04+EA07` or `simulator entry (load, apply, fsync save)`.
         public let name: String
+        /// Operations completed in the throughput run (tokens issued or decoded, batch lines, meter entries).
         public let operations: Int
+        /// Wall-clock time the throughput run took, in seconds.
         public let seconds: Double
+        /// Median latency of one operation, in nanoseconds.
         public let p50Nanoseconds: Double
+        /// 99th-percentile latency of one operation, in nanoseconds.
         public let p99Nanoseconds: Double
+        /// Throughput: operations per second.
         public var perSecond: Double { Double(operations) / seconds }
+        /// Mean time per operation, in nanoseconds.
         public var meanNanoseconds: Double { seconds * 1e9 / Double(operations) }
     }
 

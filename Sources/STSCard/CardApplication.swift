@@ -9,9 +9,11 @@ import Crypto
 public struct CardApplication: Sendable {
     /// Everything the card keeps in non-volatile memory.
     public struct Image: Equatable, Sendable, Codable {
+        /// The 8-byte card serial, fixed at manufacture: the diversification factor of the card's keys.
         public var serial: [UInt8]
         /// The issuer and meter write keys (16 bytes each), empty until personalised.
         public var writeKeys: [UInt8]
+        /// The contents of the CardInfo, Purchase and Return files, in ``CardFile`` order.
         public var files: [[UInt8]]
 
         /// A blank card with a serial.
@@ -21,15 +23,18 @@ public struct CardApplication: Sendable {
             files = CardFile.allCases.map { [UInt8](repeating: 0, count: $0.size) }
         }
 
+        /// Whether PERSONALISE has loaded the write keys; until then no file can be written.
         public var isPersonalised: Bool { writeKeys.count == 32 }
     }
 
+    /// The card's non-volatile state, to be saved by the caller after every command.
     public var image: Image
     var applicationSelected = false
     var currentFile: CardFile?
     /// The last GET CHALLENGE, usable once.
     var challenge: [UInt8]?
 
+    /// The application running on a card with this memory (power on: nothing selected, no challenge).
     public init(image: Image) { self.image = image }
 
     /// Resets the session state (power cycle): selection and challenge are volatile.
@@ -39,6 +44,7 @@ public struct CardApplication: Sendable {
         challenge = nil
     }
 
+    /// Runs one command APDU and returns the card's response; refusals are status words, never throws.
     public mutating func process(_ c: CommandAPDU) -> ResponseAPDU {
         guard c.cla == 0x00 || c.cla == 0x04 || c.cla == 0x80 else { return ResponseAPDU(status: .claNotSupported) }
         switch (c.cla, c.ins) {

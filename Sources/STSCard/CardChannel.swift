@@ -1,19 +1,25 @@
 /// Something that carries APDUs to a card: a PC/SC reader, or a card in memory for tests.
 public protocol CardChannel {
+    /// Sends one command APDU and returns the card's response; throws when the transport fails.
     mutating func transmit(_ command: CommandAPDU) throws -> ResponseAPDU
 }
 
 /// A card application in memory, as a channel.
 public struct InMemoryCard: CardChannel {
+    /// The card application, with its memory image, that commands go to.
     public var card: CardApplication
+    /// A channel to this in-memory card.
     public init(_ card: CardApplication) { self.card = card }
+    /// Hands the command to the card application directly (never fails in transport).
     public mutating func transmit(_ command: CommandAPDU) throws -> ResponseAPDU { card.process(command) }
 }
 
 /// The terminal side of the application: the steps a vending station or meter takes.
 public struct CardSession<Channel: CardChannel> {
+    /// The reader (or in-memory card) the session talks through.
     public var channel: Channel
 
+    /// A session over `channel`; call ``open()`` first to select the application.
     public init(channel: Channel) { self.channel = channel }
 
     mutating func expectSuccess(_ c: CommandAPDU, _ what: String) throws -> [UInt8] {

@@ -5,12 +5,18 @@ import STSTokenFormat
 
 /// Why card keys or card data could not be used.
 public enum CardError: CodedError, Equatable {
+    /// An issuer master key that is not 16 bytes of hex, or a failed key derivation.
     case badKey(String)
+    /// A card file or journal entry that is malformed or read back different, or a journal that cannot be written.
     case badRecord(String)
+    /// A record whose MAC fails: the card was altered or was not issued under this issuer key.
     case macMismatch(String)
+    /// The card refused a command with this status word while doing the named step.
     case card(StatusWord, String)
+    /// The card is bound to another meter than the one being sold to.
     case wrongMeter(String)
 
+    /// The stable error code scripts match on (`bad-key`, `bad-card-record`, `card-mac`, `card-status`, `wrong-meter`).
     public var code: String {
         switch self {
         case .badKey: return "bad-key"
@@ -21,6 +27,7 @@ public enum CardError: CodedError, Equatable {
         }
     }
 
+    /// The message shown to the operator.
     public var description: String {
         switch self {
         case let .badKey(why), let .badRecord(why), let .wrongMeter(why): return why
@@ -42,13 +49,16 @@ public final class IssuerMasterKey: @unchecked Sendable, CustomStringConvertible
         key = SymmetricKey(data: bytes)
     }
 
+    /// A key from 32 hex digits; the decoded bytes are wiped afterwards.
     public convenience init(hex: String) throws(CardError) {
         guard var bytes = Hex.decode(hex) else { throw .badKey("the issuer key is not hexadecimal") }
         defer { wipe(&bytes) }
         try self.init(bytes: bytes)
     }
 
+    /// A fixed text that never shows key material, so keys cannot leak into logs.
     public var description: String { "IssuerMasterKey(AES-128, redacted)" }
+    /// The same redacted text as ``description``.
     public var debugDescription: String { description }
 
     /// The keys of one card: `AES-128_master(serial ‖ purpose ‖ 0…)` for each purpose.

@@ -4,9 +4,13 @@ import STSTokenFormat
 public enum CardVending {
     /// Everything read (and verified) from a personalised card.
     public struct Contents: Equatable, Sendable {
+        /// The card's 8-byte serial.
         public var serial: [UInt8]
+        /// The card's identity: its type, issuer and the meter it is bound to.
         public var info: CardInfo
+        /// The last purchase written to the card, if any.
         public var purchase: PurchaseRecord?
+        /// What the meter last wrote back (last sequence applied, credit, readings), if it has seen the card.
         public var returned: ReturnRecord?
 
         /// A purchase on the card that the meter has not applied yet.

@@ -12,6 +12,7 @@ public enum CardFile: UInt8, CaseIterable, Sendable {
 
     /// The file identifier (SFI n is FID 000n).
     public var fid: UInt16 { UInt16(rawValue) }
+    /// The file's fixed size in bytes (32, 72 or 64).
     public var size: Int {
         switch self {
         case .cardInfo: return 32
@@ -26,7 +27,9 @@ public let stsCardAID: [UInt8] = [0xF0, 0x53, 0x54, 0x53, 0x43, 0x41, 0x52, 0x44
 
 /// What a card is for.
 public enum CardType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// The type codes in CardInfo byte 1: a customer's user card, a key-change card, a test card, an authority card.
     case user = 1, keyChange = 2, test = 3, authority = 4
+    /// The type's name as printed (`user`, `key-change`, `test`, `authority`).
     public var description: String {
         switch self {
         case .user: return "user"
@@ -48,11 +51,16 @@ extension Array where Element == UInt8 {
 /// File 1, 32 bytes: version(1) type(1) serial(8) issuer(4) meterPAN(8) reserved(2) MAC(8).
 /// The MAC (purchase key) binds the card to its meter so a card cannot be re-pointed by hand.
 public struct CardInfo: Equatable, Sendable {
+    /// What the card is for.
     public var type: CardType
+    /// The card serial (8 bytes), the factor the card's keys are diversified by.
     public var serial: [UInt8]
+    /// The issuer id written at issue.
     public var issuer: UInt32
+    /// The meter the card is bound to; the MAC stops it being re-pointed to another.
     public var meter: MeterPAN
 
+    /// Card info from its fields.
     public init(type: CardType, serial: [UInt8], issuer: UInt32, meter: MeterPAN) {
         self.type = type
         self.serial = serial
@@ -60,6 +68,7 @@ public struct CardInfo: Equatable, Sendable {
         self.meter = meter
     }
 
+    /// The 32 bytes of file 1, MAC'd under the card's purchase key.
     public func encode(keys: CardKeys) -> [UInt8] {
         var b = [UInt8](repeating: 0, count: 32)
         b[0] = 1
@@ -71,6 +80,7 @@ public struct CardInfo: Equatable, Sendable {
         return b
     }
 
+    /// Reads file 1, checking its version and its MAC under the card's purchase key.
     public init(bytes b: [UInt8], keys: CardKeys) throws(CardError) {
         guard b.count >= 32, b[0] == 1 else { throw .badRecord("the card is not personalised for this application (card info version \(b.first ?? 0))") }
         guard constantTimeEqual(CardKeys.mac(keys.purchaseMAC, Array(b[0..<24])), Array(b[24..<32])) else { throw .macMismatch("card info") }
@@ -84,18 +94,22 @@ public struct CardInfo: Equatable, Sendable {
 /// creditKind(1) reserved(1) tokens(4 × 9) TID(4) reserved(4) MAC(8). The MAC covers bytes 0–63,
 /// the meter PAN and the card serial, so a purchase cannot be moved to another card or meter.
 public struct PurchaseRecord: Equatable, Sendable {
+    /// The purchase number on this card; a meter applies it only when it is exactly one more than the last it applied.
     public var sequence: UInt32
+    /// The id of the vending station that sold it.
     public var station: UInt32
     /// Minutes since 1970 (UTC) when sold.
     public var issuedMinute: UInt32
     /// What the tokens credit, in transfer units, for receipts and checks.
     public var units: UInt32
+    /// The credit kind: the STS class 0 subclass of the credit token (electricity, currency, …).
     public var kind: CreditKind
     /// The STS tokens the meter applies (1–4).
     public var tokens: [TokenNumber]
     /// The TID of the credit token (0 for sets without one, such as key changes).
     public var tid: UInt32
 
+    /// A purchase from its fields (TID 0 for token sets without one).
     public init(sequence: UInt32, station: UInt32, issuedMinute: UInt32, units: UInt32, kind: CreditKind, tokens: [TokenNumber], tid: UInt32 = 0) {
         self.sequence = sequence
         self.station = station
@@ -106,6 +120,7 @@ public struct PurchaseRecord: Equatable, Sendable {
         self.tid = tid
     }
 
+    /// The 72 bytes of file 2, MAC'd with the meter PAN and card serial; throws unless it carries 1–4 tokens.
     public func encode(keys: CardKeys, meter: MeterPAN, serial: [UInt8]) throws(CardError) -> [UInt8] {
         guard (1...4).contains(tokens.count) else { throw .badRecord("a purchase carries 1 to 4 tokens") }
         var b = [UInt8](repeating: 0, count: 72)
@@ -156,12 +171,18 @@ public struct ReturnRecord: Equatable, Sendable {
     public var result: UInt8
     /// The last purchase sequence the meter applied.
     public var lastSequence: UInt32
+    /// The meter's remaining credit, in signed tenths.
     public var creditTenths: Int64
+    /// The meter's cumulative consumption, in tenths.
     public var consumptionTenths: UInt64
+    /// The meter's state bits: ``tamperFlag``, ``relayOpenFlag``, ``sequenceGapFlag``.
     public var flags: UInt16
+    /// The meter's clock when it wrote the record, minutes since 1970 (UTC).
     public var minute: UInt32
+    /// The PAN of the meter that wrote the record.
     public var meter: MeterPAN
 
+    /// A return record from its fields.
     public init(result: UInt8, lastSequence: UInt32, creditTenths: Int64, consumptionTenths: UInt64, flags: UInt16,
                 minute: UInt32, meter: MeterPAN) {
         self.result = result
@@ -173,6 +194,7 @@ public struct ReturnRecord: Equatable, Sendable {
         self.meter = meter
     }
 
+    /// The 64 bytes of file 3, MAC'd with the card serial under the card's return key.
     public func encode(keys: CardKeys, serial: [UInt8]) -> [UInt8] {
         var b = [UInt8](repeating: 0, count: 64)
         b[0] = 1

@@ -6,18 +6,30 @@ import STSTokenFormat
 /// `delivered` after the write was read back and verified. A pending sale is completed the next
 /// time its card is presented. JSON lines, mode 0600 (tokens are bearer credit).
 public struct CardSalesJournal {
+    /// One journal line: a card sale in one state, with everything needed to write it to the card again.
     public struct Entry: Codable, Equatable, Sendable {
+        /// The card serial, 16 upper-case hex digits.
         public var serial: String
+        /// The meter PAN, 18 digits with leading zeros.
         public var meter: String
+        /// The purchase sequence on the card.
         public var sequence: UInt32
+        /// The tokens, 20 digits each, in slot order.
         public var tokens: [String]
+        /// The credit token's TID; the next card sale to this meter takes a later one.
         public var tid: UInt32
+        /// Transfer units (0.1 kWh) as encoded in the token.
         public var units: UInt32
+        /// The credit kind, the STS class 0 subclass (0 electricity).
         public var kind: UInt8
+        /// The selling station's id.
         public var station: UInt32
+        /// When it was sold, minutes since 1970 (UTC).
         public var minute: UInt32
+        /// `pending` (appended before the card write) or `delivered` (after the read-back matched).
         public var state: String
 
+        /// The entry for a purchase record written (or about to be written) to card `serial`.
         public init(serial: String, record: PurchaseRecord, meter: MeterPAN, tid: UInt32, state: String) {
             self.serial = serial
             self.meter = meter.description
@@ -39,8 +51,10 @@ public struct CardSalesJournal {
         }
     }
 
+    /// The journal file (JSON lines, mode 0600).
     public let path: String
 
+    /// The journal at `path`; a missing file reads as empty and is created on the first append.
     public init(path: String) { self.path = path }
 
     /// Every entry, oldest first.

@@ -5,6 +5,7 @@ public struct Mutator {
     var state: UInt64
     let seeds: [[UInt8]]
 
+    /// A generator over `seeds` (one empty input when none); the same `seed` gives the same inputs, so a failing run can be replayed.
     public init(seed: UInt64, seeds: [[UInt8]]) {
         state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed
         self.seeds = seeds.isEmpty ? [[]] : seeds

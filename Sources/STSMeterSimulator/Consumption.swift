@@ -15,6 +15,7 @@ public struct ConsumptionReport: Equatable, Sendable {
     /// Events logged during the run.
     public var events: [MeterEvent] = []
 
+    /// An empty report: nothing supplied, drawn or charged, no events.
     public init() {}
 }
 

@@ -16,6 +16,7 @@ public struct Keypad {
     var digits: [UInt8] = []
     var message = "Enter token"
 
+    /// A keypad on the meter whose state file is `statePath`; `clock` gives the time (Unix seconds) tokens are entered at.
     public init(statePath: String, clock: @escaping () -> Int64) {
         self.statePath = statePath
         self.clock = clock

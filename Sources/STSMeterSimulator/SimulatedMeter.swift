@@ -4,12 +4,14 @@ import STSTokenFormat
 
 /// The relay that connects the load.
 public enum RelayState: String, Codable, Sendable {
+    /// Closed: the load is supplied.
     case closed
     /// Open because the electricity credit ran out.
     case openNoCredit = "open-no-credit"
     /// Tripped because the load exceeded the maximum power limit.
     case openOverload = "open-overload"
 
+    /// Whether the load is supplied (neither out of credit nor tripped).
     public var isClosed: Bool { self == .closed }
 }
 
@@ -19,8 +21,10 @@ public struct MeterEvent: Codable, Equatable, Sendable {
     public var time: Int64
     /// `token`, `relay`, `warning`, `tamper`, `key-change`.
     public var kind: String
+    /// What happened, e.g. a token's result and content, or why the relay moved.
     public var detail: String
 
+    /// An event from its time, kind and detail.
     public init(time: Int64, kind: String, detail: String) {
         self.time = time
         self.kind = kind
@@ -36,7 +40,9 @@ public struct MeterEvent: Codable, Equatable, Sendable {
 /// (10⁻⁵ currency units) at the time-of-use price in force; its relay, warnings and "has
 /// credit" follow that register, and kWh credit tokens it accepts are stored but not drawn.
 public struct SimulatedMeter: Equatable, Sendable {
+    /// The STS decoder state: decoder key, TID memory, registers, lockout and key-change progress.
     public var decoder: MeterDecoder
+    /// The relay: closed, open for lack of credit, or tripped on overload.
     public var relay: RelayState = .closed
     /// Energy drawn but not yet a whole 0.1 kWh, in watt-seconds.
     public var wattSecondsPending: Int64 = 0

@@ -9,12 +9,18 @@ import STSTokenFormat
 
 /// Why a state file could not be used.
 public enum StateFileError: CodedError, Equatable {
+    /// No state file at the path (create one with `stsvend meter init`).
     case missing(String)
+    /// The state file can be read by group or others; it holds the decoder key, so it is refused.
     case permissions(String)
+    /// The state file is truncated, fails its checksum or is not a valid state document; restore it from a backup.
     case corrupt(String)
+    /// Opening, reading, locking, creating or replacing the file failed.
     case io(String)
+    /// A new meter was to be created where a state file already exists (never overwritten).
     case exists(String)
 
+    /// The stable error code scripts match on (`no-state`, `state-permissions`, `corrupt-state`, `io`, `state-exists`).
     public var code: String {
         switch self {
         case .missing: return "no-state"
@@ -25,6 +31,7 @@ public enum StateFileError: CodedError, Equatable {
         }
     }
 
+    /// The message shown to the user, with what to do about it.
     public var description: String {
         switch self {
         case let .missing(p): return "no meter state at \(p): create one with 'stsvend meter init --state \(p) …'"
@@ -48,6 +55,7 @@ public enum StateFile {
         if ProcessInfo.processInfo.environment["STSVEND_FAULT"] == point.rawValue { abort() }
     }
 
+    /// Reads and checks the meter state at `path`: refused when others can read it, truncated, or fails its checksum.
     public static func load(_ path: String) throws -> SimulatedMeter {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {

@@ -14,7 +14,9 @@ public final class Station: @unchecked Sendable {
     /// Replaced in place by a KEK rotation, so this object never seals under a retired key.
     var kek: KeyEncryptionKey
     let signingKey: Curve25519.Signing.PrivateKey
+    /// The station's id (a lower-case UUID), fixed at creation: it binds sealed secrets and signed checkpoints to this station.
     public let stationID: String
+    /// The path of the station's SQLite file.
     public let path: String
     /// The clock (Unix seconds); tests and benchmarks inject their own.
     public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
@@ -22,6 +24,7 @@ public final class Station: @unchecked Sendable {
     public internal(set) var testClock = false
     /// Entries between signed checkpoints, and the longest time a sealed log may lag.
     public var checkpointEvery = 1_000
+    /// Seconds after the last signed checkpoint at which the next change also writes one.
     public var checkpointSeconds: Int64 = 300
     /// Decrypted vending keys, by name, for the life of this object.
     var vendingKeyCache: [String: CachedVendingKey] = [:]

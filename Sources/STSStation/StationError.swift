@@ -12,7 +12,9 @@ public enum StationError: CodedError, Equatable {
     case notPermitted(user: String, role: Role, action: String)
     /// A supervisor action that needs the second factor was asked without `--totp`.
     case secondFactorRequired(action: String)
+    /// What was to be created (a station file, meter, vending or card issuer key, …) already exists.
     case alreadyExists(String)
+    /// A station file, meter, tariff, key, sale, journal, … the request names is not there.
     case notFound(String)
     /// A value given to the station is malformed or out of range; the field says which.
     case invalid(InputField, String)
@@ -24,12 +26,15 @@ public enum StationError: CodedError, Equatable {
     case keyExpired(name: String)
     /// A request id used before for a different request.
     case requestIDReused(String)
+    /// The tariff could not price the payment (carries the tariff's own coded error).
     case pricing(TariffError)
+    /// The token could not be issued, or it does not carry what was priced (an internal check).
     case vending(String)
     /// The card answered, but what it holds cannot be used (MAC, layout, wrong meter).
     case card(CardError)
     /// The card could not be reached or was pulled: nothing on it is trusted, the sale (if any) stays pending.
     case cardUnreachable(String)
+    /// The database or a station file could not be read or written, or a row the station needs is missing.
     case store(String)
     /// The database disagrees with the signed log (a row or an entry was edited outside the station).
     case tampered(String)
@@ -40,7 +45,9 @@ public enum StationError: CodedError, Equatable {
 
     /// Which value of a request was malformed.
     public enum InputField: String, Sendable, Equatable {
+        /// A password, user name, key name, customer name or debt-recovery percentage (code `invalid-<raw value>`).
         case password, userName = "user-name", keyName = "key-name", customer, debtRecovery = "debt-recovery"
+        /// The key-encryption key file, a file to create, a void or reversal reason, an amount, a sale CSV row, or a card issuer key.
         case kekFile = "kek-file", file, reason, amount, row, cardKey = "card-key"
         /// A sale CSV that cannot be used at all (unreadable, empty, no `meter` column).
         case csv
@@ -48,10 +55,15 @@ public enum StationError: CodedError, Equatable {
 
     /// The rules a well-formed request can break.
     public enum Refusal: Sendable, Equatable {
+        /// Only credit sales can be reversed; this one is an engineering token or a key change.
         case notACreditSale(sale: Int64)
+        /// The sale was reversed already.
         case alreadyReversed(sale: Int64)
+        /// The sale belongs to an account closed by a tenant change.
         case closedAccount(sale: Int64)
+        /// Only the account's latest sale can be reversed; `later` came after it.
         case notLatestSale(sale: Int64, later: Int64)
+        /// The campaign has no issued key-change set for that meter to confirm.
         case noIssuedKeyChange(meter: String, campaign: String)
         /// A card meter's credit goes on its card: sell it with a reader.
         case cardMeterNeedsCard(meter: String)
@@ -65,8 +77,11 @@ public enum StationError: CodedError, Equatable {
         case cardOvertaken(sale: Int64?, sequence: UInt32, cardSequence: UInt32)
         /// No card purchase of that meter and number, or one that cannot be voided.
         case cardPurchaseNotVoidable(meter: String, sequence: UInt32, why: String)
+        /// The station has no card issuer key yet: a supervisor imports one (`key import --card-issuer`).
         case noCardIssuerKey
+        /// What was asked does not suit a currency meter (units instead of money, or a currency card meter).
         case currencyMeter(String)
+        /// A KEK rotation to the key-encryption key already in use.
         case sameKeyEncryptionKey
         /// A user may not disable their own account.
         case disableSelf
@@ -129,6 +144,7 @@ public enum StationError: CodedError, Equatable {
         }
     }
 
+    /// The stable error code the command line prints and scripts match on.
     public var code: String {
         switch self {
         case .authenticationFailed: "authentication-failed"
@@ -152,6 +168,7 @@ public enum StationError: CodedError, Equatable {
         }
     }
 
+    /// The operator's message: what went wrong and what to fix, never key material.
     public var description: String {
         switch self {
         case .authenticationFailed: "authentication failed (user, password or second-factor code not accepted)"

@@ -7,7 +7,9 @@ import STSTokenFormat
 
 /// What a card holds, verified with the station's issuer key, beside what the station recorded.
 public struct CardReading: Sendable {
+    /// The card's files as read and verified (all MACs).
     public var contents: CardVending.Contents
+    /// The card serial, 16 upper-case hex digits.
     public var serial: String
     /// The station's pending purchase for this card, to be written the next time it is sold to.
     public var pending: CardPurchase?
@@ -17,6 +19,7 @@ public struct CardReading: Sendable {
 
 /// What a supervisor's void did.
 public struct CardVoidResult: Sendable {
+    /// The purchase as recorded, now in state `voided`.
     public var purchase: CardPurchase
     /// Money given back to the account as carried credit (the energy and VAT the purchase bought).
     public var creditRestored: Money
@@ -30,6 +33,7 @@ public struct CardJournalImport: Sendable {
     public var entries: Int
     /// Purchases that became card purchases here.
     public var imported: Int
+    /// Imported purchases still pending, completed the next time their card is sold to.
     public var pending: Int
     /// Purchases left out: for meters this station does not hold as card meters, or unusable records.
     public var skipped: Int

@@ -19,10 +19,13 @@ public struct CardPurchase: Sendable, Equatable {
     public var id: Int64
     /// The sale that paid for it (nil for purchases imported from a card sales journal).
     public var saleID: Int64?
+    /// The card meter the purchase is for.
     public var meter: MeterPAN
     /// The card serial, 16 hex digits.
     public var serial: String
+    /// The purchase record (sequence, tokens, TID, units) as written to the card.
     public var record: PurchaseRecord
+    /// Pending, delivered or voided.
     public var state: CardPurchaseState
     /// Whether a write of it to the card was ever started (it may be on the card even if pending).
     public var writeStarted: Bool = false
@@ -32,7 +35,9 @@ public struct CardPurchase: Sendable, Equatable {
 public struct CardSaleResult: Sendable {
     /// The receipt of the sale (nil when an imported journal purchase was completed).
     public var receipt: SaleReceipt?
+    /// The purchase now on the card.
     public var purchase: PurchaseRecord
+    /// The card serial, 16 upper-case hex digits.
     public var serial: String
     /// True when the card took a purchase sold earlier whose write was interrupted, not a new sale.
     public var completedPending: Bool

@@ -7,7 +7,9 @@ import STSVending
 
 /// How a meter takes its credit.
 public enum MeterKind: String, Sendable, CaseIterable {
+    /// Printed tokens keyed in on the meter.
     case keypad
+    /// Purchases written to the customer's IC card, which the meter reads.
     case card
 }
 
@@ -22,18 +24,28 @@ public enum MeterCredit: String, Sendable, CaseIterable {
 
 /// A new meter and the first account on it.
 public struct MeterRegistration: Sendable {
+    /// The meter's 18-digit PAN.
     public var pan: MeterPAN
+    /// The vending key (by name) its decoder key is derived from.
     public var keyName: String
+    /// The tariff (by name) its sales are priced by.
     public var tariff: String
+    /// The customer on the first account (created if new).
     public var customer: String
+    /// Keypad or card meter.
     public var kind: MeterKind
     /// Energy (kWh) or currency credit.
     public var credit: MeterCredit
+    /// Old debt, taken from each payment (as far as it covers) before any energy is bought.
     public var arrears: Money
+    /// Debt recovered gradually: a share of what is left of each payment after arrears (``debtRecoveryBasisPoints``).
     public var debt: Money
+    /// The share put toward ``debt``, in basis points (1500 = 15 %, at most 10 000).
     public var debtRecoveryBasisPoints: Int64
+    /// The fixed charge due each month, taken from payments after arrears and debt recovery.
     public var fixedMonthly: Money
 
+    /// A registration: a keypad energy meter with nothing owed unless told otherwise.
     public init(pan: MeterPAN, keyName: String, tariff: String, customer: String, kind: MeterKind = .keypad, credit: MeterCredit = .energy,
                 arrears: Money = .zero, debt: Money = .zero, debtRecoveryBasisPoints: Int64 = 0, fixedMonthly: Money = .zero) {
         self.pan = pan

@@ -8,12 +8,15 @@ public enum Role: String, Sendable, CaseIterable, CustomStringConvertible {
     /// Reads everything and exports the log; changes nothing.
     case auditor
 
+    /// The role's name (`operator`, `supervisor`, `auditor`).
     public var description: String { rawValue }
 }
 
 /// An authenticated person acting on the station; every change names one.
 public struct Actor: Sendable, Equatable {
+    /// The user's name, written as the actor of every log entry they cause.
     public let name: String
+    /// What the user may do.
     public let role: Role
     /// Whether the second factor was checked in this session.
     public let secondFactor: Bool

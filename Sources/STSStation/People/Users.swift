@@ -219,8 +219,11 @@ extension StoreTransaction {
 /// ``maximumLockSeconds``. A successful login or a supervisor's unlock clears it. Unknown names
 /// are throttled the same way, so the throttle says nothing about which names exist.
 public enum LoginThrottle {
+    /// Failures in a row before a name is locked.
     public static let threshold = 5
+    /// The first lock's length, in seconds.
     public static let firstLockSeconds: Int64 = 30
+    /// The longest lock, in seconds, however many failures follow.
     public static let maximumLockSeconds: Int64 = 3_600
     /// The source of logins from this machine's command line (the server will name its clients).
     public static let localSource = "local"

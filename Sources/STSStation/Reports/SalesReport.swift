@@ -6,17 +6,24 @@ import STSTariff
 
 /// One row of a report: a group's name and its figures (money in cents, units in tenths).
 public struct ReportRow: Sendable, Equatable {
+    /// The group's key, e.g. [day, operator, channel] or [block, price].
     public var group: [String]
+    /// How many sales fall in the group.
     public var count: Int64
+    /// The group's sums, in the order each report lists them (money in cents, energy in tenths of a kWh).
     public var values: [Int64]
 }
 
 /// A station report: daily takings by operator and channel, energy and money per tariff block,
 /// arrears and debt recovered, and tokens per kind. Reversed sales are left out.
 public struct SalesReport: Sendable {
+    /// Daily takings by operator and channel.
     public var takings: [ReportRow] = []    // [day, operator, channel] → money, fee, vat, energy
+    /// Energy and money per tariff block and price (block 0: free basic electricity).
     public var blocks: [ReportRow] = []     // [block, price] → tenths, cost
+    /// What sales took each day toward arrears, debt and fixed charges.
     public var recovered: [ReportRow] = []  // [day] → arrears, debt, fixed charges
+    /// Tokens issued per sale kind (`credit`, `engineering`, `key_change`).
     public var tokens: [ReportRow] = []     // [kind] → tokens
     /// Credit sales by the time-of-use period they were made in, for tariffs that have periods:
     /// [tariff, period] → money, energy, units (tenths). Empty when no tariff has periods.

@@ -67,12 +67,15 @@ public enum PrivateFile {
 
     /// A reserved file: filled once the work succeeded, discarded if it failed.
     public struct Reserved {
+        /// The reserved file's path (created empty, mode 0600).
         public let path: String
 
+        /// Writes the work's result into the reserved file and syncs it.
         public func fill(_ contents: [UInt8]) throws {
             try PrivateFile.station { () throws(OwnerOnlyFileError) in try OwnerOnlyFile.fill(path, contents: contents) }
         }
 
+        /// Removes the reserved file after the work failed.
         public func discard() { unlink(path) }
     }
 

@@ -3,10 +3,14 @@ import Crypto
 /// Time-based one-time passwords (RFC 6238 over RFC 4226): HMAC-SHA1, 30-second steps,
 /// six digits, as authenticator apps generate them from the enrolled base32 secret.
 public struct TOTP: Sendable {
+    /// The shared secret the user's authenticator app holds (the station stores it sealed under the KEK).
     public let secret: [UInt8]
+    /// Digits per code (6).
     public let digits: Int
+    /// Seconds per time step (30).
     public let step: Int64
 
+    /// A generator for `secret`, six digits every 30 seconds unless told otherwise.
     public init(secret: [UInt8], digits: Int = 6, step: Int64 = 30) {
         self.secret = secret
         self.digits = digits
@@ -42,6 +46,7 @@ public struct TOTP: Sendable {
 public enum Base32 {
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
 
+    /// The secret as base32 text, as it is shown or written to the user's secret file.
     public static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = [], buffer: UInt32 = 0, bits = 0
         for b in bytes {
@@ -53,6 +58,7 @@ public enum Base32 {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The bytes of base32 text (any case, padding and spaces ignored); nil for a character outside the alphabet.
     public static func decode(_ text: String) -> [UInt8]? {
         var out: [UInt8] = [], buffer: UInt32 = 0, bits = 0
         for c in text.uppercased().utf8 where c != 61 && c != 32 {

@@ -3,9 +3,13 @@ import GRDB
 
 /// The outcome of one request of a batch: its receipt or why it was refused.
 public struct BatchSaleResult: Sendable {
+    /// The request's position in the batch (0-based).
     public var index: Int
+    /// The request as given.
     public var request: SaleRequest
+    /// The receipt when it sold (or was sold before under the same request id).
     public var receipt: SaleReceipt?
+    /// The message why the station refused it; nil when it sold.
     public var error: String?
 }
 

@@ -9,6 +9,7 @@ import STSVending
 public enum EngineeringFunction: Sendable, Equatable {
     /// Maximum power limit, watts.
     case maximumPower(UInt64)
+    /// Clear the meter's tamper condition.
     case clearTamper
     /// Clear credit: a register 0–7, or 65535 for all.
     case clearCredit(UInt64)

@@ -13,9 +13,13 @@ public enum CampaignState: String, Sendable {
 
 /// Progress of a campaign.
 public struct CampaignProgress: Sendable, Equatable {
+    /// Meters still waiting for their key-change set.
     public var pending = 0
+    /// Meters whose set was issued, not yet confirmed.
     public var issued = 0
+    /// Meters seen to accept the new key.
     public var confirmed = 0
+    /// Every meter in the campaign.
     public var total: Int { pending + issued + confirmed }
 }
 

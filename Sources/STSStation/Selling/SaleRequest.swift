@@ -5,11 +5,15 @@ import STSTokenFormat
 public struct SaleRequest: Sendable, Equatable {
     /// What the customer asks for: an amount of money, or an amount of energy (tenths of a kWh).
     public enum Amount: Sendable, Equatable {
+        /// Money paid in; the tariff turns it into energy (or currency credit) after deductions.
         case money(Money)
+        /// Energy asked for, in tenths of a kWh; the station works out what it costs.
         case units(Int64)
     }
 
+    /// The meter to credit.
     public var meter: MeterPAN
+    /// Money paid or energy asked for.
     public var amount: Amount
     /// The idempotency key: the same id returns the original sale and token, never a new one.
     public var requestID: String
@@ -27,6 +31,7 @@ public struct SaleRequest: Sendable, Equatable {
         case keypad
     }
 
+    /// A request, sold at the counter and delivered the meter's usual way unless told otherwise.
     public init(meter: MeterPAN, amount: Amount, requestID: String, channel: String = "counter", delivery: Delivery = .automatic) {
         self.meter = meter
         self.amount = amount
@@ -50,6 +55,7 @@ public struct SaleRequest: Sendable, Equatable {
 public struct SaleReceipt: Sendable {
     /// The receipt object's JSON text.
     public let json: [UInt8]
+    /// The sale id, shared by credit sales, engineering tokens and key changes (what reprints and reversals name).
     public let saleID: Int64
     /// The 20-digit tokens in the order the meter takes them.
     public let tokens: [String]

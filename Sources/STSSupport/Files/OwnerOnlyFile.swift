@@ -14,6 +14,7 @@ public enum OwnerOnlyFileError: CodedError, Equatable {
     /// Writing or syncing failed; the torn file was removed.
     case cannotWrite(String)
 
+    /// The stable error code (`unreadable-file`, `cannot-create-file`, `cannot-write-file`).
     public var code: String {
         switch self {
         case .unreadable: "unreadable-file"
@@ -22,6 +23,7 @@ public enum OwnerOnlyFileError: CodedError, Equatable {
         }
     }
 
+    /// The message, naming the file and what to do.
     public var description: String {
         switch self {
         case let .unreadable(why), let .cannotCreate(why), let .cannotWrite(why): why

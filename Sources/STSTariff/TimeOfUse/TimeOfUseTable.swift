@@ -166,13 +166,16 @@ extension TimeOfUseTable: Codable {
     public struct Stored: Codable, Sendable {
         /// One period: its name and price (10⁻⁵ units per kWh, as decimal digits).
         public struct StoredPeriod: Codable, Sendable {
+            /// The period's name (e.g. `peak`), as the schedule refers to it.
             public var name: String
+            /// The price per kWh in 10⁻⁵ currency units, as decimal digits.
             public var price_per_kwh: String
         }
         /// The periods, in table order.
         public var periods: [StoredPeriod]
         /// 24 period names, hour 0 first, for weekdays and for weekends.
         public var weekday: [String]
+        /// 24 period names for weekend days, hour 0 first.
         public var weekend: [String]
         /// The period a set-tariff-rate token prices, if any.
         public var tariff_rate_period: String?
