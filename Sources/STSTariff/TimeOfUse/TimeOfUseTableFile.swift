@@ -76,11 +76,14 @@ extension TimeOfUseTable {
     /// The longest file read.
     public static let maximumFileBytes = 16_384
 
-    /// Reads and parses a table file, reading at most ``maximumFileBytes`` + 1 bytes.
+    /// Reads and parses a table file: a regular file (a FIFO or device would block or never
+    /// end), reading no more than one chunk past ``maximumFileBytes`` before refusing it.
     public static func load(path: String) throws(TimeOfUseTableError) -> TimeOfUseTable {
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw .unreadable("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw .unreadable("\(path) is not a regular file") }
         var data = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 4_096)
         while data.count <= maximumFileBytes {
