@@ -41,15 +41,12 @@ struct CardVoidCommand: ParsableCommand {
     @Flag(name: .customLong("without-card"), help: "Void a pending purchase (never written) without its card: a lost card, or one another station overtook.")
     var withoutCard = false
     @Option(help: "With --without-card: the card's serial, when several cards of the meter have a purchase with that number.") var serial: String?
-    @Flag(help: "Confirm the purchase's token (printed on its receipt) was not typed into the meter's keypad: no void can stop a token that was.")
+    @Flag(help: "Confirm the purchase's token (printed on its receipt) was not typed into the meter's keypad (no void can stop a token that was); without it a reminder is printed.")
     var confirmNotEntered = false
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         if serial != nil, !withoutCard { throw ValidationError("--serial goes with --without-card (with the card in the reader its serial is read)") }
-        guard confirmNotEntered else {
-            throw ValidationError("the purchase's token is printed on its receipt and still works on a keypad: check it was not entered, then add --confirm-not-entered")
-        }
     }
 
     func run() throws {
@@ -58,11 +55,13 @@ struct CardVoidCommand: ParsableCommand {
             let who = try actor.authenticate(s, action: "card void")
             let pan = try MeterPAN(meterNumber: meter)
             let r = withoutCard
-                ? try s.voidCardPurchase(meter: pan, sequence: sequence, serial: serial?.uppercased(), reason: reason,
-                                         confirmNotEntered: confirmNotEntered, by: who)
+                ? try s.voidCardPurchase(meter: pan, sequence: sequence, serial: serial?.uppercased(), reason: reason, by: who)
                 : try withStationCard(reader: reader, wait: wait) {
-                    try s.voidCardPurchase(meter: pan, sequence: sequence, reason: reason, confirmNotEntered: confirmNotEntered, by: who, card: &$0)
+                    try s.voidCardPurchase(meter: pan, sequence: sequence, reason: reason, by: who, card: &$0)
                 }
+            if !confirmNotEntered {
+                printError("warning: the purchase is off the card, but its token printed on the sale's receipt still works on the meter's keypad: make sure the customer did not type it in")
+            }
             if output.json {
                 printLine(MeterView.json { w in
                     w.field("ok", true); w.field("pan", r.purchase.meter.description); w.field("serial", r.purchase.serial)

@@ -118,14 +118,14 @@ struct PullingCard: CardChannel {
         #expect(throws: StationError.refused(.cardOvertaken(sale: 1, sequence: 1, cardSequence: 1))) { try shop.sell("1.00") }
         let sue = try shop.h.supervisor()
         #expect(throws: StationError.secondFactorRequired(action: "void card purchases")) {
-            try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 1, reason: "overtaken", confirmNotEntered: true, by: try shop.h.user("sue"))
+            try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 1, reason: "overtaken", by: try shop.h.user("sue"))
         }
         // Its write had started (the card was pulled during it): only the card can show it is gone.
         #expect(throws: StationError.self) {
-            try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 1, reason: "overtaken", confirmNotEntered: true, by: try shop.h.supervisor())
+            try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 1, reason: "overtaken", by: try shop.h.supervisor())
         }
         var withCard = CardSession(channel: shop.card)
-        let voided = try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 1, reason: "overtaken", confirmNotEntered: true, by: sue, card: &withCard)
+        let voided = try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 1, reason: "overtaken", by: sue, card: &withCard)
         shop.card = withCard.channel
         #expect(voided.creditRestored == Money(cents: 300) && voided.carriedCredit == Money(cents: 300))
         // The foreign purchase is the card's, not ours: the meter refuses its forged token, and the
@@ -148,10 +148,10 @@ struct PullingCard: CardChannel {
         shop.meter = good
         // Written to the card: only with the card, which shows the meter's refusal.
         #expect(throws: StationError.self) {
-            try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 2, reason: "meter refused it", confirmNotEntered: true, by: try shop.h.supervisor())
+            try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 2, reason: "meter refused it", by: try shop.h.supervisor())
         }
         var session = CardSession(channel: shop.card)
-        let voided = try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 2, reason: "meter refused it", confirmNotEntered: true, by: try shop.h.supervisor(), card: &session)
+        let voided = try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 2, reason: "meter refused it", by: try shop.h.supervisor(), card: &session)
         shop.card = session.channel
         #expect(voided.creditRestored == Money(cents: 600))
         // The void took it off the card: no meter can apply it any more.
@@ -185,7 +185,7 @@ extension StationCardTests {
         // The card was never inserted: the purchase is delivered but shows no refusal yet.
         var session = CardSession(channel: shop.card)
         #expect(throws: StationError.self) {
-            try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 1, reason: "lost", confirmNotEntered: true, by: try shop.h.supervisor(), card: &session)
+            try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 1, reason: "lost", by: try shop.h.supervisor(), card: &session)
         }
         // The meter refuses it (another key), then the void goes through.
         let good = shop.meter
@@ -193,7 +193,7 @@ extension StationCardTests {
         #expect(try shop.insert() != "accept")
         shop.meter = good
         session = CardSession(channel: shop.card)
-        _ = try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 1, reason: "refused", confirmNotEntered: true, by: try shop.h.supervisor(), card: &session)
+        _ = try shop.h.station.voidCardPurchase(meter: Self.pan, sequence: 1, reason: "refused", by: try shop.h.supervisor(), card: &session)
         shop.card = session.channel
         #expect(throws: StationError.refused(.voidedAfterSale(sale: keypad.saleID))) {
             try shop.h.station.reverse(sale: keypad.saleID, reason: "x", by: try shop.h.supervisor())

@@ -145,7 +145,7 @@ extension CommandLineSuites {
             // The supervisor voids it: its 4.00 of energy goes back to the account as carried credit.
             r = try d.run(["card", "void"] + d.auth + ["--meter", d.cardPAN, "--sequence", "3", "--reason", "meter refused it (old)", "--confirm-not-entered", "--json"])
             #expect(r.status == 3 && r.stderr.contains("--totp"), "a void needs the second factor: \(r.stderr)")
-            let voided = try d.json(["card", "void"] + d.auth + d.s.totp() + ["--meter", d.cardPAN, "--sequence", "3", "--reason", "meter refused it (old)", "--confirm-not-entered"])
+            let voided = try d.json(["card", "void"] + d.auth + d.s.totp() + ["--meter", d.cardPAN, "--sequence", "3", "--reason", "meter refused it (old)"])
             #expect(voided["credit_restored"] as? String == "4.00" && voided["carried_credit"] as? String == "4.00")
             r = try cardSale(d, "1.00")
             sale = CommandLine.json(r.stdout)

@@ -83,15 +83,15 @@ extension Station {
     /// as carried credit and its month's units are given back, so the next sale delivers them
     /// (fees and debts it paid stay paid). The card then takes the next sale, numbered after the
     /// last purchase its meter applied. A token printed on the sale's receipt still works on a
-    /// keypad: `confirmNotEntered` says it was not typed in.
-    public func voidCardPurchase<C: CardChannel>(meter pan: MeterPAN, sequence: UInt32, reason: String, confirmNotEntered: Bool,
+    /// keypad, as after a reversal: the front reminds the supervisor to check it was not typed in.
+    public func voidCardPurchase<C: CardChannel>(meter pan: MeterPAN, sequence: UInt32, reason: String,
                                                  by actor: Actor, card session: inout CardSession<C>) throws -> CardVoidResult {
         try actor.require([.supervisor], to: "void card purchases", secondFactor: true)
         let issuer = try cardIssuer(for: &session)
         let contents = try cardStep("reading the card") { try CardVending.read(&session, master: issuer.key) }
         guard contents.info.meter == pan else { throw StationError.refused(.wrongCard("the card is for meter \(contents.info.meter), not \(pan)")) }
         let result = try voidPurchase(meter: pan, sequence: sequence, serial: serialText(contents.serial), reason: reason,
-                                      confirmNotEntered: confirmNotEntered, actor: actor, card: contents)
+                                      actor: actor, card: contents)
         // Off the card once the void is recorded; a card pulled now still has it, and the next
         // sale overwrites it (it is voided).
         if contents.unappliedPurchase == result.purchase.record {
@@ -105,20 +105,16 @@ extension Station {
     /// Withdraws a pending card purchase whose write to the card never started, without the card
     /// (supervisor with second factor): the card was lost, or another station's purchase took its
     /// place before it was written. Anything that may be on a card is voided only with that card
-    /// (``voidCardPurchase(meter:sequence:reason:confirmNotEntered:by:card:)``).
-    public func voidCardPurchase(meter pan: MeterPAN, sequence: UInt32, serial: String? = nil, reason: String, confirmNotEntered: Bool,
+    /// (``voidCardPurchase(meter:sequence:reason:by:card:)``).
+    public func voidCardPurchase(meter pan: MeterPAN, sequence: UInt32, serial: String? = nil, reason: String,
                                  by actor: Actor) throws -> CardVoidResult {
         try actor.require([.supervisor], to: "void card purchases", secondFactor: true)
-        return try voidPurchase(meter: pan, sequence: sequence, serial: serial, reason: reason, confirmNotEntered: confirmNotEntered,
-                                actor: actor, card: nil)
+        return try voidPurchase(meter: pan, sequence: sequence, serial: serial, reason: reason, actor: actor, card: nil)
     }
 
-    private func voidPurchase(meter pan: MeterPAN, sequence: UInt32, serial: String?, reason: String, confirmNotEntered: Bool, actor: Actor,
+    private func voidPurchase(meter pan: MeterPAN, sequence: UInt32, serial: String?, reason: String, actor: Actor,
                               card: CardVending.Contents?) throws -> CardVoidResult {
         guard !reason.isEmpty, reason.utf8.count <= 500 else { throw StationError.invalid(.reason, "a void needs a reason (at most 500 bytes)") }
-        guard confirmNotEntered else {
-            throw StationError.invalid(.reason, "the purchase's token may be printed on its receipt and would still work on a keypad: check it was not entered, then confirm")
-        }
         func notVoidable(_ why: String) -> StationError { .refused(.cardPurchaseNotVoidable(meter: pan.description, sequence: sequence, why: why)) }
         return try write { tx in
             let rows = try Row.fetchAll(tx.db, sql: """
