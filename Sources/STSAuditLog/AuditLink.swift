@@ -94,7 +94,7 @@ struct AuditLink {
             if Self.saturatingAdd(&report.unitsTenths, f.units, &saturated.units) { totalsOverflow() }
             if let other = sales[id] { add("reference", "sale \(id) was already recorded at line \(other.line)") }
             sales[id] = SaleBook.Sale(line: f.line, account: account, carriedIn: f.carriedIn, paid: f.paid, reversed: false,
-                                      onCard: f.onCard, voidable: f.voidable)
+                                      onCard: f.onCard, voidable: f.voidable, cardPurchase: f.cardPurchase)
             var problem: Int64?
             accounts[account, default: AccountLedger()].update { ledger in
                 if f.carriedIn != ledger.carry { problem = ledger.carry }
@@ -142,6 +142,9 @@ struct AuditLink {
             if sale.reversed || sale.voided { add("reference", "voids the card purchase of sale \(id), which is already reversed or voided"); break }
             if sale.account != account { add("reference", "voids sale \(id) of account \(sale.account) as account \(account)"); break }
             if !sale.onCard { add("reference", "voids sale \(id), which was not sold onto a card"); break }
+            if f.cardPurchase == nil || f.cardPurchase != sale.cardPurchase {
+                add("reference", "the void's card, purchase number or TID is not sale \(id)'s card purchase")
+            }
             if f.carriedIn != sale.voidable {
                 add("money", "a void restores \(f.carriedIn) cents, not the \(sale.voidable) of energy and VAT sale \(id) bought")
             }

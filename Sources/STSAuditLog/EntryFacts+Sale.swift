@@ -61,6 +61,12 @@ extension FieldReader {
         var spent: Int128 = 0
         var voidable: Int128 = 0
         facts.onCard = m.card.map { tape.kind($0) == .object } ?? false
+        defer {
+            // Read after the tokens: the card purchase is known by the credit token's TID too.
+            if let card = m.card, facts.onCard, let tid = facts.firstTID?.tid {
+                facts.cardPurchase = CardPurchaseKey(tape, serial: tape.member(card, "serial"), sequence: integer(card, "sequence"), tid: tid)
+            }
+        }
         defer { facts.voidable = Int64(clamping: voidable) }
         if let list = m.deductions {
             guard tape.kind(list) == .array else { problem("format", "\"deductions\" must be an array"); return }

@@ -49,6 +49,9 @@ struct EntryFacts {
     /// What a card void of this sale gives back: its energy and VAT (block costs, the `vat`
     /// deduction and a currency sale's cost), in cents.
     var voidable: Int64 = 0
+    /// The card purchase a sale was written as, or a card void names: serial (16 hex digits as a
+    /// number), sequence and the credit token's TID; nil when absent or malformed.
+    var cardPurchase: CardPurchaseKey?
 
     /// At most this many problems are kept for one line (a line of a million empty blocks must
     /// not make a million messages); the report counts the rest as omitted.
@@ -166,6 +169,7 @@ struct FieldReader {
             facts.account = integer(data, "account")
             facts.carriedIn = money(data, "credit_restored") ?? 0
             if facts.saleID != nil, facts.account == nil { problem("format", "a card void of a sale names its account (integer \"account\")") }
+            facts.cardPurchase = CardPurchaseKey(tape, serial: tape.member(data, "serial"), sequence: integer(data, "sequence"), tid: integer(data, "tid"))
         default:
             facts.kind = .other
         }
@@ -328,5 +332,29 @@ public enum Base64 {
             i += 4
         }
         return out
+    }
+}
+
+/// Which card purchase: the card's serial, the purchase number and the credit token's TID.
+struct CardPurchaseKey: Equatable {
+    var serial: UInt64
+    var sequence: Int64
+    var tid: Int64
+
+    init?(_ tape: JSONTape, serial node: Int?, sequence: Int64?, tid: Int64?) {
+        guard let node, let text = tape.plainBytes(node), text.count == 16, let sequence, let tid else { return nil }
+        var v: UInt64 = 0
+        for c in text {
+            let d: UInt8
+            switch c {
+            case 48...57: d = c - 48
+            case 65...70: d = c - 55
+            default: return nil
+            }
+            v = v << 4 | UInt64(d)
+        }
+        self.serial = v
+        self.sequence = sequence
+        self.tid = tid
     }
 }

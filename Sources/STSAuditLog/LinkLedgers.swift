@@ -16,6 +16,8 @@ struct SaleBook {
         var onCard = false
         /// Its energy and VAT in cents: exactly what a void gives back.
         var voidable: Int64 = 0
+        /// The card purchase it was written as (a void must name exactly this one).
+        var cardPurchase: CardPurchaseKey?
     }
 
     private var base: Int64 = 0

@@ -4,14 +4,16 @@ import Testing
 
 /// The verifier's rules for card voids and currency sales, on logs crafted line by line.
 @Suite struct CardAndCurrencyLogTests {
-    static func void(_ sale: Int, account: Int = 1, restored: String) -> String {
-        #"{"sale":\#(sale),"account":\#(account),"pan":"600727000000000009","serial":"0102030405060708","sequence":1,"tid":5,"state":"delivered","credit_restored":"\#(restored)","reason":"refused"}"#
+    /// A void of card sale `sale`, naming its card purchase (sequence and TID = the sale's number, as `cardSale` writes them).
+    static func void(_ sale: Int, account: Int = 1, restored: String, sequence: Int? = nil) -> String {
+        #"{"sale":\#(sale),"account":\#(account),"pan":"600727000000000009","serial":"0102030405060708","sequence":\#(sequence ?? sale),"tid":\#(sale),"state":"delivered","credit_restored":"\#(restored)","reason":"refused"}"#
     }
 
     /// A card sale of 10.00: 4.00 channel fee, 6.00 of energy (60 tenths at 1.0000), written to card sequence `sequence`.
     static func cardSale(_ id: Int, carriedIn: String = "0.00", carriedOut: String = "0.00", card: Bool = true) -> String {
         let sale = LogBuilder.sale(id, money: "10.00", carriedIn: carriedIn, carriedOut: carriedOut, deductions: #"[{"kind":"channel_fee","amount":"4.00"}]"#,
-                                   blocks: #"[{"block":1,"price":"1.0000","tenths":60,"cost":"6.00"}]"#, units: "60")
+                                   blocks: #"[{"block":1,"price":"1.0000","tenths":60,"cost":"6.00"}]"#, units: "60",
+                                   tokens: #"[{"token":"12345678901234567890","tid":\#(id),"class":0,"subclass":0}]"#)
         return card ? sale.replacingOccurrences(of: #","warnings""#, with: #","card":{"serial":"0102030405060708","sequence":\#(id)},"warnings""#) : sale
     }
 
@@ -38,11 +40,13 @@ import Testing
         bad.add("reversal", #"{"sale":1,"account":1,"refund":"10.00","carried_restored":"0.00","reason":"x"}"#)   // line 8: a card sale
         bad.add("sale", Self.cardSale(3, carriedIn: "16.00", carriedOut: "16.00", card: false))
         bad.add("card_void", Self.void(3, restored: "6.00"))                      // line 10: not a card sale
-        bad.add("card_void", #"{"sale":null,"account":null,"pan":"600727000000000009","serial":"01","sequence":1,"tid":5,"state":"pending","credit_restored":"1.00","reason":"x"}"#)  // line 11
+        bad.add("sale", Self.cardSale(4, carriedIn: "16.00", carriedOut: "16.00"))
+        bad.add("card_void", Self.void(4, restored: "6.00", sequence: 9))          // line 12: another purchase of the card
+        bad.add("card_void", #"{"sale":null,"account":null,"pan":"600727000000000009","serial":"01","sequence":1,"tid":5,"state":"pending","credit_restored":"1.00","reason":"x"}"#)  // line 13
         bad.export()
         let r = bad.verify()
-        #expect(r.problems.map(\.line) == [4, 5, 7, 8, 10, 11], "\(r.problems)")
-        #expect(r.problems.map(\.code) == ["reference", "reference", "money", "reference", "reference", "money"], "\(r.problems)")
+        #expect(r.problems.map(\.line) == [4, 5, 7, 8, 10, 12, 13], "\(r.problems)")
+        #expect(r.problems.map(\.code) == ["reference", "reference", "money", "reference", "reference", "reference", "money"], "\(r.problems)")
     }
 
     static func currencySale(cost: String, amount: String, money: String = "100.00", carriedOut: String = "0.00") -> String {
