@@ -54,6 +54,18 @@ import Testing
         #expect(throws: StationError.self) { try h.station.sellCSV(sheet, resultPath: h.folder + "/no/such/out.csv", by: olly) }
     }
 
+    @Test("a batch id keeps the rows' ids when the file is corrected in place: only the corrected row sells")
+    func correctedBatch() throws {
+        let h = try setUp()
+        let olly = try h.user("olly")
+        let first = try SaleCSV(Data("meter,money\n\(m1),10.00\n\(m1),abc\n\(m1),3.00\n".utf8), name: "in.csv", batchID: "day-1")
+        #expect(first.rows.map(\.request.requestID) == ["day-1:2", "day-1:4"])
+        #expect(try h.station.sellCSV(first, resultPath: h.folder + "/1.csv", by: olly) == SaleCSVSummary(rows: 3, sold: 2, replayed: 0, refused: 1))
+        let corrected = try SaleCSV(Data("meter,money\n\(m1),10.00\n\(m1),2.00\n\(m1),3.00\n".utf8), name: "in.csv", batchID: "day-1")
+        #expect(try h.station.sellCSV(corrected, resultPath: h.folder + "/2.csv", by: olly) == SaleCSVSummary(rows: 3, sold: 1, replayed: 2, refused: 0))
+        #expect(throws: StationError.self) { try SaleCSV(Data("meter,money\n".utf8), name: "x", batchID: "has space") }
+    }
+
     @Test func reportAsTextCSVAndJSON() throws {
         let h = try setUp()
         _ = try h.station.sell(SaleRequest(meter: MeterPAN(meterNumber: m1), amount: .money(Money("15.00")), requestID: "r1", channel: "=cmd"), by: h.user("olly"))

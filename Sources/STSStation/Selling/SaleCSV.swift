@@ -35,15 +35,22 @@ public struct SaleCSV: Sendable {
     public var rejected: [Rejected] = []
 
     /// Reads the file at `path`. A file that cannot be read, is empty or has no `meter` column
-    /// is ``StationError/invalid(_:_:)`` with field `.csv`.
-    public init(contentsOf path: String) throws(StationError) {
+    /// is ``StationError/invalid(_:_:)`` with field `.csv`. Rows without a request id get
+    /// `BATCH:LINE`: `batchID` when given (so a file corrected in place keeps its rows' ids), else
+    /// the first 12 hex digits of the file's SHA-256 (so only the same file replays).
+    public init(contentsOf path: String, batchID: String? = nil) throws(StationError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw .invalid(.csv, "cannot read \(path)") }
-        try self.init(data, name: path)
+        try self.init(data, name: path, batchID: batchID)
     }
 
     /// Reads CSV text; `name` is how messages call the file.
-    public init(_ data: Data, name: String) throws(StationError) {
-        let fileID = SHA256.hash(data: data).prefix(6).map { String(format: "%02x", $0) }.joined()
+    public init(_ data: Data, name: String, batchID: String? = nil) throws(StationError) {
+        if let batchID {
+            guard (1...64).contains(batchID.utf8.count), batchID.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != 44 && $0 != 34 }) else {
+                throw .invalid(.csv, "a batch id is 1–64 printable characters without spaces, commas or quotes")
+            }
+        }
+        let fileID = batchID ?? SHA256.hash(data: data).prefix(6).map { String(format: "%02x", $0) }.joined()
         let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map {
             $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         }
