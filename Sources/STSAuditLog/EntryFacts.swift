@@ -342,17 +342,10 @@ struct CardPurchaseKey: Equatable {
     var tid: Int64
 
     init?(_ tape: JSONTape, serial node: Int?, sequence: Int64?, tid: Int64?) {
-        guard let node, let text = tape.plainBytes(node), text.count == 16, let sequence, let tid else { return nil }
-        var v: UInt64 = 0
-        for c in text {
-            let d: UInt8
-            switch c {
-            case 48...57: d = c - 48
-            case 65...70: d = c - 55
-            default: return nil
-            }
-            v = v << 4 | UInt64(d)
-        }
+        // 16 hex digits, no spaces: exactly the 8 bytes of a card serial.
+        guard let node, let text = tape.plainBytes(node), text.count == 16, let sequence, let tid,
+              let bytes = Hex.decode(String(decoding: text, as: UTF8.self)), bytes.count == 8 else { return nil }
+        let v = bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         self.serial = v
         self.sequence = sequence
         self.tid = tid

@@ -49,7 +49,7 @@ public enum CardImageFile {
             throw Failure.corrupt("card image \(path) is truncated")
         }
         let body = Array(bytes[..<split])
-        let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.string(SHA256.hash(data: body))
         guard String(decoding: bytes[(split + 1)..<(bytes.count - 1)], as: UTF8.self) == "sha256:" + digest else {
             throw Failure.corrupt("card image \(path) fails its integrity check")
         }
@@ -66,7 +66,7 @@ public enum CardImageFile {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let body = [UInt8](try encoder.encode(image))
-        let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.string(SHA256.hash(data: body))
         let bytes = body + Array("\nsha256:\(digest)\n".utf8)
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().path + "/." + url.lastPathComponent + ".tmp-\(getpid())"

@@ -27,7 +27,7 @@ extension SimulatedMeter {
     /// recognised as already applied next time.
     public mutating func applyCard(_ contents: CardVending.Contents, at now: Int64) -> CardInsertionOutcome {
         let minute = UInt32(clamping: max(0, now / 60))
-        let serial = contents.serial.map { String(format: "%02X", $0) }.joined()
+        let serial = Hex.upper(contents.serial)
         let cardSequence = cardSequences[serial] ?? 0
         func returnRecord(_ code: UInt8, gap: Bool) -> ReturnRecord {
             var flags: UInt16 = 0

@@ -86,10 +86,18 @@ extension SimulatedMeter {
     /// One warning for the lowest kWh threshold reached; the ones above it count as warned too.
     mutating func warnUnits(at time: Int64) {
         let credit = electricityTenths
-        let reached = warningTenths.filter { credit <= $0 && !warned.contains($0) }
-        if let lowest = reached.min(), credit > 0 {
-            warned.append(contentsOf: reached)
+        if let lowest = Self.newlyReached(credit, thresholds: warningTenths, warned: &warned) {
             log(time, "warning", "low credit: \(DecimalQuantity.format(Int128(credit), scale: 1)) kWh left (threshold \(DecimalQuantity.format(Int128(lowest), scale: 1)) kWh)")
         }
+    }
+
+    /// The lowest threshold `credit` (still above zero) has newly fallen to, if any; it and every
+    /// threshold above it are then marked warned, so one fall gives one warning. kWh and money
+    /// warnings share this rule.
+    static func newlyReached<T: SignedInteger>(_ credit: T, thresholds: [T], warned: inout [T]) -> T? {
+        let reached = thresholds.filter { credit <= $0 && !warned.contains($0) }
+        guard let lowest = reached.min(), credit > 0 else { return nil }
+        warned.append(contentsOf: reached)
+        return lowest
     }
 }

@@ -30,9 +30,7 @@ extension SimulatedMeter {
     /// One warning for the lowest money threshold reached; the ones above it count as warned too.
     mutating func warnCurrency(at time: Int64) {
         let credit = currencyCredit
-        let reached = warningCurrency.filter { credit <= $0 && !warnedCurrency.contains($0) }
-        if let lowest = reached.min(), credit > 0 {
-            warnedCurrency.append(contentsOf: reached)
+        if let lowest = Self.newlyReached(credit, thresholds: warningCurrency, warned: &warnedCurrency) {
             log(time, "warning", "low credit: \(DecimalQuantity.format(credit, scale: 5)) left (threshold \(DecimalQuantity.format(lowest, scale: 5)))")
         }
     }

@@ -88,7 +88,7 @@ public enum StateFile {
         }
         let body = Array(data[..<split])
         let trailer = String(decoding: data[(split + 1)..<(data.count - 1)], as: UTF8.self)
-        let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.string(SHA256.hash(data: body))
         guard trailer == "sha256:" + digest else {
             throw StateFileError.corrupt("meter state \(path) fails its integrity check (corrupted or edited); restore it from a backup")
         }
@@ -151,7 +151,7 @@ public enum StateFile {
     static func writeTemporary(_ meter: SimulatedMeter, for path: String) throws -> String {
         var body = try encode(meter)
         defer { wipe(&body) }
-        let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.string(SHA256.hash(data: body))
         var bytes = body + Array("\nsha256:\(digest)\n".utf8)
         defer { wipe(&bytes) }
         let url = URL(fileURLWithPath: path)

@@ -1,3 +1,4 @@
+import STSTokenFormat
 import Foundation
 import STSCard
 
@@ -37,5 +38,5 @@ public final class APDUTrace {
         return header + lc + le
     }
 
-    static func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02X", $0) }.joined() }
+    static func hex(_ b: [UInt8]) -> String { Hex.upper(b) }
 }

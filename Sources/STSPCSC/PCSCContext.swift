@@ -1,3 +1,4 @@
+import STSTokenFormat
 import CPCSCLite
 import Foundation
 import STSCard
@@ -101,7 +102,7 @@ public final class PCSCContext {
         return PCSCCard(context: self, handle: card, protocol: proto, reader: reader, trace: trace)
     }
 
-    static func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02X", $0) }.joined() }
+    static func hex(_ b: [UInt8]) -> String { Hex.upper(b) }
 
     static func now() -> Double {
         var ts = timespec()

@@ -93,6 +93,8 @@ public enum StationError: CodedError, Equatable {
         case nothingForCard
         /// Several cards of the meter carry a purchase with that number: the serial says which.
         case cardSerialNeeded(meter: String, sequence: UInt32)
+        /// Another process changed the card purchase (voided or delivered it) during this operation.
+        case cardPurchaseChanged(sequence: UInt32, now: String)
 
         var code: String {
             switch self {
@@ -115,6 +117,7 @@ public enum StationError: CodedError, Equatable {
             case .voidedAfterSale: "voided-after-sale"
             case .nothingForCard: "nothing-for-card"
             case .cardSerialNeeded: "card-serial-needed"
+            case .cardPurchaseChanged: "card-purchase-changed"
             }
         }
 
@@ -139,6 +142,7 @@ public enum StationError: CodedError, Equatable {
             case let .cardSaleNeedsVoid(id): "sale \(id) was sold onto a card: withdraw its purchase with 'stsvend card void' (a reversal cannot take it off the card)"
             case let .voidedAfterSale(id): "a card purchase of this account was voided after sale \(id): its credit is already back on the account, so sale \(id) cannot be reversed"
             case .nothingForCard: "the payment only covers what is owed (fees, arrears, charges): there is no energy to write to the card; sell it with --keypad to take the payment"
+            case let .cardPurchaseChanged(seq, now): "card purchase \(seq) was changed by another station meanwhile (it is no longer \(now)); nothing was recorded"
             case let .cardSerialNeeded(pan, seq): "more than one card of meter \(pan) has a purchase \(seq): give the card's serial (--serial)"
             }
         }

@@ -23,6 +23,13 @@ public enum Hex {
     /// Bytes as a lower-case hex string.
     public static func string(_ bytes: some Sequence<UInt8>) -> String { String(decoding: encode(bytes), as: UTF8.self) }
 
+    /// Bytes as an upper-case hex string, as people read card serials, ATRs and APDUs.
+    public static func upper(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        for b in bytes { out.append(upper[Int(b >> 4)]); out.append(upper[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Hex text people typed (either case, whitespace between digits ignored) as bytes; nil if
     /// malformed or an odd number of digits.
     public static func decode(_ text: String) -> [UInt8]? {

@@ -54,7 +54,7 @@ struct IssuerKeyOption: ParsableArguments {
 }
 
 enum CardJSON {
-    static func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02X", $0) }.joined() }
+    static func hex(_ b: [UInt8]) -> String { Hex.upper(b) }
 
     static func write(_ c: CardVending.Contents, to w: inout JSONLineWriter) {
         w.field("pan", c.info.meter.description)

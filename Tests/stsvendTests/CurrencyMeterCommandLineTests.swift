@@ -22,7 +22,9 @@ extension CommandLineSuites {
             r = try s.run(["key", "import"] + s.auth + s.totp() + ["--name", "k1", "--file", s.path("k1.hex"), "--dkga", "2", "--ea", "7",
                                                                   "--base-date", "2014", "--sgc", "123456", "--krn", "1", "--kt", "2", "--ti", "1"])
             #expect(r.status == 0, "\(r.stderr)")
-            try CommandLine.write(TimeOfUseDefault.text, to: s.dir.appendingPathComponent("tou.txt"))
+            // The simulator's default table as a file (Specs/meter.md), the fuzz target's seed.
+            try CommandLine.write(try String(contentsOf: PublicVectors.root.appendingPathComponent("Fixtures/fuzz/tou-table/default.txt"), encoding: .utf8),
+                                  to: s.dir.appendingPathComponent("tou.txt"))
             r = try s.run(["tariff", "set"] + s.auth + s.totp() + ["--name", "home", "--flat", "1.50", "--vat", "15", "--tou-file", s.path("tou.txt")])
             #expect(r.status == 0, "\(r.stderr)")
             let pan = "600727000000000009"
@@ -74,26 +76,4 @@ extension CommandLineSuites {
             #expect(verified["clean"] as? Bool == true && verified["tokens_decrypted"] as? Int == 1, "\(verified)")
         }
     }
-}
-
-/// The simulator's default table as a file (Specs/meter.md).
-enum TimeOfUseDefault {
-    static let text = """
-    sts-tou-table 1
-    period off-peak 0.80
-    period standard 1.50
-    period peak 3.00
-    tariff-rate-period standard
-    weekday 00-06 off-peak
-    weekday 06-07 standard
-    weekday 07-10 peak
-    weekday 10-18 standard
-    weekday 18-20 peak
-    weekday 20-22 standard
-    weekday 22-24 off-peak
-    weekend 00-06 off-peak
-    weekend 06-22 standard
-    weekend 22-24 off-peak
-
-    """
 }

@@ -161,7 +161,7 @@ extension Station {
                 w.field("credit_restored", restored.description)
                 w.field("reason", reason)
             }
-            try tx.setCardPurchase(purchase.id, from: purchase.state, to: .voided, voidedLogSeq: seq)
+            try tx.setCardPurchase(purchase, to: .voided, voidedLogSeq: seq)
             purchase.state = .voided
             return CardVoidResult(purchase: purchase, creditRestored: restored, carriedCredit: account?.position.carriedCredit ?? .zero)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import STSCard
+import STSSupport
 
 /// The card issuer key a station writes and verifies user cards with, decrypted once per process.
 struct CachedCardIssuer {
@@ -75,13 +76,4 @@ extension Station {
 }
 
 /// A card serial as text: 16 upper-case hex digits.
-func serialText(_ serial: [UInt8]) -> String {
-    let digits = Array("0123456789ABCDEF".utf8)
-    var out = [UInt8]()
-    out.reserveCapacity(serial.count * 2)
-    for b in serial {
-        out.append(digits[Int(b >> 4)])
-        out.append(digits[Int(b & 15)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
+func serialText(_ serial: [UInt8]) -> String { Hex.upper(serial) }

@@ -88,13 +88,13 @@ extension StoreTransaction {
         return db.lastInsertedRowID
     }
 
-    /// Moves a purchase from `from` to `state`; refused when another process moved it first
+    /// Moves a purchase from the state it was read in to `state`; refused when another process moved it first
     /// (a void while its write was under way must not be turned back into a delivery).
-    func setCardPurchase(_ id: Int64, from: CardPurchaseState, to state: CardPurchaseState, voidedLogSeq: Int64? = nil) throws {
+    func setCardPurchase(_ purchase: CardPurchase, to state: CardPurchaseState, voidedLogSeq: Int64? = nil) throws {
         try db.execute(sql: "UPDATE card_purchases SET state = ?, updated_at = ?, voided_log_seq = COALESCE(?, voided_log_seq) WHERE id = ? AND state = ?",
-                       arguments: [state.rawValue, now, voidedLogSeq, id, from.rawValue])
+                       arguments: [state.rawValue, now, voidedLogSeq, purchase.id, purchase.state.rawValue])
         guard db.changesCount == 1 else {
-            throw StationError.refused(.cardPurchaseNotVoidable(meter: "", sequence: 0, why: "card purchase \(id) was changed by another station meanwhile (it is no longer \(from.rawValue))"))
+            throw StationError.refused(.cardPurchaseChanged(sequence: purchase.record.sequence, now: purchase.state.rawValue))
         }
     }
 

@@ -50,7 +50,7 @@ public struct SaleCSV: Sendable {
                 throw .invalid(.csv, "a batch id is 1–64 printable characters without spaces, commas or quotes")
             }
         }
-        let fileID = batchID ?? SHA256.hash(data: data).prefix(6).map { String(format: "%02x", $0) }.joined()
+        let fileID = batchID ?? Hex.string(SHA256.hash(data: data).prefix(6))
         let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map {
             $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         }
