@@ -2,33 +2,6 @@ import Foundation
 import STSTestFixtures
 import Testing
 
-/// A running pcscd for the card tests: the one CI started, or one started here (as root) and
-/// stopped when the test process exits.
-enum PCSCDaemon {
-    static let socket = "/run/pcscd/pcscd.comm"
-
-    static let available: Bool = {
-        if FileManager.default.fileExists(atPath: socket) { return true }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/pcscd"), getuid() == 0 else { return false }
-        guard let p = try? ChildProcess("/usr/sbin/pcscd", ["--foreground"]) else { return false }
-        started = p.pid
-        atexit { if PCSCDaemon.started > 0 { kill(PCSCDaemon.started, SIGTERM) } }
-        for _ in 0..<50 where !FileManager.default.fileExists(atPath: socket) { usleep(100_000) }
-        return FileManager.default.fileExists(atPath: socket)
-    }()
-
-    nonisolated(unsafe) static var started: pid_t = 0
-
-    /// Whether the test can run; records a failure in CI, where card tests must not be skipped.
-    static func ready() -> Bool {
-        if available { return true }
-        if ProcessInfo.processInfo.environment["CI"] == "true" {
-            Issue.record("pcscd is not available: the README's test command installs pcscd and vsmartcard-vpcd")
-        }
-        return false
-    }
-}
-
 /// The card commands through the real PC/SC stack: pcscd + vpcd + our virtual card.
 extension CommandLineSuites {
     @Suite(.serialized)
