@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "STSTariff", targets: ["STSTariff"]),
         .library(name: "STSAuditLog", targets: ["STSAuditLog"]),
         .library(name: "STSStation", targets: ["STSStation"]),
+        .library(name: "STSConsole", targets: ["STSConsole"]),
+        .library(name: "STSServer", targets: ["STSServer"]),
         .executable(name: "stsvend", targets: ["stsvend"]),
     ],
     dependencies: [
@@ -30,6 +32,11 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         // `swift package generate-documentation`: the DocC catalogs in Sources/*/*.docc.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The station server (HTTP/1.1, TLS, graceful shutdown) and its in-process test client.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // OpenSSL's libcrypto (DES for DKGA02 and EA09), found through pkg-config, never vendored.
@@ -92,13 +99,29 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "CryptoExtras", package: "swift-crypto")]
         ),
+        // The operator console's pages: HTML templates, EN / 简体中文 catalogs, SVG charts (no I/O).
+        .target(name: "STSConsole", dependencies: ["STSStation", "STSSupport", "STSTokenFormat", "STSTariff"],
+                resources: [.copy("Catalogs")]),
+        // The station as a service: /api/v1 (OpenAPI 3.1), sessions, group-committed sales, the console.
+        .target(
+            name: "STSServer",
+            dependencies: ["STSStation", "STSConsole", "STSSupport", "STSTokenFormat", "STSTariff", "STSAuditLog",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTLS", package: "hummingbird"),
+                           .product(name: "HummingbirdCore", package: "hummingbird"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("OpenAPI")]
+        ),
         // Throughput and latency measurements behind `stsvend bench`.
         .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSSupport", "STSBatch", "STSMeter", "STSMeterSimulator", "STSStation", "STSAuditLog", "STSTariff", "STSCard", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "stsvend",
             dependencies: [
                 "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSBenchmark", "STSMeter", "STSMeterSimulator",
-                "STSCard", "STSPCSC", "STSCardEmulator", "STSTariff", "STSAuditLog", "STSStation",
+                "STSCard", "STSPCSC", "STSCardEmulator", "STSTariff", "STSAuditLog", "STSStation", "STSServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -121,6 +144,9 @@ let package = Package(
                                                               .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "STSStationTests", dependencies: ["STSStation", "STSCard", "STSMeterSimulator", "STSAuditLog", "STSTariff", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSBatch", "STSTestFixtures",
                                                              .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "STSServerTests", dependencies: ["STSServer", "STSConsole", "STSStation", "STSSupport", "STSMeter", "STSMeterSimulator",
+                                                            "STSTokenFormat", "STSCrypto", "STSTestFixtures",
+                                                            .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "STSFuzzTargetsTests", dependencies: ["STSFuzzTargets", "STSTestFixtures"]),
         .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures", "STSStation", .product(name: "GRDB", package: "GRDB.swift"),
                                                           .product(name: "Crypto", package: "swift-crypto")]),

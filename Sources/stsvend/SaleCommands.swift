@@ -104,23 +104,8 @@ struct ReverseCommand: ParsableCommand {
 /// `--money` / `--units` of a sale, checked as the user typed them (exit 64 when malformed).
 enum SaleAmountOption {
     static func parse(money: String?, units: String?) throws -> SaleRequest.Amount {
-        switch (money, units) {
-        case let (m?, nil):
-            guard let amount = try? Money(m) else {
-                throw ValidationError("--money must be an amount like 100.00 (digits, at most 2 decimals, no sign or comma), not '\(m.prefix(40))'")
-            }
-            guard amount.cents > 0 else { throw ValidationError("--money must be more than 0.00: a sale of nothing is not recorded") }
-            return .money(amount)
-        case let (nil, u?):
-            // Read finer than a tenth, so a too-small amount is named as such.
-            guard let tenThousandths = try? EnergyPrice(u).perKWhTenThousandths else {
-                throw ValidationError("--units must be kWh like 25.5 (digits, one decimal), not '\(u.prefix(40))'")
-            }
-            guard tenThousandths >= 1_000 else { throw ValidationError("--units \(u) kWh is below the smallest amount a token carries (0.1 kWh)") }
-            guard tenThousandths % 1_000 == 0 else { throw ValidationError("--units takes tenths of a kWh (one decimal, e.g. 25.5), not '\(u.prefix(40))'") }
-            return .units(tenThousandths / 1_000)
-        default:
-            throw ValidationError("give exactly one of --money and --units")
+        do { return try SaleRequest.Amount.parse(money: money, units: units, names: ("--money", "--units")) } catch {
+            throw ValidationError(error.description)
         }
     }
 }
@@ -178,29 +163,10 @@ struct EngineeringCommand: ParsableCommand {
 }
 
 /// Prints a receipt: JSON (`{"token", "tid", "units", …, "receipt": {…}}`) or text for the counter.
-func printReceipt(_ r: SaleReceipt, json: Bool, card: CardLine? = nil) {
+func printReceipt(_ r: SaleReceipt, json: Bool, card: CardDelivery? = nil) {
     let receipt = String(decoding: r.json, as: UTF8.self)
     if json {
-        var w = JSONLineWriter()
-        w.begin()
-        w.field("sale", Int(r.saleID))
-        if let first = r.tokens.first { w.field("token", first) } else { w.null("token") }
-        w.field("tokens", r.tokens)
-        if let tid = r.tid { w.field("tid", Int(tid)) } else { w.null("tid") }
-        w.rawText("units", Array(kWh(r.unitsTenths).utf8))
-        w.field("units_tenths", Int(r.unitsTenths))
-        if let amount = (try? JSON.parse(receipt))?["currency"]?["amount"]?.string { w.rawText("currency", Array(amount.utf8)) }
-        w.field("replayed", r.replayed)
-        if let card {
-            w.object("card") { c in
-                c.field("sequence", Int(card.sequence))
-                c.field("serial", card.serial)
-                c.field("completed_pending", card.completedPending)
-            }
-        }
-        w.rawText("receipt", r.json)
-        w.end()
-        FileHandle.standardOutput.write(Data(w.bytes))
+        FileHandle.standardOutput.write(Data(r.resultJSON(card: card)))
         return
     }
     guard let o = try? JSON.parse(receipt) else { printLine(receipt); return }

@@ -113,7 +113,7 @@ func withStationCard<T>(reader: String?, wait: Double?, _ body: (inout CardSessi
 
 func sellOnCard(_ s: Station, _ request: SaleRequest, by who: Actor, reader: String?, wait: Double?, json: Bool) throws {
     let result = try withStationCard(reader: reader, wait: wait) { try s.sellOnCard(request, by: who, card: &$0) }
-    let card = CardLine(sequence: result.purchase.sequence, serial: result.serial, completedPending: result.completedPending)
+    let card = CardDelivery(sequence: result.purchase.sequence, serial: result.serial, completedPending: result.completedPending)
     if let receipt = result.receipt {
         if result.completedPending, !json { printError("the card's pending purchase \(result.purchase.sequence) (sale \(receipt.saleID)) was completed instead of a new sale") }
         printReceipt(receipt, json: json, card: card)
@@ -130,11 +130,4 @@ func sellOnCard(_ s: Station, _ request: SaleRequest, by who: Actor, reader: Str
         printLine("Completed pending purchase \(card.sequence) (from the imported card journal) on card \(card.serial)")
         for t in result.purchase.tokens { printLine("TOKEN  \(t.grouped)") }
     }
-}
-
-/// The card facts a card sale's receipt adds.
-struct CardLine {
-    var sequence: UInt32
-    var serial: String
-    var completedPending: Bool
 }

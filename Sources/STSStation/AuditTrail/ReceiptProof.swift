@@ -11,7 +11,10 @@ extension StoreTransaction {
     /// checkpoint follows, the chain must reach it and its signature must verify. So a row
     /// edited in the database, or an entry edited with it, is refused instead of reprinted.
     /// Entries after the last checkpoint are checked for hash and chain only (Specs/station.md).
-    func provenReceipt(_ r: Row) throws -> SaleReceipt {
+    func provenReceipt(_ r: Row) throws -> SaleReceipt { try provenSale(r).receipt }
+
+    /// ``provenReceipt(_:)`` with the log entry that proves it (its seq and hash), for statements.
+    func provenSale(_ r: Row) throws -> (receipt: SaleReceipt, seq: Int64, hash: LogDigest) {
         let receipt = receipt(r)
         let id: Int64 = r["id"]
         func tampered(_ why: String) -> StationError {
@@ -55,7 +58,7 @@ extension StoreTransaction {
         if seq < sealedThrough, !reachedCheckpoint {
             throw tampered("the log no longer reaches the checkpoint that sealed entry \(seq)")
         }
-        return receipt
+        return (receipt, seq, entryHash)
     }
 
     /// A stored line's bytes.

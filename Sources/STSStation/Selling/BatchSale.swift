@@ -11,6 +11,8 @@ public struct BatchSaleResult: Sendable {
     public var receipt: SaleReceipt?
     /// The message why the station refused it; nil when it sold.
     public var error: String?
+    /// The station's coded refusal, when it was one (servers answer with its code).
+    public var failure: StationError?
 }
 
 extension Station {
@@ -42,6 +44,7 @@ extension Station {
                     } catch let e as StationError {
                         tx.forgetHead()
                         result.error = e.description
+                        result.failure = e
                     } catch {
                         tx.forgetHead()
                         result.error = "\(error)"

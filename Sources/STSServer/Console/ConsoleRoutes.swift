@@ -1,0 +1,6 @@
+import Hummingbird
+
+extension StationServer {
+    func addConsoleRoutes(to router: Router<StationRequestContext>) {
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import STSStation
+
+/// The station as a service: the JSON API under `/api/v1` (described by the OpenAPI 3.1 document
+/// at `/api/v1/openapi.json`), the operator console under `/`, and `/healthz`, over one
+/// ``Station``. Every route parses its input once, calls one station operation, and renders.
+public final class StationServer: Sendable {
+    /// How the server is set up.
+    public struct Configuration: Sendable {
+        /// Host and port to listen on (port 0: a free one).
+        public var host: String
+        public var port: Int
+        /// PEM certificate chain and private key files: HTTPS when both are given.
+        public var tlsCertificate: String?, tlsKey: String?
+        /// Seconds without a request after which a session ends, and the longest session.
+        public var sessionIdle: Int64 = 30 * 60, sessionLifetime: Int64 = 12 * 3600
+        /// Writes a card meter's purchase to the card in the server machine's reader (the
+        /// command line wires the PC/SC stack in); nil: card sales are refused over HTTP.
+        public var cardSale: (@Sendable (Station, SaleRequest, Actor, String?) throws -> CardSaleResult)?
+
+        /// Listening on `host:port`, plain HTTP.
+        public init(host: String = "127.0.0.1", port: Int = 8080) {
+            self.host = host
+            self.port = port
+        }
+
+        /// Whether cookies are marked `Secure` and the scheme is https.
+        public var tls: Bool { tlsCertificate != nil && tlsKey != nil }
+    }
+
+    let station: Station
+    let configuration: Configuration
+    let sessions: SessionStore
+    let sales: SaleCommitter
+    let requestLog: RequestLog
+
+    /// A server over `station`.
+    public init(station: Station, configuration: Configuration, logLines: @escaping @Sendable (String) -> Void = RequestLog.standardError) {
+        self.station = station
+        self.configuration = configuration
+        let clock = station.now
+        sessions = SessionStore(idle: configuration.sessionIdle, lifetime: configuration.sessionLifetime, now: clock)
+        sales = SaleCommitter(station: station)
+        requestLog = RequestLog(write: logLines, sessions: sessions)
+    }
+
+    /// The router with every route (what the in-process tests drive).
+    public func router() -> Router<StationRequestContext> {
+        let router = Router(context: StationRequestContext.self)
+        router.add(middleware: requestLog)
+        router.add(middleware: SecurityHeaders(tls: configuration.tls))
+        router.get("/healthz") { _, _ in JSONResponse.object { w in w.field("status", "ok") } }
+        addAPIRoutes(to: router)
+        addConsoleRoutes(to: router)
+        return router
+    }
+
+    /// The Hummingbird application; `ready` is called with the bound address once it listens.
+    public func application(ready: @escaping @Sendable (String) -> Void = { _ in }) throws -> some ApplicationProtocol {
+        let scheme = configuration.tls ? "https" : "http"
+        let server: HTTPServerBuilder
+        if let cert = configuration.tlsCertificate, let key = configuration.tlsKey {
+            let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
+            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            server = try .tls(.http1(), tlsConfiguration: tls)
+        } else {
+            server = .http1()
+        }
+        var logger = Logger(label: "stsvend.serve")
+        logger.logLevel = .warning
+        return Application(
+            router: router(), server: server,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "stsvend"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                let host = channel.localAddress?.ipAddress ?? "127.0.0.1"
+                ready("\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)")
+            },
+            logger: logger)
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops accepting connections, lets requests in flight
+    /// finish (their sales committed and answered) and returns.
+    public func run(ready: @escaping @Sendable (String) -> Void) async throws {
+        try await application(ready: ready).runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+}
+
+/// Runs blocking station work (SQLite, scrypt) off the event loops.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in
+        DispatchQueue.global().async { c.resume(with: Result { try body() }) }
+    }
+}
