@@ -78,6 +78,18 @@ public struct DemoStation {
                                      freeBasicTenthsPerMonth: 100, vatBasisPoints: 1500), by: supervisor())
         try station.addMeter(MeterRegistration(pan: meter, keyName: "demo-key", tariff: "residential", customer: "Demo Tenant",
                                                arrears: try Money("20.00")), by: supervisor())
+        // A few more customers for the console: one with old debt recovered at 20 %, one owing a fixed monthly charge.
+        for (pan, customer, debt, fixed) in [("600727000000000181", "Li Wei", "0.00", "0.00"), ("600727000000000264", "Amina Otieno", "45.00", "0.00"),
+                                             ("600727000000000348", "Carlos Mendes", "0.00", "5.00")] {
+            try station.addMeter(MeterRegistration(pan: try MeterPAN(pan), keyName: "demo-key", tariff: "residential", customer: customer,
+                                                   debt: try Money(debt), debtRecoveryBasisPoints: debt == "0.00" ? 0 : 2_000,
+                                                   fixedMonthly: try Money(fixed)), by: supervisor())
+        }
+        // A counter operator (password and TOTP secret beside the supervisor's).
+        let operatorPassword = Array("demo-operator-\(UUID().uuidString.prefix(8))".utf8)
+        let operatorSecret = try station.addUser(name: "operator", role: .operator, password: operatorPassword, by: supervisor())
+        try PrivateFile.create(folder + "/operator.password", contents: operatorPassword + [10])
+        try PrivateFile.create(folder + "/operator.totp", contents: Array((Base32.encode(operatorSecret) + "\n").utf8))
         station.now = { Int64(Date().timeIntervalSince1970) }
         return station
     }

@@ -15,6 +15,8 @@ struct StationDemoCommand: ParsableCommand {
         """)
     @Option(help: "Folder for the demo station.") var dir = "stsvend-demo"
     @Option(help: "Money to sell for.") var money = "100.00"
+    @Flag(help: "Then run the station server and its operator console on the demo station (stop with Ctrl-C).") var serve = false
+    @Option(help: "With --serve: address to listen on, HOST:PORT (port 0: a free one).") var listen = "127.0.0.1:8080"
 
     func run() throws {
         try runStation {
@@ -27,7 +29,15 @@ struct StationDemoCommand: ParsableCommand {
             printReceipt(sale.receipt, json: false)
             let report = sale.verification
             printLine("log: \(sale.entries) entries exported to \(demo.logFile), head \(sale.head); offline verification: \(report.isClean ? "clean" : "\(report.problems.count) problems")")
-            printLine("next: stsvend sell --db \(demo.database) --user \(demo.supervisor) --password-file \(demo.passwordFile) --meter \(demo.meter) --money 50")
+            guard serve else {
+                printLine("next: stsvend sell --db \(demo.database) --user \(demo.supervisor) --password-file \(demo.passwordFile) --meter \(demo.meter) --money 50")
+                return
+            }
+            let folder = dir
+            try ServeCommand.serve(demo.station, listen: try ListenAddress(listen), tlsCert: nil, tlsKey: nil, reader: nil) { url in
+                printLine("listening on \(url)")
+                printLine("console: \(url)/ — log in as 'operator' (password in \(folder)/operator.password) to sell, or as 'supervisor' (\(folder)/supervisor.password, TOTP secret in \(folder)/supervisor.totp) for tariffs, keys and users")
+            }
         }
     }
 }
