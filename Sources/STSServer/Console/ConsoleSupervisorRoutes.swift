@@ -1,0 +1,157 @@
+import Foundation
+import Hummingbird
+import STSAuditLog
+import STSConsole
+import STSStation
+import STSSupport
+import STSTariff
+
+extension StationServer {
+    func addSupervisorPages(to router: Router<StationRequestContext>) {
+        router.get("/tariffs") { request, _ in
+            switch self.consoleUser(request) {
+            case let .failure(r): return r
+            case let .success((v, _)): return try await self.tariffPage(v, request, error: nil, notice: nil)
+            }
+        }
+        // A tariff change: supervisor, with a second-factor code in the same form.
+        router.post("/tariffs") { request, context in
+            switch try await self.consoleForm(request) {
+            case let .failure(r): return r
+            case let .success((v, s, form)):
+                do {
+                    let tariff = try Self.tariff(form, v.t)
+                    guard !form.text("totp", max: 16).isEmpty else { throw StationError.secondFactorRequired(action: "set tariffs") }
+                    let actor = try await self.consoleActor(s, form, context, action: "set tariffs")
+                    let station = self.station
+                    let version = try await blocking { try station.setTariff(tariff, by: actor) }
+                    return try await self.tariffPage(v, request, error: nil, notice: v.t("tariffs.saved", tariff.name, "\(version)"))
+                } catch { return try await self.tariffPage(v, request, error: self.message(error, v.t), notice: nil) }
+            }
+        }
+        router.get("/keys") { request, _ in
+            switch self.consoleUser(request) {
+            case let .failure(r): return r
+            case let .success((v, _)):
+                let station = self.station
+                let keys = try await blocking { try station.keys() }
+                return self.html(SupervisorPages.keys(v, keys.map {
+                    SupervisorPages.KeyLine(name: $0.name, supplyGroup: "\($0.attributes.supplyGroup)", revision: Int($0.attributes.revision.value),
+                                            expires: $0.expires, warning: $0.warning)
+                }), request)
+            }
+        }
+        router.get("/users") { request, _ in
+            switch self.consoleUser(request) {
+            case let .failure(r): return r
+            case let .success((v, s)): return try await self.userPage(v, s, request, newUser: nil, error: nil)
+            }
+        }
+        router.post("/users") { request, context in
+            switch try await self.consoleForm(request) {
+            case let .failure(r): return r
+            case let .success((v, s, form)):
+                do {
+                    let name = form.text("name", max: 64), password = form["password"] ?? ""
+                    guard let role = Role(rawValue: form.text("role", max: 16)) else { throw APIError.badRequest("role") }
+                    guard !form.text("totp", max: 16).isEmpty else { throw StationError.secondFactorRequired(action: "add users") }
+                    let actor = try await self.consoleActor(s, form, context, action: "add users")
+                    let station = self.station
+                    let secret = try await blocking { try station.addUser(name: name, role: role, password: Array(password.utf8), by: actor) }
+                    return try await self.userPage(v, s, request, newUser: (name, Base32.encode(secret)), error: nil)
+                } catch { return try await self.userPage(v, s, request, newUser: nil, error: self.message(error, v.t)) }
+            }
+        }
+        for action in ["disable", "unlock"] {
+            router.post(RouterPath(stringLiteral: "/users/{name}/\(action)")) { request, context in
+                switch try await self.consoleForm(request) {
+                case let .failure(r): return r
+                case let .success((v, s, form)):
+                    do {
+                        let name = try context.parameters.require("name")
+                        let station = self.station
+                        if action == "disable" {
+                            guard !form.text("totp", max: 16).isEmpty else { throw StationError.secondFactorRequired(action: "disable users") }
+                            let actor = try await self.consoleActor(s, form, context, action: "disable users")
+                            try await blocking { try station.disableUser(name: name, by: actor) }
+                            self.sessions.closeAll(user: name)
+                        } else {
+                            let actor = s.actor
+                            try await blocking { try station.unlockUser(name: name, by: actor) }
+                        }
+                        return self.redirect("/users")
+                    } catch { return try await self.userPage(v, s, request, newUser: nil, error: self.message(error, v.t)) }
+                }
+            }
+        }
+        router.get("/campaigns") { request, _ in
+            switch self.consoleUser(request) {
+            case let .failure(r): return r
+            case let .success((v, _)): return try await self.campaignPage(v, request, error: nil, notice: nil)
+            }
+        }
+        router.post("/campaigns") { request, context in
+            switch try await self.consoleForm(request) {
+            case let .failure(r): return r
+            case let .success((v, s, form)):
+                do {
+                    let name = form.text("name", max: 64), from = form.text("from", max: 64), to = form.text("to", max: 64)
+                    guard !form.text("totp", max: 16).isEmpty else { throw StationError.secondFactorRequired(action: "start campaigns") }
+                    let actor = try await self.consoleActor(s, form, context, action: "start campaigns")
+                    let station = self.station
+                    _ = try await blocking { try station.startCampaign(name: name, from: from, to: to, by: actor) }
+                    return try await self.campaignPage(v, request, error: nil, notice: v.t("campaigns.started", name))
+                } catch { return try await self.campaignPage(v, request, error: self.message(error, v.t), notice: nil) }
+            }
+        }
+        router.post("/campaigns/{name}/run") { request, context in
+            switch try await self.consoleForm(request) {
+            case let .failure(r): return r
+            case let .success((v, s, form)):
+                do {
+                    let name = try context.parameters.require("name")
+                    let limit = max(1, min(Int(form.text("limit", max: 6)) ?? 100, 10_000))
+                    let station = self.station, actor = s.actor
+                    _ = try await blocking { try station.runCampaign(name: name, by: actor, limit: limit) }
+                    return self.redirect("/campaigns")
+                } catch { return try await self.campaignPage(v, request, error: self.message(error, v.t), notice: nil) }
+            }
+        }
+    }
+
+    func tariffPage(_ v: ConsoleViewer, _ request: Request, error: String?, notice: String?) async throws -> Response {
+        let station = self.station
+        let all = try await blocking { try station.tariffs() }
+        return html(SupervisorPages.tariffs(v, all, error: error, notice: notice), request, status: error == nil ? .ok : .badRequest)
+    }
+
+    func userPage(_ v: ConsoleViewer, _ s: Session, _ request: Request, newUser: (String, String)?, error: String?) async throws -> Response {
+        let station = self.station, actor = s.actor
+        do {
+            let users = try await blocking { try station.users(by: actor) }
+            return html(SupervisorPages.users(v, users, newUser: newUser, error: error), request, status: error == nil ? (newUser == nil ? .ok : .created) : .badRequest)
+        } catch { return problem(v, request, error, back: "/sell") }
+    }
+
+    func campaignPage(_ v: ConsoleViewer, _ request: Request, error: String?, notice: String?) async throws -> Response {
+        let station = self.station
+        let all = try await blocking { try station.campaigns().map { (name: $0, progress: try station.campaignProgress(name: $0)) } }
+        return html(SupervisorPages.campaigns(v, all, error: error, notice: notice), request, status: error == nil ? .ok : .badRequest)
+    }
+
+    /// A tariff from the console form: `blocks` "50=1.20, rest=1.80" (or one price), `fbe`, `vat`.
+    static func tariff(_ form: FormBody, _ t: Catalog) throws -> Tariff {
+        var blocks: [TariffBlock] = []
+        let spec = form.text("blocks", max: 1_000)
+        for part in spec.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
+            let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+            if kv.count == 1 { blocks.append(TariffBlock(upToTenths: nil, price: try EnergyPrice(kv[0]))); continue }
+            let limit: Int64? = kv[0] == "rest" ? nil : try EnergyPrice(kv[0]).perKWhTenThousandths / 1_000
+            blocks.append(TariffBlock(upToTenths: limit, price: try EnergyPrice(kv[1])))
+        }
+        let fbe = form.text("fbe", max: 20), vat = form.text("vat", max: 10)
+        return try Tariff(name: form.text("name", max: 64), blocks: blocks,
+                          freeBasicTenthsPerMonth: try EnergyPrice(fbe.isEmpty ? "0" : fbe).perKWhTenThousandths / 1_000,
+                          vatBasisPoints: try Money(vat.isEmpty ? "0" : vat).cents)
+    }
+}
