@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(name: "STSStationTests", dependencies: ["STSStation", "STSCard", "STSMeterSimulator", "STSAuditLog", "STSTariff", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSBatch", "STSTestFixtures",
                                                              .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "STSServerTests", dependencies: ["STSServer", "STSConsole", "STSStation", "STSSupport", "STSMeter", "STSMeterSimulator",
-                                                            "STSTokenFormat", "STSCrypto", "STSTestFixtures",
+                                                            "STSTokenFormat", "STSCrypto", "STSVending", "STSTariff", "STSAuditLog", "STSTestFixtures",
                                                             .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "STSFuzzTargetsTests", dependencies: ["STSFuzzTargets", "STSTestFixtures"]),
         .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures", "STSStation", .product(name: "GRDB", package: "GRDB.swift"),

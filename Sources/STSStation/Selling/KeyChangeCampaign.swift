@@ -107,9 +107,12 @@ extension Station {
         }
     }
 
-    /// How far the campaign is: its meters by state (all zero for a campaign that does not exist).
+    /// How far the campaign is: its meters by state.
     public func campaignProgress(name: String) throws -> CampaignProgress {
         try read { tx in
+            guard try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM campaigns WHERE name = ?", arguments: [name]) != nil else {
+                throw StationError.notFound("campaign \(name)")
+            }
             var p = CampaignProgress()
             for row in try Row.fetchAll(tx.db, sql: "SELECT state, COUNT(*) FROM campaign_meters WHERE campaign = ? GROUP BY state", arguments: [name]) {
                 switch CampaignState(rawValue: row[0]) {
