@@ -11,6 +11,7 @@ extension StationServer {
                                                         totp: try body.string("totp", max: 16), source: context.source)
             var headers = HTTPFields()
             headers[.setCookie] = self.sessionCookie(token, maxAge: self.sessions.lifetime)
+            headers[RequestLog.actorHeader] = session.actor.name
             return JSONResponse.object(status: .created, headers: headers) { w in
                 w.field("token", token)
                 w.field("user", session.actor.name)

@@ -36,8 +36,10 @@ extension StationServer {
             }
             v.csrf = expected
             do {
-                let (token, _) = try await self.logInForConsole(form, context)
-                return self.redirect("/sell", cookie: self.sessionCookie(token, maxAge: self.sessions.lifetime))
+                let (token, session) = try await self.logInForConsole(form, context)
+                var response = self.redirect("/sell", cookie: self.sessionCookie(token, maxAge: self.sessions.lifetime))
+                response.headers[RequestLog.actorHeader] = session.actor.name
+                return response
             } catch {
                 let status: HTTPResponse.Status = (error as? APIError)?.status ?? .unauthorized
                 return self.html(SellPages.login(v, error: self.message(error, v.t)), request, status: status)

@@ -11,6 +11,9 @@ public struct RequestLog: RouterMiddleware {
     let write: @Sendable (String) -> Void
     let sessions: SessionStore
 
+    /// Set by the login routes on success and taken off before the response leaves.
+    static let actorHeader = HTTPField.Name("X-Stsvend-Actor")!
+
     /// Writes the lines to standard error.
     public static let standardError: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
@@ -20,9 +23,18 @@ public struct RequestLog: RouterMiddleware {
         let path = String(request.uri.path.prefix(200)).filter { $0 != "\n" && $0 != "\r" && $0 != " " }
         let status: Int
         let response: Response
+        var named = user
         do {
             response = try await next(request, context)
             status = response.status.code
+            // A login names its user once it succeeded (the body is not read here).
+            if let who = response.headers[Self.actorHeader] {
+                named = who
+                var r = response
+                r.headers[Self.actorHeader] = nil
+                write(Self.line(request, path, status, named, context))
+                return r
+            }
         } catch let e as APIError {
             status = e.status.code
             write(Self.line(request, path, status, user, context))
@@ -32,8 +44,7 @@ public struct RequestLog: RouterMiddleware {
             write(Self.line(request, path, status, user, context))
             throw e
         }
-        // A login names its user only once it succeeded (the body is not read here).
-        write(Self.line(request, path, status, user, context))
+        write(Self.line(request, path, status, named, context))
         return response
     }
 
