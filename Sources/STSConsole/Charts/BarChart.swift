@@ -36,7 +36,7 @@ public struct BarChart: Sendable {
     /// The chart as an `<svg>` element (role img, with a title and a legend).
     public func svg(width: Int = 720, height: Int = 260) -> HTML {
         var h = HTML()
-        let left = 64.0, bottom = 40.0, top = 16.0, right = 12.0
+        let left = 64.0, bottom = 40.0, top = 28.0, right = 12.0
         let plotW = Double(width) - left - right, plotH = Double(height) - top - bottom
         let totals = categories.indices.map { i in series.reduce(0.0) { $0 + (i < $1.values.count ? max(0, $1.values[i]) : 0) } }
         let peak = Self.niceCeiling(totals.max() ?? 0)
@@ -48,7 +48,7 @@ public struct BarChart: Sendable {
             h.raw("<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y))\" stroke=\"#ddd\"/>")
             h.raw("<text x=\"\(f(left - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\" font-size=\"11\">"); h.text(Self.label(peak * Double(step) / 4)); h.raw("</text>")
         }
-        h.raw("<text x=\"4\" y=\"\(f(top + 10))\" font-size=\"11\">"); h.text(unit); h.raw("</text>")
+        h.raw("<text x=\"4\" y=\"12\" font-size=\"11\">"); h.text(unit); h.raw("</text>")
         if categories.isEmpty || peak <= 0 {
             h.raw("<text x=\"\(f(left + plotW / 2))\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\" font-size=\"13\">—</text>")
         }

@@ -3,8 +3,9 @@ import STSTariff
 
 /// Takings and energy as pictures (server-drawn SVG), with the numbers behind each chart as CSV.
 public enum ReportPages {
-    /// The reports page for the days `from`…`to` (both "2026-12-01").
-    public static func reports(_ v: ConsoleViewer, from: String, to: String, daily: [DailySales], report: SalesReport) -> HTML {
+    /// The reports page for the days `from`…`to` (both "2026-12-01"); `allDays` lists every day
+    /// of the period, so days without sales show as gaps.
+    public static func reports(_ v: ConsoleViewer, from: String, to: String, allDays: [String], daily: [DailySales], report: SalesReport) -> HTML {
         let t = v.t
         return Layout.page(v, title: t("reports.title")) { h in
             h.raw("<form method=\"get\" action=\"/reports\" class=\"inline\">")
@@ -12,7 +13,7 @@ public enum ReportPages {
             h.field(t("reports.to"), name: "to", type: "date", value: to)
             Layout.button(&h, t("reports.show"))
             h.raw("</form>")
-            let days = Array(Set(daily.map(\.day))).sorted()
+            let days = allDays.count <= 400 ? allDays : Array(Set(daily.map(\.day))).sorted()
             let channels = Array(Set(daily.map(\.channel))).sorted()
             func series(_ value: (DailySales) -> Double) -> [BarChart.Series] {
                 channels.map { c in

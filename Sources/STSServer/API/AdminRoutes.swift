@@ -19,7 +19,7 @@ extension StationServer {
             let name = try context.parameters.require("name")
             let body = try await RequestJSON.read(request, allowed: ["flat", "blocks", "fbe_kwh", "vat_percent", "channel_fees", "tou_table", "totp"])
             let tariff = try Self.tariff(name: name, body)
-            let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "set tariffs")
+            let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "set tariffs", supervisor: true)
             let station = self.station
             let version = try await self.perform("set tariff") { try station.setTariff(tariff, by: actor) }
             return JSONResponse.object { w in Self.write(tariff, version: version, &w) }
@@ -61,7 +61,7 @@ extension StationServer {
             let body = try await RequestJSON.read(request, allowed: ["name", "role", "password", "totp"])
             guard let role = Role(rawValue: try body.required("role", max: 16)) else { throw APIError.badRequest("\"role\" is operator, supervisor or auditor") }
             let name = try body.required("name", max: 64), password = try body.required("password", max: 1024)
-            let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "add users")
+            let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "add users", supervisor: true)
             let station = self.station
             let secret = try await self.perform("add user") { try station.addUser(name: name, role: role, password: Array(password.utf8), by: actor) }
             return JSONResponse.object(status: .created) { w in
@@ -71,7 +71,7 @@ extension StationServer {
         api.post("users/{name}/disable") { request, context in
             let name = try context.parameters.require("name")
             let body = try await RequestJSON.read(request, allowed: ["totp"])
-            let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "disable users")
+            let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "disable users", supervisor: true)
             let station = self.station
             try await self.perform("disable user") { try station.disableUser(name: name, by: actor) }
             self.sessions.closeAll(user: name)
@@ -79,7 +79,7 @@ extension StationServer {
         }
         api.post("users/{name}/unlock") { request, context in
             let name = try context.parameters.require("name")
-            let actor = try await self.actor(request, context, action: "unlock users")
+            let actor = try await self.actor(request, context, action: "unlock users", supervisor: true)
             let station = self.station
             try await self.perform("unlock user") { try station.unlockUser(name: name, by: actor) }
             return JSONResponse.object { w in w.field("name", name); w.field("unlocked", true) }
@@ -99,7 +99,7 @@ extension StationServer {
         api.post("campaigns") { request, context in
             let body = try await RequestJSON.read(request, allowed: ["name", "from", "to", "totp"])
             let name = try body.required("name", max: 64), from = try body.required("from", max: 64), to = try body.required("to", max: 64)
-            let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "start campaigns")
+            let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "start campaigns", supervisor: true)
             let station = self.station
             let p = try await self.perform("start campaign") { try station.startCampaign(name: name, from: from, to: to, by: actor) }
             return JSONResponse.object(status: .created) { w in Self.write(name, p, &w) }
@@ -116,7 +116,7 @@ extension StationServer {
             let name = try context.parameters.require("name")
             let body = try await RequestJSON.read(request, allowed: ["limit"])
             let limit = Int(try body.integer("limit", in: 1...10_000) ?? 100)
-            let actor = try await self.actor(request, context, action: "run campaigns")
+            let actor = try await self.actor(request, context, action: "run campaigns", supervisor: true)
             let station = self.station
             let p = try await self.perform("run campaign") { try station.runCampaign(name: name, by: actor, limit: limit) }
             return JSONResponse.object { w in Self.write(name, p, &w) }

@@ -9,8 +9,8 @@ extension StationServer {
     func addMeterRoutes(to api: RouterGroup<StationRequestContext>) {
         api.get("meters") { request, context in
             _ = try await self.actor(request, context, action: "find meters")
-            let query = String(request.uri.queryParameters.get("query") ?? "")
-            let limit = Int(request.uri.queryParameters.get("limit") ?? "50") ?? 50
+            let query = String(request.query["query"] ?? "")
+            let limit = Int(request.query["limit"] ?? "50") ?? 50
             let station = self.station
             let found = try await self.perform("find meters") { try station.findMeters(query: query, limit: limit) }
             return JSONResponse.object { w in
@@ -94,7 +94,7 @@ extension StationServer {
                 function = .tariffRate(UInt64(value))
             default: throw APIError.badRequest("\"function\" is clear-tamper, clear-credit, max-power or tariff-rate")
             }
-            let actor = try await self.actor(request, context, totp: try body.string("totp", max: 16), action: "issue engineering tokens")
+            let actor = try await self.actor(request, context, totp: try body.string("totp", max: 16), action: "issue engineering tokens", supervisor: true)
             let station = self.station
             let receipt = try await self.perform("engineering") { try station.engineering(function, meter: pan, by: actor) }
             return JSONResponse.bytes(receipt.resultJSON(), status: .created)
@@ -103,7 +103,7 @@ extension StationServer {
             let pan = try Self.meterPAN(try context.parameters.require("pan"))
             let body = try await RequestJSON.read(request, allowed: ["key", "totp"])
             let key = try body.required("key", max: 64)
-            let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "change keys")
+            let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "change keys", supervisor: true)
             let station = self.station
             let receipt = try await self.perform("key change") { try station.changeKey(meter: pan, to: key, by: actor) }
             return JSONResponse.bytes(receipt.resultJSON(), status: .created)

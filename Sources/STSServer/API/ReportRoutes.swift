@@ -12,7 +12,7 @@ extension StationServer {
         api.get("reports/sales") { request, context in
             _ = try await self.actor(request, context, action: "read reports")
             let (from, to) = try Self.period(request, now: self.station.now())
-            let format = String(request.uri.queryParameters.get("format") ?? "json")
+            let format = String(request.query["format"] ?? "json")
             let station = self.station
             let report = try await self.perform("report") { try station.report(from: from, to: to) }
             switch format {
@@ -92,7 +92,7 @@ extension StationServer {
     /// default: the last 30 days; at most ten years.
     static func period(_ request: Request, now: Int64) throws -> (Int64, Int64) {
         func day(_ key: String) throws -> Int64? {
-            guard let text = request.uri.queryParameters.get(key) else { return nil }
+            guard let text = request.query[key] else { return nil }
             guard text.utf8.count == 10, let t = try? CivilTime.parseISO8601(String(text) + "T00:00:00Z") else {
                 throw APIError.badRequest("\"\(key)\" is a day like 2026-12-01")
             }

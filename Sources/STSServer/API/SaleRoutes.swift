@@ -57,7 +57,7 @@ extension StationServer {
             guard try body.bool("confirm_not_entered") == true else {
                 throw APIError.badRequest("a reversal refunds the money but cannot recall the token: confirm the customer handed back the receipt and the token was not entered (\"confirm_not_entered\": true)")
             }
-            let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "reverse")
+            let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "reverse", supervisor: true)
             let station = self.station
             let refund = try await self.perform("reverse") { try station.reverse(sale: id, reason: reason, by: actor) }
             return JSONResponse.object { w in

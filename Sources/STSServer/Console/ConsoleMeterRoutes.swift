@@ -12,7 +12,7 @@ extension StationServer {
             case let .failure(r): return r
             case let .success((v, _)):
                 return try await self.meterPage(v, request, context, error: nil,
-                                                notice: request.uri.queryParameters.get("done").map { v.t("meter.done-" + String($0).prefix(20)) })
+                                                notice: request.query["done"].map { v.t("meter.done-" + String($0).prefix(20)) })
             }
         }
         router.get("/meters/{pan}/statement") { request, context in
@@ -73,9 +73,8 @@ extension StationServer {
                 do {
                     let id = try Self.saleID(context)
                     guard form["confirm_not_entered"] == "yes" else { throw APIError.badRequest(v.t("reverse.confirm-needed")) }
-                    guard !form.text("totp", max: 16).isEmpty else { throw StationError.secondFactorRequired(action: "reverse sales") }
                     let reason = form.text("reason", max: 500)
-                    let actor = try await self.consoleActor(s, form, context, action: "reverse")
+                    let actor = try await self.consoleActor(s, form, context, action: "reverse", requireCode: true)
                     let station = self.station
                     _ = try await blocking { try station.reverse(sale: id, reason: reason, by: actor) }
                     return self.redirect("/meters/\(HTML.urlComponent(pan))?done=reversed")

@@ -15,8 +15,9 @@ extension StationServer {
                     let (from, to) = try Self.period(request, now: self.station.now())
                     let station = self.station
                     let (daily, report) = try await blocking { (try station.dailySales(from: from, to: to), try station.report(from: from, to: to)) }
+                    let allDays = stride(from: from, to: to, by: 86_400).prefix(401).map { String(AuditTime.format($0).prefix(10)) }
                     return self.html(ReportPages.reports(v, from: String(AuditTime.format(from).prefix(10)), to: String(AuditTime.format(to - 86_400).prefix(10)),
-                                                         daily: daily, report: report), request)
+                                                         allDays: allDays, daily: daily, report: report), request)
                 } catch { return self.problem(v, request, error, back: "/reports") }
             }
         }

@@ -74,7 +74,7 @@ extension StationServer {
                 switch self.consoleUser(request) {
                 case let .failure(r): return r
                 case let .success((v, _)):
-                    let query = String((request.uri.queryParameters.get("query") ?? "").prefix(64))
+                    let query = String((request.query["query"] ?? "").prefix(64))
                     let station = self.station
                     let found = (try? await blocking { try station.findMeters(query: query, limit: 50) }) ?? []
                     return self.html(SellPages.search(v, query: query, results: found, target: target), request)
@@ -89,8 +89,8 @@ extension StationServer {
                 do {
                     let pan = try Self.meterPAN(try context.parameters.require("pan"))
                     let o = try await blocking { try station.meterOverview(pan, sales: 5) }
-                    let money = String((request.uri.queryParameters.get("money") ?? "").trimmingCharacters(in: .whitespaces).prefix(40))
-                    let units = String((request.uri.queryParameters.get("units") ?? "").trimmingCharacters(in: .whitespaces).prefix(40))
+                    let money = String((request.query["money"] ?? "").trimmingCharacters(in: .whitespaces).prefix(40))
+                    let units = String((request.query["units"] ?? "").trimmingCharacters(in: .whitespaces).prefix(40))
                     guard !money.isEmpty || !units.isEmpty else {
                         return self.html(SellPages.form(v, o, money: "", units: "", quote: nil, requestID: "", error: nil), request)
                     }
@@ -152,7 +152,7 @@ extension StationServer {
                     let station = self.station, actor = s.actor
                     let receipt = try await blocking { try station.reprint(sale: id, by: actor) }
                     var page = ReceiptPage.render(v, receipt)
-                    if request.uri.queryParameters.get("paper") == "a4" {
+                    if request.query["paper"] == "a4" {
                         page = HTML.replacingBodyClass(page, "receipt-page", with: "receipt-page a4")
                     }
                     return self.html(page, request)

@@ -21,8 +21,7 @@ extension StationServer {
             case let .success((v, s, form)):
                 do {
                     let tariff = try Self.tariff(form, v.t)
-                    guard !form.text("totp", max: 16).isEmpty else { throw StationError.secondFactorRequired(action: "set tariffs") }
-                    let actor = try await self.consoleActor(s, form, context, action: "set tariffs")
+                    let actor = try await self.consoleActor(s, form, context, action: "set tariffs", requireCode: true)
                     let station = self.station
                     let version = try await blocking { try station.setTariff(tariff, by: actor) }
                     return try await self.tariffPage(v, request, error: nil, notice: v.t("tariffs.saved", tariff.name, "\(version)"))
@@ -54,8 +53,7 @@ extension StationServer {
                 do {
                     let name = form.text("name", max: 64), password = form["password"] ?? ""
                     guard let role = Role(rawValue: form.text("role", max: 16)) else { throw APIError.badRequest("role") }
-                    guard !form.text("totp", max: 16).isEmpty else { throw StationError.secondFactorRequired(action: "add users") }
-                    let actor = try await self.consoleActor(s, form, context, action: "add users")
+                    let actor = try await self.consoleActor(s, form, context, action: "add users", requireCode: true)
                     let station = self.station
                     let secret = try await blocking { try station.addUser(name: name, role: role, password: Array(password.utf8), by: actor) }
                     return try await self.userPage(v, s, request, newUser: (name, Base32.encode(secret)), error: nil)
@@ -71,8 +69,7 @@ extension StationServer {
                         let name = try context.parameters.require("name")
                         let station = self.station
                         if action == "disable" {
-                            guard !form.text("totp", max: 16).isEmpty else { throw StationError.secondFactorRequired(action: "disable users") }
-                            let actor = try await self.consoleActor(s, form, context, action: "disable users")
+                            let actor = try await self.consoleActor(s, form, context, action: "disable users", requireCode: true)
                             try await blocking { try station.disableUser(name: name, by: actor) }
                             self.sessions.closeAll(user: name)
                         } else {
@@ -96,8 +93,7 @@ extension StationServer {
             case let .success((v, s, form)):
                 do {
                     let name = form.text("name", max: 64), from = form.text("from", max: 64), to = form.text("to", max: 64)
-                    guard !form.text("totp", max: 16).isEmpty else { throw StationError.secondFactorRequired(action: "start campaigns") }
-                    let actor = try await self.consoleActor(s, form, context, action: "start campaigns")
+                    let actor = try await self.consoleActor(s, form, context, action: "start campaigns", requireCode: true)
                     let station = self.station
                     _ = try await blocking { try station.startCampaign(name: name, from: from, to: to, by: actor) }
                     return try await self.campaignPage(v, request, error: nil, notice: v.t("campaigns.started", name))

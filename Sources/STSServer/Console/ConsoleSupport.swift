@@ -8,7 +8,7 @@ import STSStation
 extension StationServer {
     /// The viewer of a console request; nil session when not logged in.
     func viewer(_ request: Request) -> (ConsoleViewer, Session?) {
-        let explicit = request.uri.queryParameters.get("lang").map { String($0) } ?? Credentials.cookie(request, "lang")
+        let explicit = request.query["lang"].map { String($0) } ?? Credentials.cookie(request, "lang")
         let t = Catalog.choose(explicit: explicit, acceptLanguage: request.headers[.acceptLanguage])
         var path = request.uri.path
         if let q = request.uri.query {
@@ -24,7 +24,7 @@ extension StationServer {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        if let lang = request.uri.queryParameters.get("lang"), Catalog.languages.contains(String(lang)) {
+        if let lang = request.query["lang"], Catalog.languages.contains(String(lang)) {
             headers[.setCookie] = "lang=\(lang); Path=/; SameSite=Strict; Max-Age=31536000"
         }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: page.bytes)))
@@ -73,8 +73,11 @@ extension StationServer {
     }
 
     /// The acting user of a console post, with the form's TOTP code checked when it has one.
-    func consoleActor(_ s: Session, _ form: FormBody, _ context: StationRequestContext, action: String) async throws -> Actor {
+    func consoleActor(_ s: Session, _ form: FormBody, _ context: StationRequestContext, action: String, supervisor: Bool = true,
+                      requireCode: Bool = false) async throws -> Actor {
+        if supervisor, s.actor.role != .supervisor { throw StationError.notPermitted(user: s.actor.name, role: s.actor.role, action: action) }
         let code = form.text("totp", max: 16)
+        if requireCode, code.isEmpty { throw StationError.secondFactorRequired(action: action) }
         guard !code.isEmpty else { return s.actor }
         let station = self.station, source = context.source
         return try await blocking { try station.confirmSecondFactor(s.actor, totp: code, action: action, source: source) }

@@ -21,3 +21,9 @@ struct FormBody {
         String((fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(max))
     }
 }
+
+extension Request {
+    /// The query string read as a form (`+` is a space, as browsers send GET forms), by
+    /// ``FormFields``: what every route reads its query parameters with.
+    var query: [String: String] { FormFields.parse(Array((uri.query ?? "").utf8)) }
+}

@@ -45,8 +45,11 @@ extension StationServer {
     }
 
     /// The acting user of a request; with `totp`, as acting with a freshly checked second factor.
-    func actor(_ request: Request, _ context: StationRequestContext, totp: String? = nil, action: String) async throws -> Actor {
+    /// A supervisor-only action is refused for other roles before any code is checked (an
+    /// operator's code says nothing, and checking it would count against their logins).
+    func actor(_ request: Request, _ context: StationRequestContext, totp: String? = nil, action: String, supervisor: Bool = false) async throws -> Actor {
         let (_, s) = try session(request)
+        if supervisor, s.actor.role != .supervisor { throw APIError(StationError.notPermitted(user: s.actor.name, role: s.actor.role, action: action)) }
         guard let totp else { return s.actor }
         let station = self.station
         let source = context.source
