@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // The HTTP load generator of `stsvend station bench-http` (keep-alive clients).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // OpenSSL's libcrypto (DES for DKGA02 and EA09), found through pkg-config, never vendored.
@@ -115,13 +117,17 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("OpenAPI")]
         ),
+        // Durable sales over HTTP, measured with keep-alive clients against an in-process server.
+        .target(name: "STSServerBenchmark", dependencies: ["STSServer", "STSBenchmark", "STSStation",
+                                                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                           .product(name: "NIOCore", package: "swift-nio")]),
         // Throughput and latency measurements behind `stsvend bench`.
         .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSSupport", "STSBatch", "STSMeter", "STSMeterSimulator", "STSStation", "STSAuditLog", "STSTariff", "STSCard", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "stsvend",
             dependencies: [
                 "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSBenchmark", "STSMeter", "STSMeterSimulator",
-                "STSCard", "STSPCSC", "STSCardEmulator", "STSTariff", "STSAuditLog", "STSStation", "STSServer",
+                "STSCard", "STSPCSC", "STSCardEmulator", "STSTariff", "STSAuditLog", "STSStation", "STSServer", "STSServerBenchmark",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

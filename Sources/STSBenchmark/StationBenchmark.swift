@@ -40,31 +40,9 @@ public enum StationBenchmark {
         guard meters >= 1, singleSales >= 1, batchSales >= 0, group >= 1, logEntries >= 0 else {
             throw StationError.invalid(.amount, "the benchmark needs at least one meter and one single sale, and no negative counts")
         }
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let password = Array("benchmark password".utf8)
-        let (station, secret) = try Station.create(path: folder + "/bench.db", admin: "sue", password: password, passwordCost: 10)
-        final class Clock: @unchecked Sendable { var t = Int64(Date().timeIntervalSince1970) }
-        let clock = Clock()
-        station.now = { clock.t }
-        func supervisor() throws -> Actor {
-            clock.t += 30
-            return try station.authenticate(user: "sue", password: password, totp: TOTP(secret: secret).code(atUnixSeconds: clock.t), action: "bench")
-        }
-        let attributes = VendingKeyAttributes(derivation: .dkga02, encryption: .sta, baseDate: try BaseDate(year: 2014),
-                                              supplyGroup: try SupplyGroupCode("123456"), revision: try KeyRevisionNumber(1), keyType: try KeyType(2),
-                                              tariffIndex: try TariffIndex(1), expiry: try KeyExpiryNumber(255))
-        try station.importKey(name: "k", bytes: [0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF], attributes: attributes, by: supervisor())
-        try station.setTariff(Tariff(name: "home", blocks: [TariffBlock(upToTenths: 500, price: EnergyPrice("1.20")), TariffBlock(upToTenths: nil, price: EnergyPrice("1.80"))],
-                                     freeBasicTenthsPerMonth: 100, vatBasisPoints: 1500), by: supervisor())
-        let sue = try supervisor()
-        var pans: [MeterPAN] = []
-        for i in 0..<meters {
-            // 11-digit meter numbers (DRN with its Luhn digit); the PAN is built from them.
-            let body = String(format: "%010d", 1_000_000 + i)
-            let pan = try MeterPAN(meterNumber: body + String(Luhn.checkDigit(for: body.utf8.map { $0 - 48 })))
-            pans.append(pan)
-            try station.addMeter(MeterRegistration(pan: pan, keyName: "k", tariff: "home", customer: "customer \(i)"), by: sue)
-        }
+        let bench = try BenchmarkStation(folder: folder, meters: meters)
+        let station = bench.station, pans = bench.meters, sue = bench.supervisor
+        let clock = bench.clock
         progress("station ready: \(meters) meters")
         clock.t += 60
         // Single sales: one transaction and one fsync each, like a counter.
@@ -107,5 +85,55 @@ public enum StationBenchmark {
                       singleP50Microseconds: pct(0.50), singleP99Microseconds: pct(0.99),
                       batchSales: batchSales, batchGroup: group, batchPerSecond: Double(batchSales) / batchSeconds,
                       logEntries: Int(entries), verifyEntriesPerSecond: Double(entries) / best, verifyClean: clean)
+    }
+}
+
+/// A station for measurements: a supervisor (password "benchmark password"), an operator
+/// `olly` with the same password, the public demo vending key, a block tariff and `meters`
+/// keypad meters, on a real SQLite file in `folder`.
+public final class BenchmarkStation: @unchecked Sendable {
+    /// The station.
+    public let station: Station
+    /// The supervisor, acting with a second factor.
+    public let supervisor: Actor
+    /// The registered meters.
+    public let meters: [MeterPAN]
+    /// The users' password.
+    public static let password = "benchmark password"
+    /// The station's clock (Unix seconds), stepped by the set-up past each TOTP window.
+    public final class Clock: @unchecked Sendable { public var t = Int64(Date().timeIntervalSince1970) }
+    /// The clock the station reads.
+    public let clock = Clock()
+
+    /// Creates the station in `folder`.
+    public init(folder: String, meters count: Int) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let password = Array(Self.password.utf8)
+        let (station, secret) = try Station.create(path: folder + "/bench.db", admin: "sue", password: password, passwordCost: 10)
+        self.station = station
+        let clock = self.clock
+        station.now = { clock.t }
+        func freshSupervisor() throws -> Actor {
+            clock.t += 30
+            return try station.authenticate(user: "sue", password: password, totp: TOTP(secret: secret).code(atUnixSeconds: clock.t), action: "bench")
+        }
+        let attributes = VendingKeyAttributes(derivation: .dkga02, encryption: .sta, baseDate: try BaseDate(year: 2014),
+                                              supplyGroup: try SupplyGroupCode("123456"), revision: try KeyRevisionNumber(1), keyType: try KeyType(2),
+                                              tariffIndex: try TariffIndex(1), expiry: try KeyExpiryNumber(255))
+        try station.importKey(name: "k", bytes: [0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF], attributes: attributes, by: freshSupervisor())
+        try station.setTariff(Tariff(name: "home", blocks: [TariffBlock(upToTenths: 500, price: EnergyPrice("1.20")), TariffBlock(upToTenths: nil, price: EnergyPrice("1.80"))],
+                                     freeBasicTenthsPerMonth: 100, vatBasisPoints: 1500), by: freshSupervisor())
+        let sue = try freshSupervisor()
+        _ = try station.addUser(name: "olly", role: .operator, password: password, by: sue, passwordCost: 10)
+        var pans: [MeterPAN] = []
+        for i in 0..<count {
+            // 11-digit meter numbers (DRN with its Luhn digit); the PAN is built from them.
+            let body = String(format: "%010d", 1_000_000 + i)
+            let pan = try MeterPAN(meterNumber: body + String(Luhn.checkDigit(for: body.utf8.map { $0 - 48 })))
+            pans.append(pan)
+            try station.addMeter(MeterRegistration(pan: pan, keyName: "k", tariff: "home", customer: "customer \(i)"), by: sue)
+        }
+        supervisor = sue
+        meters = pans
     }
 }

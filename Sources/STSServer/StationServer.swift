@@ -85,10 +85,11 @@ public final class StationServer: Sendable {
             logger: logger)
     }
 
-    /// Runs until SIGTERM or SIGINT, then stops accepting connections, lets requests in flight
-    /// finish (their sales committed and answered) and returns.
-    public func run(ready: @escaping @Sendable (String) -> Void) async throws {
-        try await application(ready: ready).runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    /// Runs until SIGTERM or SIGINT (or, with `signals: false`, until the task is cancelled),
+    /// then stops accepting connections, lets requests in flight finish (their sales committed
+    /// and answered) and returns.
+    public func run(signals: Bool = true, ready: @escaping @Sendable (String) -> Void) async throws {
+        try await application(ready: ready).runService(gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [])
     }
 }
 

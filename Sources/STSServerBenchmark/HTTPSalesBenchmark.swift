@@ -1,0 +1,104 @@
+import AsyncHTTPClient
+import Dispatch
+import Foundation
+import NIOCore
+import STSBenchmark
+import STSServer
+import STSStation
+
+/// Durable sales over HTTP: a benchmark station behind an in-process ``StationServer`` on
+/// loopback, driven by keep-alive clients (AsyncHTTPClient) that each sell in a loop with a fresh
+/// Idempotency-Key; every answer is a sale committed to SQLite (WAL, `synchronous=FULL`) before
+/// it was sent. Client and server share the machine's cores, as a counter PC would not.
+public enum HTTPSalesBenchmark {
+    /// One concurrency level.
+    public struct Row: Sendable {
+        /// Concurrent clients, each with one request in flight.
+        public var clients: Int
+        /// Sales answered 201 in the measured time.
+        public var sales: Int
+        /// Answers that were not 201 (each is an error to look at).
+        public var errors: Int
+        /// Sales per second.
+        public var perSecond: Double
+        /// Latency percentiles of one sale request, microseconds.
+        public var p50: Double, p99: Double, p999: Double
+    }
+
+    /// Runs `seconds` at each client count in `clients`.
+    public static func run(folder: String, meters: Int = 1_000, clients: [Int], seconds: Double,
+                           progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> [Row] {
+        let bench = try BenchmarkStation(folder: folder, meters: meters)
+        let server = StationServer(station: bench.station, configuration: .init(host: "127.0.0.1", port: 0), logLines: { _ in })
+        let ready = AsyncStream<String>.makeStream()
+        let serving = Task { try await server.run(signals: false) { url in ready.continuation.yield(url) } }
+        defer { serving.cancel() }
+        var it = ready.stream.makeAsyncIterator()
+        guard let url = await it.next() else { throw StationError.store("the server did not start") }
+        progress("server on \(url), \(meters) meters")
+
+        var config = HTTPClient.Configuration()
+        config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(clients.max() ?? 1, 1))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        defer { _ = client.shutdown() }
+        let token = try await logIn(client, url)
+        var rows: [Row] = []
+        var serial = 0
+        for n in clients where n >= 1 {
+            serial += 1
+            let round = serial
+            let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+            let start = DispatchTime.now().uptimeNanoseconds
+            let results = try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
+                for c in 0..<n {
+                    group.addTask {
+                        var latencies: [Double] = []
+                        var errors = 0
+                        var i = 0
+                        while DispatchTime.now().uptimeNanoseconds < deadline {
+                            let pan = bench.meters[(c * 7_919 + i) % bench.meters.count]
+                            var request = HTTPClientRequest(url: url + "/api/v1/sales")
+                            request.method = .POST
+                            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                            request.headers.add(name: "Idempotency-Key", value: "http-\(round)-\(c)-\(i)")
+                            request.headers.add(name: "Content-Type", value: "application/json")
+                            request.body = .bytes(ByteBuffer(string: "{\"meter\":\"\(pan)\",\"money\":\"20.00\"}"))
+                            let t0 = DispatchTime.now().uptimeNanoseconds
+                            let response = try await client.execute(request, timeout: .seconds(30))
+                            _ = try await response.body.collect(upTo: 1 << 20)
+                            if response.status.code == 201 { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1_000) } else { errors += 1 }
+                            i += 1
+                        }
+                        return (latencies, errors)
+                    }
+                }
+                var all: [Double] = []
+                var errors = 0
+                for try await (l, e) in group { all += l; errors += e }
+                return (all, errors)
+            }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let sorted = results.0.sorted()
+            func pct(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+            let row = Row(clients: n, sales: sorted.count, errors: results.1, perSecond: Double(sorted.count) / elapsed,
+                          p50: pct(0.50), p99: pct(0.99), p999: pct(0.999))
+            progress("\(n) clients: \(Int(row.perSecond)) sales/s")
+            rows.append(row)
+        }
+        return rows
+    }
+
+    static func logIn(_ client: HTTPClient, _ url: String) async throws -> String {
+        var request = HTTPClientRequest(url: url + "/api/v1/session")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: "{\"user\":\"olly\",\"password\":\"\(BenchmarkStation.password)\"}"))
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 16)
+        let text = String(buffer: body)
+        guard response.status.code == 201, let range = text.range(of: #""token":""#), let end = text[range.upperBound...].firstIndex(of: "\"") else {
+            throw StationError.authenticationFailed
+        }
+        return String(text[range.upperBound..<end])
+    }
+}
