@@ -7,6 +7,7 @@ import STSCardEmulator
 import STSCrypto
 import STSMeter
 import STSMeterSimulator
+import STSSupport
 import STSTariff
 import STSTokenFormat
 import STSVending
@@ -32,6 +33,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// A time-of-use rate table file (`sim init --tou-file`), then its prices over a week and a
     /// currency meter run under it.
     case touTable = "tou-table"
+    /// A console form body (`application/x-www-form-urlencoded`): its fields, their round trip,
+    /// and the money and kWh readers the sell and tariff forms feed them to.
+    case consoleForm = "console-form"
 
     /// Runs the target on one input. Returns normally for every input; a crash is a bug.
     public func run(_ data: [UInt8]) {
@@ -43,6 +47,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .cardAPDU: Fixture.cardAPDU(data)
         case .cardImage: Fixture.cardImage(data)
         case .touTable: Fixture.touTable(data)
+        case .consoleForm: Fixture.consoleForm(data)
         }
     }
 }
@@ -55,6 +60,17 @@ enum Fixture {
         revision: KeyRevisionNumber(1), keyType: .unique, expiry: KeyExpiryNumber(255), baseDate: .y2014, derivation: .dkga04, encryption: .sta)
     static let meter = SimulatedMeter(state: try! MeterState(keyParameters: profile.keyParameters, expiry: profile.expiry, vendingKey: vendingKey))
     static let now: Int64 = 1_800_000_000
+
+    static func consoleForm(_ data: [UInt8]) {
+        let fields = FormFields.parse(data)
+        // What was read encodes to a form that reads back the same.
+        let again = FormFields.parse(Array(fields.map { FormFields.encode($0.key) + "=" + FormFields.encode($0.value) }.joined(separator: "&").utf8))
+        guard again == fields else { fatalError("form fields do not survive their own encoding") }
+        for (_, v) in fields.prefix(16) {
+            _ = try? Money(v)
+            _ = try? EnergyPrice(v)
+        }
+    }
 
     static func touTable(_ data: [UInt8]) {
         guard let table = try? TimeOfUseTable(fileBytes: data) else { return }

@@ -44,8 +44,9 @@ public final class StationServer: Sendable {
     public init(station: Station, configuration: Configuration, logLines: @escaping @Sendable (String) -> Void = RequestLog.standardError) {
         self.station = station
         self.configuration = configuration
-        let clock = station.now
-        sessions = SessionStore(idle: configuration.sessionIdle, lifetime: configuration.sessionLifetime, now: clock)
+        // The station's clock as it is at each call (tests and benchmarks set their own after this).
+        sessions = SessionStore(idle: configuration.sessionIdle, lifetime: configuration.sessionLifetime, now: { [station] in station.now() })
+        sessions.isActive = { [station] user in (try? station.isActive(user: user)) ?? false }
         sales = SaleCommitter(station: station)
         requestLog = RequestLog(write: logLines, sessions: sessions)
     }

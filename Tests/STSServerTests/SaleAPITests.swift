@@ -81,6 +81,12 @@ import Testing
             #expect(bye.status == 204)
             let after = try await h.call(client, .get, "/api/v1/session", token: token)
             #expect(after.status == 401)
+            // A user disabled elsewhere (the command line) loses their session within a minute.
+            let ada = try await h.logIn(client, "ada")
+            try h.station.disableUser(name: "ada", by: try h.supervisorActor())
+            h.advance(61)
+            let gone = try await h.call(client, .get, "/api/v1/session", token: ada)
+            #expect(gone.status == 401, "the disabled user's session ended")
             let health = try await h.call(client, .get, "/healthz")
             #expect(health["status"]?.string == "ok")
             let noRoute = try await h.call(client, .get, "/api/v1/nothing", validate: false)

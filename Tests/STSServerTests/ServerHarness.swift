@@ -67,6 +67,9 @@ final class ServerHarness: @unchecked Sendable {
         return TOTP(secret: secret).code(atUnixSeconds: t)
     }
 
+    /// Moves the station's clock.
+    func advance(_ seconds: Int64) { lock.withLock { _clock += seconds } }
+
     func supervisorActor() throws -> Actor {
         try station.authenticate(user: "sue", password: Array(password.utf8), totp: nextCode(), action: "test")
     }

@@ -1,3 +1,5 @@
+import STSSupport
+
 /// HTML text built by appending: every outside value goes through ``HTML/text(_:)`` or
 /// ``HTML/attribute(_:)``, which escape it; markup comes only from literals in this module.
 public struct HTML: Sendable {
@@ -64,19 +66,7 @@ public struct HTML: Sendable {
     }
 
     /// Percent-encodes a path segment or query value.
-    public static func urlComponent(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            default:
-                out += "%" + String(b, radix: 16, uppercase: true).leftPadded(2)
-            }
-        }
-        return out
-    }
+    public static func urlComponent(_ s: String) -> String { FormFields.encode(s) }
 }
 
 extension String {

@@ -10,7 +10,7 @@ extension StationServer {
         api.get("meters") { request, context in
             _ = try await self.actor(request, context, action: "find meters")
             let query = String(request.query["query"] ?? "")
-            let limit = Int(request.query["limit"] ?? "50") ?? 50
+            guard let limit = Int(request.query["limit"] ?? "50"), (1...500).contains(limit) else { throw APIError.badRequest("\"limit\" is a whole number 1…500") }
             let station = self.station
             let found = try await self.perform("find meters") { try station.findMeters(query: query, limit: limit) }
             return JSONResponse.object { w in

@@ -15,22 +15,15 @@ extension StationServer {
             let body = try await RequestJSON.read(request, allowed: ["meter", "money", "units", "channel", "reader", "keypad"])
             let sale = try Self.saleRequest(body, requestID: key)
             let actor = try await self.actor(request, context, action: "sell")
-            let station = self.station
-            let kind = try await self.perform("sell") { try station.meterKind(sale.meter) }
-            if kind == .card, sale.delivery != .keypad {
-                guard let cardSale = self.configuration.cardSale else {
-                    throw APIError(.conflict, "card-meter-needs-card", "meter \(sale.meter) is a card meter and this server has no card reader configured")
-                }
-                let reader = try body.string("reader", max: 128)
-                let result = try await self.perform("sell") { try cardSale(station, sale, actor, reader) }
-                guard let receipt = result.receipt else {
-                    throw APIError(.conflict, "card-journal-purchase", "the card's pending purchase (from an imported journal) was completed; it has no station receipt")
-                }
-                let card = CardDelivery(sequence: result.purchase.sequence, serial: result.serial, completedPending: result.completedPending)
-                return JSONResponse.bytes(receipt.resultJSON(card: card), status: receipt.replayed ? .ok : .created)
-            }
+            // Keypad sales go straight to the group commit (no read of their own before it); a
+            // card meter answers card-meter-needs-card there and is written to the card instead.
             switch await self.sales.sell(sale, by: actor) {
+            case let .success(receipt) where receipt.replayed && receipt.isCardSale:
+                // A retried card sale goes to the card again: a purchase a pulled card left pending is written now.
+                return try await self.sellOnCard(sale, by: actor, reader: try body.string("reader", max: 128))
             case let .success(receipt): return JSONResponse.bytes(receipt.resultJSON(), status: receipt.replayed ? .ok : .created)
+            case .failure(.refused(.cardMeterNeedsCard)):
+                return try await self.sellOnCard(sale, by: actor, reader: try body.string("reader", max: 128))
             case let .failure(e): throw APIError(e)
             }
         }
@@ -65,6 +58,20 @@ extension StationServer {
                 w.rawText("refund", Array(refund.description.utf8))
             }
         }
+    }
+
+    /// A card meter's sale through the reader on the server machine.
+    func sellOnCard(_ sale: SaleRequest, by actor: Actor, reader: String?) async throws -> Response {
+        guard let cardSale = configuration.cardSale else {
+            throw APIError(.conflict, "card-meter-needs-card", "meter \(sale.meter) is a card meter and this server has no card reader configured")
+        }
+        let station = self.station
+        let result = try await perform("sell") { try cardSale(station, sale, actor, reader) }
+        guard let receipt = result.receipt else {
+            throw APIError(.conflict, "card-journal-purchase", "the card's pending purchase (from an imported journal) was completed; it has no station receipt")
+        }
+        let card = CardDelivery(sequence: result.purchase.sequence, serial: result.serial, completedPending: result.completedPending)
+        return JSONResponse.bytes(receipt.resultJSON(card: card), status: receipt.replayed ? .ok : .created)
     }
 
     static func saleID(_ context: StationRequestContext) throws -> Int64 {
@@ -114,4 +121,9 @@ extension StationServer {
         w.end()
         return w.bytes
     }
+}
+
+extension SaleReceipt {
+    /// Whether the receipt is a card meter's purchase (its signed receipt names the card).
+    var isCardSale: Bool { (try? JSON.parse(String(decoding: json, as: UTF8.self)))?["card"] != nil }
 }

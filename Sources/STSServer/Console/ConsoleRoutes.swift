@@ -124,17 +124,18 @@ extension StationServer {
                     let amount = try SaleRequest.Amount.parse(money: money.isEmpty ? nil : money, units: units.isEmpty ? nil : units)
                     let sale = SaleRequest(meter: pan, amount: amount, requestID: id, channel: "counter")
                     let station = self.station, actor = s.actor
-                    if try await blocking({ try station.meterKind(pan) }) == .card {
+                    switch await self.sales.sell(sale, by: actor) {
+                    case let .success(receipt) where !(receipt.replayed && receipt.isCardSale):
+                        return self.html(ReceiptPage.render(v, receipt, notice: receipt.replayed ? v.t("sell.replayed") : v.t("sell.done")), request,
+                                         status: receipt.replayed ? .ok : .created)
+                    case .success, .failure(.refused(.cardMeterNeedsCard)):
+                        // A card meter (or a card sale confirmed again): the purchase goes onto the customer's
+                        // card in the server machine's reader; one a pulled card left pending is written now.
                         guard let cardSale = self.configuration.cardSale else { throw StationError.refused(.cardMeterNeedsCard(meter: pan.description)) }
                         let result = try await blocking { try cardSale(station, sale, actor, nil) }
                         guard let receipt = result.receipt else { throw APIError(.conflict, "card-journal-purchase", v.t("error.card-journal-purchase")) }
                         let card = CardDelivery(sequence: result.purchase.sequence, serial: result.serial, completedPending: result.completedPending)
                         return self.html(ReceiptPage.render(v, receipt, card: card, notice: v.t("sell.card-written")), request, status: .created)
-                    }
-                    switch await self.sales.sell(sale, by: actor) {
-                    case let .success(receipt):
-                        return self.html(ReceiptPage.render(v, receipt, notice: receipt.replayed ? v.t("sell.replayed") : v.t("sell.done")), request,
-                                         status: receipt.replayed ? .ok : .created)
                     case let .failure(e): throw e
                     }
                 } catch {

@@ -64,6 +64,7 @@ extension StationServer {
             let text = t(key)
             return text == key ? e.description : text
         case let e as APIError:
+            if let inner = e.station { return message(inner, t) }
             let key = "error." + e.code
             let text = t(key)
             return text == key ? e.message : text

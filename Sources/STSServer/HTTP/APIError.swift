@@ -4,7 +4,7 @@ import STSStation
 import STSSupport
 
 /// An error as the API answers it: one JSON shape, `{"error": {"code", "message"}}`, with the
-/// station's stable code and an HTTP status by kind (Specs/server.md §4).
+/// station's stable code and an HTTP status by kind (Specs/server.md §3).
 public struct APIError: Error, Sendable {
     /// The stable code (the station's codes, plus the server's own: `bad-request`, `unauthorised`, …).
     public var code: String
@@ -12,6 +12,8 @@ public struct APIError: Error, Sendable {
     public var message: String
     /// The HTTP status.
     public var status: HTTPResponse.Status
+    /// The station's error behind it, when there is one (the console words it in its language).
+    public var station: StationError?
 
     /// An error with its code, message and status.
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
@@ -24,6 +26,7 @@ public struct APIError: Error, Sendable {
     /// permission, 404 not found, 409 the rules or a conflict, 429 throttled, 503 storage.
     public init(_ e: StationError) {
         self.init(Self.status(e), e.code, e.description)
+        station = e
     }
 
     static func status(_ e: StationError) -> HTTPResponse.Status {

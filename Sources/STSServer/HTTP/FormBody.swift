@@ -1,5 +1,5 @@
 import Hummingbird
-import STSConsole
+import STSSupport
 
 /// A console form's body (`application/x-www-form-urlencoded`), at most 64 KiB, read by
 /// ``FormFields``.

@@ -13,7 +13,8 @@ struct RequestJSON {
             throw APIError(.contentTooLarge, "body-too-large", "the request body is over \(limit / 1024) KiB")
         }
         let bytes = body.readBytes(length: body.readableBytes) ?? []
-        if bytes.isEmpty, allowed.isEmpty { return RequestJSON(object: JSONObject()) }
+        // No body reads as {}: a route with required members then says which one is missing.
+        if bytes.isEmpty { return RequestJSON(object: JSONObject()) }
         let parsed: JSON
         do { parsed = try bytes.withUnsafeBufferPointer { b throws(JSONSyntaxError) in try JSON.parse(b) } } catch {
             throw APIError.badRequest("the body is not JSON: \(error)")

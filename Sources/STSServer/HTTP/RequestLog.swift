@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import STSAuditLog
 import STSStation
 
 /// One line per request that changes the station (every method but GET and HEAD): time,
@@ -49,7 +50,7 @@ public struct RequestLog: RouterMiddleware {
     }
 
     static func line(_ r: Request, _ path: String, _ status: Int, _ user: String, _ c: Context) -> String {
-        let time = ISO8601DateFormatter().string(from: Date())
+        let time = AuditTime.format(Int64(Date().timeIntervalSince1970))
         return "\(time) \(r.method.rawValue) \(path) \(status) user=\(user) from=\(c.source)"
     }
 }

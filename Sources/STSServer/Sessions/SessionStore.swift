@@ -12,6 +12,9 @@ struct Session: Sendable {
     var created: Int64
     var lastSeen: Int64
     var source: String
+    /// When the user was last found still active in the station (a user disabled from the
+    /// command line loses their sessions within ``SessionStore/recheck`` seconds).
+    var checked: Int64
 }
 
 /// Sessions in memory, keyed by the SHA-256 of their bearer token (the token itself is kept
@@ -21,6 +24,14 @@ final class SessionStore: Sendable {
     let idle: Int64
     let lifetime: Int64
     let now: @Sendable () -> Int64
+    /// Seconds between checks that a session's user is still active.
+    static let recheck: Int64 = 60
+    /// Whether a user may still act (the station's users table); nil: not checked.
+    var isActive: (@Sendable (String) -> Bool)? {
+        get { activeCheck.withLock { $0 } }
+        set { activeCheck.withLock { $0 = newValue } }
+    }
+    private let activeCheck = Mutex<(@Sendable (String) -> Bool)?>(nil)
     private let sessions = Mutex<[String: Session]>([:])
     /// Above this many live sessions, logins end the oldest ones (memory stays bounded).
     static let maximum = 10_000
@@ -35,7 +46,7 @@ final class SessionStore: Sendable {
     func open(_ actor: Actor, source: String) -> (token: String, session: Session) {
         let token = Self.random()
         let t = now()
-        let s = Session(actor: actor, csrf: Self.random(), created: t, lastSeen: t, source: source)
+        let s = Session(actor: actor, csrf: Self.random(), created: t, lastSeen: t, source: source, checked: t)
         sessions.withLock { all in
             if all.count >= Self.maximum {
                 let expired = all.filter { $0.value.lastSeen + idle < t || $0.value.created + lifetime < t }.map(\.key)
@@ -52,13 +63,20 @@ final class SessionStore: Sendable {
         guard token.utf8.count == 43 else { return nil }
         let key = Self.digest(token)
         let t = now()
-        return sessions.withLock { all in
+        let found: Session? = sessions.withLock { all in
             guard var s = all[key] else { return nil }
             guard s.lastSeen + idle >= t, s.created + lifetime >= t else { all[key] = nil; return nil }
             s.lastSeen = t
             all[key] = s
             return s
         }
+        guard var s = found, t - s.checked >= Self.recheck || t < s.checked, let isActive else { return found }
+        // Outside the lock: a read of the station's users table, once a minute per session.
+        guard isActive(s.actor.name) else { close(token); return nil }
+        s.checked = t
+        let checked = s
+        sessions.withLock { all in if all[key] != nil { all[key]?.checked = t } }
+        return checked
     }
 
     /// Ends a session.

@@ -19,8 +19,8 @@ public struct CardDelivery: Sendable, Equatable {
 }
 
 extension SaleReceipt {
-    /// The object `stsvend sell --json` prints and `POST /api/v1/sales` answers (Specs/station.md
-    /// §8): `sale`, `token`, `tokens`, `tid`, `units`, `units_tenths`, `currency` (currency
+    /// The object `stsvend sell --json` prints and `POST /api/v1/sales` answers (Specs/audit-log.md
+    /// §4): `sale`, `token`, `tokens`, `tid`, `units`, `units_tenths`, `currency` (currency
     /// meters), `replayed`, `card` (card meters) and the signed `receipt` itself.
     public func resultJSON(card: CardDelivery? = nil, newline: Bool = true) -> [UInt8] {
         var w = JSONLineWriter()

@@ -51,7 +51,8 @@ public struct MeterOverview: Sendable {
 }
 
 extension Station {
-    /// Meters whose PAN starts with `query` (digits), or whose customer's name contains it (any
+    /// Meters whose PAN starts with `query` (digits), whose PAN is the meter number `query` (the
+    /// 11- or 13-digit DRN printed on the meter), or whose customer's name contains it (any
     /// case); at most `limit`, by PAN. An empty query lists the first meters.
     public func findMeters(query: String, limit: Int = 50) throws -> [MeterSummary] {
         let needle = String(query.trimmingCharacters(in: .whitespaces).prefix(64))
@@ -62,8 +63,8 @@ extension Station {
             let rows = try Row.fetchAll(tx.db, sql: """
                 SELECT m.pan, m.kind, m.credit, m.tariff, c.name AS customer FROM meters m
                 JOIN accounts a ON a.meter_pan = m.pan AND a.closed_at IS NULL JOIN customers c ON c.id = a.customer_id
-                WHERE m.pan LIKE ? ESCAPE '\\' OR c.name LIKE ? ESCAPE '\\' ORDER BY m.pan LIMIT ?
-                """, arguments: [escaped + "%", "%" + escaped + "%", bounded])
+                WHERE m.pan LIKE ? ESCAPE '\\' OR c.name LIKE ? ESCAPE '\\' OR m.pan = ? ORDER BY m.pan LIMIT ?
+                """, arguments: [escaped + "%", "%" + escaped + "%", (try? MeterPAN(meterNumber: needle))?.description ?? "", bounded])
             return rows.map(Self.summary)
         }
     }

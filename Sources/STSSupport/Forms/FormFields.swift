@@ -36,6 +36,25 @@ public enum FormFields {
         return String(validating: out, as: UTF8.self)
     }
 
+    /// A field's name or value encoded for a form or query string: unreserved bytes as they are,
+    /// everything else `%XX` (so ``parse(_:)`` of `name=value` pairs gives them back).
+    public static func encode(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                let digits = Array("0123456789ABCDEF".utf8)
+                out.unicodeScalars.append("%")
+                out.unicodeScalars.append(Unicode.Scalar(digits[Int(b >> 4)]))
+                out.unicodeScalars.append(Unicode.Scalar(digits[Int(b & 15)]))
+            }
+        }
+        return out
+    }
+
     static func hex(_ b: UInt8) -> UInt8? {
         switch b {
         case 48...57: b - 48
