@@ -124,27 +124,25 @@ extension Station {
 
 extension StoreTransaction {
     func meter(_ pan: String) throws -> StationMeter {
-        guard let r = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM meters WHERE pan = ?"), arguments: [pan]) else {
+        // Columns by position: every sale reads this row, and GRDB's lookup by name lowercases each name.
+        guard let r = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT pan, sgc, ti, krn, kt, ken, base_date, dkga, ea, kind, credit, key_name, tariff, last_tid, last_tid_base_date
+            FROM meters WHERE pan = ?
+            """), arguments: [pan]) else {
             throw StationError.notFound("meter \(pan)")
         }
         let profile = MeterProfile(
-            pan: try MeterPAN(meterNumber: r["pan"]), supplyGroup: try SupplyGroupCode(r["sgc"] as String),
-            tariffIndex: try TariffIndex(r["ti"]), revision: try KeyRevisionNumber(r["krn"]), keyType: try KeyType(r["kt"]),
-            expiry: try KeyExpiryNumber(r["ken"]), baseDate: try BaseDate(year: r["base_date"]),
-            derivation: try KeyDerivationAlgorithm(code: r["dkga"]), encryption: try EncryptionAlgorithm(code: r["ea"]))
-        guard let kind = MeterKind(rawValue: r["kind"] as String? ?? ""), let credit = MeterCredit(rawValue: r["credit"] as String? ?? "") else {
-            throw StationError.tampered("meter \(r["pan"] as String? ?? ""): its kind or credit is not a known value")
+            pan: try MeterPAN(meterNumber: r[0]), supplyGroup: try SupplyGroupCode(r[1] as String),
+            tariffIndex: try TariffIndex(r[2]), revision: try KeyRevisionNumber(r[3]), keyType: try KeyType(r[4]),
+            expiry: try KeyExpiryNumber(r[5]), baseDate: try BaseDate(year: r[6]),
+            derivation: try KeyDerivationAlgorithm(code: r[7]), encryption: try EncryptionAlgorithm(code: r[8]))
+        guard let kind = MeterKind(rawValue: r[9] as String? ?? ""), let credit = MeterCredit(rawValue: r[10] as String? ?? "") else {
+            throw StationError.tampered("meter \(pan): its kind or credit is not a known value")
         }
-        return StationMeter(profile: profile, keyName: r["key_name"], kind: kind, credit: credit,
-                            tariff: r["tariff"], lastTID: try Self.storedTID(r, pan: r["pan"]), lastTIDBaseDate: r["last_tid_base_date"])
-    }
-
-    /// The last TID a meter row records: 24 bits, or the row was edited outside the station.
-    static func storedTID(_ r: Row, pan: String) throws -> UInt32 {
-        guard let v = r["last_tid"] as Int64?, let tid = UInt32(exactly: v), tid <= TokenIdentifier.maximum else {
+        guard let v = r[13] as Int64?, let lastTID = UInt32(exactly: v), lastTID <= TokenIdentifier.maximum else {
             throw StationError.tampered("meter \(pan): its last TID is not a 24-bit value")
         }
-        return tid
+        return StationMeter(profile: profile, keyName: r[11], kind: kind, credit: credit, tariff: r[12], lastTID: lastTID, lastTIDBaseDate: r[14])
     }
 
     /// The next TID for a meter, recorded as used in this transaction: after every TID the meter

@@ -16,28 +16,31 @@ extension StoreTransaction {
     var month: String { String(AuditTime.format(now).prefix(7)) }
 
     func openAccount(meter pan: String) throws -> StationAccount {
+        // Columns by position: every sale reads this row, and GRDB's lookup by name lowercases each name.
         guard let r = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT a.*, c.name AS customer FROM accounts a JOIN customers c ON c.id = a.customer_id
+            SELECT a.id, c.name, a.month, a.arrears, a.debt, a.fixed_due, a.carried, a.fixed_monthly, a.debt_recovery_bp,
+                   a.month_purchased, a.month_free
+            FROM accounts a JOIN customers c ON c.id = a.customer_id
             WHERE a.meter_pan = ? AND a.closed_at IS NULL
             """), arguments: [pan]) else { throw StationError.notFound("open account on meter \(pan)") }
         // Stored figures are checked before any arithmetic: an edited row is refused, not a trap.
-        func figure(_ column: String, _ range: ClosedRange<Int64>) throws -> Int64 {
-            guard let v = r[column] as Int64?, range.contains(v) else {
-                throw StationError.tampered("account on meter \(pan): its \(column) is not a possible value")
-            }
-            return v
-        }
+        let names = ["arrears", "debt", "fixed_due", "carried", "fixed_monthly", "debt_recovery_bp", "month_purchased", "month_free"]
         let money: ClosedRange<Int64> = 0...Money.maximumCents, tenths: ClosedRange<Int64> = 0...10_000_000_000_000
-        _ = try figure("arrears", money); _ = try figure("debt", money); _ = try figure("fixed_due", money)
-        _ = try figure("carried", money); _ = try figure("fixed_monthly", money); _ = try figure("debt_recovery_bp", 0...10_000)
-        _ = try figure("month_purchased", tenths); _ = try figure("month_free", tenths)
+        let ranges = [money, money, money, money, money, 0...10_000, tenths, tenths]
+        var f = [Int64](repeating: 0, count: 8)
+        for i in 0..<8 {
+            guard let v = r[3 + i] as Int64?, ranges[i].contains(v) else {
+                throw StationError.tampered("account on meter \(pan): its \(names[i]) is not a possible value")
+            }
+            f[i] = v
+        }
         var a = StationAccount(
-            id: r["id"], customer: r["customer"],
-            position: AccountPosition(arrears: Money(cents: r["arrears"]), debt: Money(cents: r["debt"]),
-                                      debtRecoveryBasisPoints: r["debt_recovery_bp"], fixedChargesDue: Money(cents: r["fixed_due"]),
-                                      monthPurchasedTenths: r["month_purchased"], monthFreeTenths: r["month_free"],
-                                      carriedCredit: Money(cents: r["carried"])),
-            fixedMonthly: Money(cents: r["fixed_monthly"]), month: r["month"])
+            id: r[0], customer: r[1],
+            position: AccountPosition(arrears: Money(cents: f[0]), debt: Money(cents: f[1]),
+                                      debtRecoveryBasisPoints: f[5], fixedChargesDue: Money(cents: f[2]),
+                                      monthPurchasedTenths: f[6], monthFreeTenths: f[7],
+                                      carriedCredit: Money(cents: f[3])),
+            fixedMonthly: Money(cents: f[4]), month: r[2])
         let current = month
         if a.month != current {
             // A new month: block position and free units start again; the month's fixed charge falls due.

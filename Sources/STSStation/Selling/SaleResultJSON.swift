@@ -31,7 +31,8 @@ extension SaleReceipt {
         if let tid { w.field("tid", Int(tid)) } else { w.null("tid") }
         w.rawText("units", Array(EnergyAmount.text(tenths: unitsTenths).utf8))
         w.field("units_tenths", Int(unitsTenths))
-        if let amount = (try? JSON.parse(String(decoding: json, as: UTF8.self)))?["currency"]?["amount"]?.string {
+        // Only a currency sale's receipt has a "currency" member: the others are not parsed again.
+        if Self.mentionsCurrency(json), let amount = (try? JSON.parse(String(decoding: json, as: UTF8.self)))?["currency"]?["amount"]?.string {
             w.rawText("currency", Array(amount.utf8))
         }
         w.field("replayed", replayed)
@@ -45,5 +46,12 @@ extension SaleReceipt {
         w.rawText("receipt", json)
         if newline { w.end() } else { w.close() }
         return w.bytes
+    }
+
+    static func mentionsCurrency(_ json: [UInt8]) -> Bool {
+        let needle = Array(#""currency":"#.utf8)
+        guard json.count >= needle.count else { return false }
+        for i in 0...(json.count - needle.count) where json[i] == needle[0] && Array(json[i..<(i + needle.count)]) == needle { return true }
+        return false
     }
 }
