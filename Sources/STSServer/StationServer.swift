@@ -13,8 +13,9 @@ import STSStation
 public final class StationServer: Sendable {
     /// How the server is set up.
     public struct Configuration: Sendable {
-        /// Host and port to listen on (port 0: a free one).
+        /// Host (name or address) to listen on.
         public var host: String
+        /// Port to listen on (0: a free one, named in the `ready` URL).
         public var port: Int
         /// PEM certificate chain and private key files: HTTPS when both are given.
         public var tlsCertificate: String?, tlsKey: String?

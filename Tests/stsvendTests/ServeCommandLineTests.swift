@@ -107,5 +107,40 @@ extension CommandLineSuites {
             #expect(s.stderr.contains("POST /api/v1/session 201 user=operator"))
             #expect(!s.stderr.contains(s.operatorPassword) && !s.stderr.contains(token), "no password or token in the server log")
         }
+
+        @Test("serve over TLS: an https listening line, HSTS, Secure cookies; a TLS key others can read is refused")
+        func tls() throws {
+            let dir = try CommandLine.temporaryDirectory()
+            let demo = dir.appendingPathComponent("demo").path
+            #expect(try CommandLine.run(["station", "demo", "--dir", demo]).status == 0)
+            let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+            let made = try ChildProcess.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                                                                 "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"])
+            #expect(made.0 == 0, "openssl: \(made.2)")
+            chmod(key, 0o644)
+            let loose = try CommandLine.run(["serve", "--db", demo + "/station.db", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key])
+            #expect(loose.status != 0 && loose.stderr.contains("chmod 600"), "a readable TLS key is refused: \(loose.stderr)")
+            chmod(key, 0o600)
+            let out = dir.appendingPathComponent("serve.out").path
+            let server = try ChildProcess(CommandLine.binary, ["serve", "--db", demo + "/station.db", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key],
+                                          stdout: out, stderr: dir.appendingPathComponent("serve.err").path)
+            defer { server.kill(SIGTERM); server.wait() }
+            var url = ""
+            for _ in 0..<200 {
+                if let line = (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").first, line.hasPrefix("listening on ") { url = String(line.dropFirst(13)); break }
+                usleep(50_000)
+            }
+            #expect(url.hasPrefix("https://127.0.0.1:"), "listening line: \(url)")
+            // Python's urllib as the client, trusting exactly this certificate.
+            let probe = """
+            import ssl, sys, urllib.request
+            ctx = ssl.create_default_context(cafile=sys.argv[2]); ctx.check_hostname = False
+            r = urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/login"), context=ctx)
+            print(r.status, r.headers.get("Strict-Transport-Security"), r.headers.get("Set-Cookie"))
+            """
+            let (status, stdout, stderr) = try ChildProcess.run("/usr/bin/env", ["python3", "-c", probe, url, cert])
+            #expect(status == 0, "\(stderr)")
+            #expect(stdout.hasPrefix("200 max-age=31536000") && stdout.contains("Secure"), "HTTPS with HSTS and Secure cookies: \(stdout)")
+        }
     }
 }

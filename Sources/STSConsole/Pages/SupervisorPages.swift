@@ -7,7 +7,10 @@ import STSTariff
 public enum SupervisorPages {
     /// A key as the keys page lists it.
     public struct KeyLine: Sendable {
-        public var name: String, supplyGroup: String, revision: Int, expires: String, warning: String?
+        /// The key's name, its supply group code and key revision number.
+        public var name: String, supplyGroup: String, revision: Int
+        /// The last minute it issues tokens, and the expiry warning when it is near.
+        public var expires: String, warning: String?
         /// A key line.
         public init(name: String, supplyGroup: String, revision: Int, expires: String, warning: String?) {
             self.name = name
