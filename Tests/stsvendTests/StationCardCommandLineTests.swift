@@ -86,6 +86,52 @@ extension CommandLineSuites {
             CommandLine.json(try d.run(["meter", "enter", "--state", d.cardState, token, "--json"]).stdout)["result"] as? String ?? "?"
         }
 
+        @Test("a card meter sold over HTTP: serve writes the purchase to the card in its reader, the meter takes it once, a retry writes nothing new")
+        func cardSaleOverHTTP() throws {
+            guard PCSCDaemon.ready() else { return }
+            let d = try openDay()
+            let card = try insertCard(d)
+            defer { try? cards.remove(card) }
+            _ = try d.json(["card", "issue"] + d.auth + ["--reader", "Virtual PCD 00 00", "--meter", d.cardPAN])
+            let out = d.s.path("serve.out")
+            let server = try ChildProcess(CommandLine.binary, ["serve", "--db", d.s.path("s.db"), "--listen", "127.0.0.1:0", "--reader", "Virtual PCD 00 00"],
+                                          environment: ["STSVEND_NOW": "\(d.s.now)"], stdout: out, stderr: d.s.path("serve.err"))
+            defer { server.kill(SIGTERM); server.wait() }
+            var url = ""
+            for _ in 0..<200 {
+                if let line = (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").first, line.hasPrefix("listening on ") { url = String(line.dropFirst(13)); break }
+                usleep(50_000)
+            }
+            #expect(!url.isEmpty)
+            // curl-free: Python's urllib as the HTTP client.
+            func post(_ path: String, _ body: String, token: String? = nil, key: String? = nil) throws -> (Int, [String: Any]) {
+                let script = """
+                import sys, urllib.request, urllib.error
+                req = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method="POST", headers={"Content-Type": "application/json"})
+                if sys.argv[3]: req.add_header("Authorization", "Bearer " + sys.argv[3])
+                if sys.argv[4]: req.add_header("Idempotency-Key", sys.argv[4])
+                try:
+                    r = urllib.request.urlopen(req); print(r.status); print(r.read().decode())
+                except urllib.error.HTTPError as e:
+                    print(e.code); print(e.read().decode())
+                """
+                let (_, o, e) = try ChildProcess.run("/usr/bin/env", ["python3", "-c", script, url + path, body, token ?? "", key ?? ""])
+                let lines = o.split(separator: "\n", maxSplits: 1).map(String.init)
+                #expect(lines.count == 2, "\(o)\(e)")
+                return (Int(lines.first ?? "") ?? 0, CommandLine.json(lines.count > 1 ? lines[1] : ""))
+            }
+            let (_, login) = try post("/api/v1/session", "{\"user\": \"sue\", \"password\": \"station password\"}")
+            let token = login["token"] as? String ?? ""
+            let (status, sale) = try post("/api/v1/sales", "{\"meter\": \"\(d.cardPAN)\", \"money\": \"10.00\"}", token: token, key: "web-1")
+            #expect(status == 201, "\(sale)")
+            #expect((sale["card"] as? [String: Any])?["sequence"] as? Int == 1 && sale["units"] as? Double == 10.0, "\(sale)")
+            let (again, replay) = try post("/api/v1/sales", "{\"meter\": \"\(d.cardPAN)\", \"money\": \"10.00\"}", token: token, key: "web-1")
+            #expect(again == 200 && replay["sale"] as? Int == sale["sale"] as? Int, "the same key returns the same card sale: \(replay)")
+            #expect((replay["card"] as? [String: Any])?["sequence"] as? Int == 1, "and writes no new purchase")
+            #expect(try intoMeter(d)["result"] as? String == "accept")
+            #expect(try intoMeter(d)["result"] as? String == "used", "the purchase is applied once")
+        }
+
         @Test("a day at one station: keypad and card sales to one card meter, a refused purchase voided, the log verifies")
         func scriptedDay() throws {
             guard PCSCDaemon.ready() else { return }

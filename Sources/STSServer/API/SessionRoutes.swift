@@ -14,22 +14,12 @@ extension StationServer {
             headers[RequestLog.actorHeader] = session.actor.name
             return JSONResponse.object(status: .created, headers: headers) { w in
                 w.field("token", token)
-                w.field("user", session.actor.name)
-                w.field("role", session.actor.role.rawValue)
-                w.field("second_factor", session.actor.secondFactor)
-                w.field("csrf", session.csrf)
-                w.field("expires_in", Int(self.sessions.idle))
+                self.write(session, &w)
             }
         }
         api.get("session") { request, _ in
             let (_, s) = try self.session(request)
-            return JSONResponse.object { w in
-                w.field("user", s.actor.name)
-                w.field("role", s.actor.role.rawValue)
-                w.field("second_factor", s.actor.secondFactor)
-                w.field("csrf", s.csrf)
-                w.field("expires_in", Int(self.sessions.idle))
-            }
+            return JSONResponse.object { w in self.write(s, &w) }
         }
         api.delete("session") { request, _ in
             let (token, _) = try self.session(request)
@@ -38,6 +28,15 @@ extension StationServer {
             headers[.setCookie] = self.sessionCookie("", maxAge: 0)
             return Response(status: .noContent, headers: headers)
         }
+    }
+
+    /// A session's user, role, second factor, CSRF token and idle time (`SessionInfo`).
+    func write(_ s: Session, _ w: inout JSONLineWriter) {
+        w.field("user", s.actor.name)
+        w.field("role", s.actor.role.rawValue)
+        w.field("second_factor", s.actor.secondFactor)
+        w.field("csrf", s.csrf)
+        w.field("expires_in", Int(sessions.idle))
     }
 
     /// Checks a login with the station (off the event loop: scrypt) and opens a session.
