@@ -21,6 +21,9 @@ public final class StationServer: Sendable {
         public var tlsCertificate: String?, tlsKey: String?
         /// Seconds without a request after which a session ends, and the longest session.
         public var sessionIdle: Int64 = 30 * 60, sessionLifetime: Int64 = 12 * 3600
+        /// Failed logins a minute from one address before it must wait (the station's own
+        /// throttle counts per user name; this stops one address trying many names).
+        public var loginFailuresPerMinute = 30
         /// Writes a card meter's purchase to the card in the server machine's reader (the
         /// command line wires the PC/SC stack in); nil: card sales are refused over HTTP.
         public var cardSale: (@Sendable (Station, SaleRequest, Actor, String?) throws -> CardSaleResult)?
@@ -40,6 +43,7 @@ public final class StationServer: Sendable {
     let sessions: SessionStore
     let sales: SaleCommitter
     let requestLog: RequestLog
+    let loginGate: LoginGate
 
     /// A server over `station`.
     public init(station: Station, configuration: Configuration, logLines: @escaping @Sendable (String) -> Void = RequestLog.standardError) {
@@ -47,8 +51,8 @@ public final class StationServer: Sendable {
         self.configuration = configuration
         // The station's clock as it is at each call (tests and benchmarks set their own after this).
         sessions = SessionStore(idle: configuration.sessionIdle, lifetime: configuration.sessionLifetime, now: { [station] in station.now() })
-        sessions.isActive = { [station] user in (try? station.isActive(user: user)) ?? false }
         sales = SaleCommitter(station: station)
+        loginGate = LoginGate(failuresPerMinute: configuration.loginFailuresPerMinute, now: { [station] in station.now() })
         requestLog = RequestLog(write: logLines, sessions: sessions)
     }
 

@@ -87,12 +87,33 @@ import Testing
             h.advance(61)
             let gone = try await h.call(client, .get, "/api/v1/session", token: ada)
             #expect(gone.status == 401, "the disabled user's session ended")
+            // A body must say it is JSON: a cross-site form posting text/plain that parses as JSON is refused.
+            let plain = try await h.call(client, .post, "/api/v1/session", "{\"user\": \"sue\", \"password\": \"\(h.password)\"}",
+                                         headers: [("Content-Type", "text/plain")])
+            #expect(plain.status == 415 && plain.code == "unsupported-media-type")
             let health = try await h.call(client, .get, "/healthz")
             #expect(health["status"]?.string == "ok")
             let noRoute = try await h.call(client, .get, "/api/v1/nothing", validate: false)
             #expect(noRoute.status == 404 && noRoute.code == "no-route")
             let spec = try await h.call(client, .get, "/api/v1/openapi.json")
             #expect(spec["openapi"]?.string == "3.1.0")
+        }
+    }
+
+    @Test("one address trying many names is stopped after its failures of the minute, before the station checks anything")
+    func loginFlood() async throws {
+        let h = try ServerHarness(loginFailuresPerMinute: 6)
+        let app = try h.server.application()
+        try await app.test(.router) { client in
+            for i in 0..<6 {
+                let r = try await h.call(client, .post, "/api/v1/session", "{\"user\": \"guess\(i)\", \"password\": \"nope-nope\"}")
+                #expect(r.status == 401)
+            }
+            let stopped = try await h.call(client, .post, "/api/v1/session", "{\"user\": \"olly\", \"password\": \"\(h.password)\"}")
+            #expect(stopped.status == 429, "the address waits, even with the right password")
+            h.advance(60)
+            let later = try await h.call(client, .post, "/api/v1/session", "{\"user\": \"olly\", \"password\": \"\(h.password)\"}")
+            #expect(later.status == 201, "a minute later it may try again")
         }
     }
 

@@ -35,7 +35,7 @@ final class ServerHarness: @unchecked Sendable {
     /// The server's request log lines so far.
     var logLines: [String] { logBox.lines }
 
-    init() throws {
+    init(loginFailuresPerMinute: Int = 30) throws {
         folder = NSTemporaryDirectory() + "server-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let (s, secret) = try Station.create(path: folder + "/station.db", admin: "sue", password: Array(password.utf8), now: 1_795_000_000, passwordCost: 10)
@@ -43,7 +43,9 @@ final class ServerHarness: @unchecked Sendable {
         self.secret = secret
         let box = LogBox()
         logBox = box
-        server = StationServer(station: s, configuration: .init(host: "127.0.0.1", port: 0), logLines: { box.append($0) })
+        var configuration = StationServer.Configuration(host: "127.0.0.1", port: 0)
+        configuration.loginFailuresPerMinute = loginFailuresPerMinute
+        server = StationServer(station: s, configuration: configuration, logLines: { box.append($0) })
         station.now = { [unowned self] in self.clock }
         let sue = try supervisorActor()
         _ = try station.addUser(name: "olly", role: .operator, password: Array(password.utf8), by: sue, passwordCost: 10)

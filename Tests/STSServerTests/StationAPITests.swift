@@ -84,6 +84,8 @@ import Testing
             #expect(noCode.status == 400)
             let newTariff = try await h.call(client, .put, "/api/v1/tariffs/home", tariffBody + ", \"totp\": \"\(h.nextCode())\"}", token: sue)
             #expect(newTariff.status == 200 && newTariff["version"]?.integer == 2 && newTariff["channel_fees"]?["mobile"] == .number("1.50"))
+            let spaced = try await h.call(client, .put, "/api/v1/tariffs/Home%20Basic", "{\"flat\": \"1.00\", \"totp\": \"\(h.nextCode())\"}", token: sue)
+            #expect(spaced.status == 200 && spaced["name"]?.string == "Home Basic", "path parameters are percent-decoded")
             let badTariff = try await h.call(client, .put, "/api/v1/tariffs/home", "{\"blocks\": [{\"up_to_kwh\": \"100\", \"price\": \"1.10\"}], \"totp\": \"\(h.nextCode())\"}", token: sue)
             #expect(badTariff.status == 400)
 

@@ -15,10 +15,11 @@ public enum ReportPages {
             h.raw("</form>")
             let days = allDays.count <= 400 ? allDays : Array(Set(daily.map(\.day))).sorted()
             let channels = Array(Set(daily.map(\.channel))).sorted()
+            // One pass over the rows: (day, channel) → row, then a lookup per bar.
+            var cell: [String: [String: DailySales]] = [:]
+            for d in daily { cell[d.day, default: [:]][d.channel] = d }
             func series(_ value: (DailySales) -> Double) -> [BarChart.Series] {
-                channels.map { c in
-                    BarChart.Series(name: c, values: days.map { d in daily.filter { $0.day == d && $0.channel == c }.reduce(0) { $0 + value($1) } })
-                }
+                channels.map { c in BarChart.Series(name: c, values: days.map { d in cell[d]?[c].map(value) ?? 0 }) }
             }
             let csvQuery = "?from=\(from)&to=\(to)"
             chart(&h, t("reports.takings"), BarChart(title: t("reports.takings"), categories: days, series: series { Double($0.moneyCents) / 100 }, unit: t("reports.money")),

@@ -16,7 +16,7 @@ extension StationServer {
         }
         // A new version of a tariff (supervisor with a second factor in the request).
         api.put("tariffs/{name}") { request, context in
-            let name = try context.parameters.require("name")
+            let name = try Self.pathParameter(context, "name")
             let body = try await RequestJSON.read(request, allowed: ["flat", "blocks", "fbe_kwh", "vat_percent", "channel_fees", "tou_table", "totp"])
             let tariff = try Self.tariff(name: name, body)
             let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "set tariffs", supervisor: true)
@@ -69,7 +69,7 @@ extension StationServer {
             }
         }
         api.post("users/{name}/disable") { request, context in
-            let name = try context.parameters.require("name")
+            let name = try Self.pathParameter(context, "name")
             let body = try await RequestJSON.read(request, allowed: ["totp"])
             let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "disable users", supervisor: true)
             let station = self.station
@@ -78,7 +78,7 @@ extension StationServer {
             return JSONResponse.object { w in w.field("name", name); w.field("active", false) }
         }
         api.post("users/{name}/unlock") { request, context in
-            let name = try context.parameters.require("name")
+            let name = try Self.pathParameter(context, "name")
             let actor = try await self.actor(request, context, action: "unlock users", supervisor: true)
             let station = self.station
             try await self.perform("unlock user") { try station.unlockUser(name: name, by: actor) }
@@ -105,7 +105,7 @@ extension StationServer {
             return JSONResponse.object(status: .created) { w in Self.write(name, p, &w) }
         }
         api.get("campaigns/{name}") { request, context in
-            let name = try context.parameters.require("name")
+            let name = try Self.pathParameter(context, "name")
             _ = try await self.actor(request, context, action: "read campaigns")
             let station = self.station
             let p = try await self.perform("campaign") { try station.campaignProgress(name: name) }
@@ -113,7 +113,7 @@ extension StationServer {
         }
         // Issues the next `limit` pending key-change sets (each committed on its own: a stopped run resumes).
         api.post("campaigns/{name}/run") { request, context in
-            let name = try context.parameters.require("name")
+            let name = try Self.pathParameter(context, "name")
             let body = try await RequestJSON.read(request, allowed: ["limit"])
             let limit = Int(try body.integer("limit", in: 1...10_000) ?? 100)
             let actor = try await self.actor(request, context, action: "run campaigns", supervisor: true)

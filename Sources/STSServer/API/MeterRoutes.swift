@@ -42,14 +42,14 @@ extension StationServer {
             return JSONResponse.object(status: .created) { w in w.field("pan", pan.description); w.field("account", Int(account)) }
         }
         api.get("meters/{pan}") { request, context in
-            let pan = try Self.meterPAN(try context.parameters.require("pan"))
+            let pan = try Self.meterPAN(try Self.pathParameter(context, "pan"))
             _ = try await self.actor(request, context, action: "read meters")
             let station = self.station
             let o = try await self.perform("read meter") { try station.meterOverview(pan) }
             return JSONResponse.bytes(Self.overviewJSON(o))
         }
         api.get("meters/{pan}/statement") { request, context in
-            let pan = try Self.meterPAN(try context.parameters.require("pan"))
+            let pan = try Self.meterPAN(try Self.pathParameter(context, "pan"))
             _ = try await self.actor(request, context, action: "read statements")
             let station = self.station
             let s = try await self.perform("statement") { try station.statement(meter: pan) }
@@ -67,7 +67,7 @@ extension StationServer {
             }
         }
         api.post("meters/{pan}/tenant") { request, context in
-            let pan = try Self.meterPAN(try context.parameters.require("pan"))
+            let pan = try Self.meterPAN(try Self.pathParameter(context, "pan"))
             let body = try await RequestJSON.read(request, allowed: ["customer", "arrears"])
             let customer = try body.required("customer", max: 200)
             var owed = Money.zero
@@ -79,7 +79,7 @@ extension StationServer {
             return JSONResponse.object(status: .created) { w in w.field("pan", pan.description); w.field("account", Int(account)) }
         }
         api.post("meters/{pan}/engineering") { request, context in
-            let pan = try Self.meterPAN(try context.parameters.require("pan"))
+            let pan = try Self.meterPAN(try Self.pathParameter(context, "pan"))
             let body = try await RequestJSON.read(request, allowed: ["function", "value", "totp"])
             let value = try body.integer("value", in: 0...Int64(UInt32.max))
             let function: EngineeringFunction
@@ -94,13 +94,14 @@ extension StationServer {
                 function = .tariffRate(UInt64(value))
             default: throw APIError.badRequest("\"function\" is clear-tamper, clear-credit, max-power or tariff-rate")
             }
-            let actor = try await self.actor(request, context, totp: try body.string("totp", max: 16), action: "issue engineering tokens", supervisor: true)
+            let code = try body.string("totp", max: 16)
+            let actor = try await self.actor(request, context, totp: code?.isEmpty == true ? nil : code, action: "issue engineering tokens", supervisor: true)
             let station = self.station
             let receipt = try await self.perform("engineering") { try station.engineering(function, meter: pan, by: actor) }
             return JSONResponse.bytes(receipt.resultJSON(), status: .created)
         }
         api.post("meters/{pan}/key-change") { request, context in
-            let pan = try Self.meterPAN(try context.parameters.require("pan"))
+            let pan = try Self.meterPAN(try Self.pathParameter(context, "pan"))
             let body = try await RequestJSON.read(request, allowed: ["key", "totp"])
             let key = try body.required("key", max: 64)
             let actor = try await self.actor(request, context, totp: try body.required("totp", max: 16), action: "change keys", supervisor: true)

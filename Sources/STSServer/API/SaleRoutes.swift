@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import STSStation
 import STSSupport
@@ -72,6 +73,16 @@ extension StationServer {
         }
         let card = CardDelivery(sequence: result.purchase.sequence, serial: result.serial, completedPending: result.completedPending)
         return JSONResponse.bytes(receipt.resultJSON(card: card), status: receipt.replayed ? .ok : .created)
+    }
+
+    /// A path parameter, percent-decoded (Hummingbird hands them over as sent): 1–200 bytes of
+    /// valid UTF-8 without control characters, else 400.
+    static func pathParameter(_ context: StationRequestContext, _ name: String) throws -> String {
+        guard let raw = context.parameters.get(name), let text = raw.removingPercentEncoding, (1...200).contains(text.utf8.count),
+              !text.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else {
+            throw APIError.badRequest("the \(name) in the path is not valid")
+        }
+        return text
     }
 
     static func saleID(_ context: StationRequestContext) throws -> Int64 {

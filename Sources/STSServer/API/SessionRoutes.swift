@@ -18,7 +18,7 @@ extension StationServer {
             }
         }
         api.get("session") { request, _ in
-            let (_, s) = try self.session(request)
+            let (_, s) = try await self.liveSession(request)
             return JSONResponse.object { w in self.write(s, &w) }
         }
         api.delete("session") { request, _ in
@@ -41,11 +41,21 @@ extension StationServer {
 
     /// Checks a login with the station (off the event loop: scrypt) and opens a session.
     func logIn(user: String, password: String, totp: String?, source: String) async throws -> (String, Session) {
-        let station = self.station
-        let actor = try await perform("log in") {
-            try station.authenticate(user: user, password: Array(password.utf8), totp: totp?.isEmpty == true ? nil : totp,
-                                     action: "log in", source: source)
+        guard loginGate.allows(source) else {
+            throw APIError(.tooManyRequests, "login-locked", "too many failed logins from this address: wait a minute")
         }
-        return sessions.open(actor, source: source)
+        let station = self.station
+        do {
+            let actor = try await loginGate.run {
+                try await perform("log in") {
+                    try station.authenticate(user: user, password: Array(password.utf8), totp: totp?.isEmpty == true ? nil : totp,
+                                             action: "log in", source: source)
+                }
+            }
+            return sessions.open(actor, source: source)
+        } catch {
+            loginGate.failed(source)
+            throw error
+        }
     }
 }

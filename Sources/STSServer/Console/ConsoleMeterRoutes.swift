@@ -8,19 +8,19 @@ import STSTariff
 extension StationServer {
     func addMeterPages(to router: Router<StationRequestContext>) {
         router.get("/meters/{pan}") { request, context in
-            switch self.consoleUser(request) {
+            switch await self.consoleUser(request) {
             case let .failure(r): return r
             case let .success((v, _)):
-                return try await self.meterPage(v, request, context, error: nil,
-                                                notice: request.query["done"].map { v.t("meter.done-" + String($0).prefix(20)) })
+                let done = request.query["done"].flatMap { ["tenant", "reversed"].contains($0) ? v.t("meter.done-" + $0) : nil }
+                return try await self.meterPage(v, request, context, error: nil, notice: done)
             }
         }
         router.get("/meters/{pan}/statement") { request, context in
-            switch self.consoleUser(request) {
+            switch await self.consoleUser(request) {
             case let .failure(r): return r
             case let .success((v, _)):
                 do {
-                    let pan = try Self.meterPAN(try context.parameters.require("pan"))
+                    let pan = try Self.meterPAN(try Self.pathParameter(context, "pan"))
                     let station = self.station
                     let s = try await blocking { try station.statement(meter: pan) }
                     return self.html(MeterPages.statement(v, s), request)
@@ -32,7 +32,7 @@ extension StationServer {
             case let .failure(r): return r
             case let .success((v, s, form)):
                 do {
-                    let pan = try Self.meterPAN(try context.parameters.require("pan"))
+                    let pan = try Self.meterPAN(try Self.pathParameter(context, "pan"))
                     let customer = form.text("customer", max: 200), owed = form.text("arrears", max: 40)
                     guard !customer.isEmpty else { throw StationError.invalid(.customer, v.t("tenant.customer-needed")) }
                     let arrears = owed.isEmpty ? Money.zero : try Money(owed)
@@ -47,8 +47,13 @@ extension StationServer {
             case let .failure(r): return r
             case let .success((v, s, form)):
                 do {
-                    let pan = try Self.meterPAN(try context.parameters.require("pan"))
-                    let value = UInt64(form.text("value", max: 12))
+                    let pan = try Self.meterPAN(try Self.pathParameter(context, "pan"))
+                    let valueText = form.text("value", max: 12)
+                    let value = UInt64(valueText)
+                    // A value that is there must be a number in range: a typo never becomes "clear every register".
+                    guard valueText.isEmpty || (value.map { $0 <= UInt64(UInt32.max) } ?? false) else {
+                        throw APIError.badRequest(v.t("engineering.value-needed"))
+                    }
                     let function: EngineeringFunction
                     switch form.text("function", max: 32) {
                     case "clear-tamper": function = .clearTamper
@@ -105,7 +110,7 @@ extension StationServer {
 
     func meterPage(_ v: ConsoleViewer, _ request: Request, _ context: StationRequestContext, error: String?, notice: String?) async throws -> Response {
         do {
-            let pan = try Self.meterPAN(try context.parameters.require("pan"))
+            let pan = try Self.meterPAN(try Self.pathParameter(context, "pan"))
             let station = self.station
             let o = try await blocking { try station.meterOverview(pan, sales: 50) }
             return self.html(MeterPages.meter(v, o, error: error, notice: notice), request, status: error == nil ? .ok : .conflict)

@@ -8,7 +8,7 @@ import STSTariff
 extension StationServer {
     func addReportPages(to router: Router<StationRequestContext>) {
         router.get("/reports") { request, _ in
-            switch self.consoleUser(request) {
+            switch await self.consoleUser(request) {
             case let .failure(r): return r
             case let .success((v, _)):
                 do {
@@ -23,7 +23,7 @@ extension StationServer {
         }
         // The numbers behind the charts.
         router.get("/reports/daily.csv") { request, _ in
-            switch self.consoleUser(request) {
+            switch await self.consoleUser(request) {
             case let .failure(r): return r
             case .success:
                 let (from, to) = try Self.period(request, now: self.station.now())
@@ -37,7 +37,7 @@ extension StationServer {
             }
         }
         router.get("/reports/sales.csv") { request, _ in
-            switch self.consoleUser(request) {
+            switch await self.consoleUser(request) {
             case let .failure(r): return r
             case .success:
                 let (from, to) = try Self.period(request, now: self.station.now())

@@ -19,7 +19,8 @@ extension StationServer {
         // The login form carries a CSRF token too: a random value in the form and in a
         // SameSite=Strict cookie that must match (a forged login cannot read either).
         router.get("/login") { request, _ in
-            var (v, _) = self.viewer(request)
+            var (v, already) = self.viewer(request)
+            if already != nil { return self.redirect("/sell") }
             v.csrf = SessionStore.random()
             var response = self.html(SellPages.login(v, error: nil), request)
             response.headers.append(HTTPField(name: .setCookie, value: "login_csrf=\(v.csrf); Path=/login; HttpOnly; SameSite=Strict\(self.configuration.tls ? "; Secure" : "")"))
@@ -71,23 +72,25 @@ extension StationServer {
     func addSellPages(to router: Router<StationRequestContext>) {
         for target in ["/sell", "/meters"] {
             router.get(RouterPath(stringLiteral: target)) { request, _ in
-                switch self.consoleUser(request) {
+                switch await self.consoleUser(request) {
                 case let .failure(r): return r
                 case let .success((v, _)):
                     let query = String((request.query["query"] ?? "").prefix(64))
                     let station = self.station
-                    let found = (try? await blocking { try station.findMeters(query: query, limit: 50) }) ?? []
-                    return self.html(SellPages.search(v, query: query, results: found, target: target), request)
+                    do {
+                        let found = try await blocking { try station.findMeters(query: query, limit: 50) }
+                        return self.html(SellPages.search(v, query: query, results: found, target: target), request)
+                    } catch { return self.problem(v, request, error, back: target) }
                 }
             }
         }
         router.get("/sell/{pan}") { request, context in
-            switch self.consoleUser(request) {
+            switch await self.consoleUser(request) {
             case let .failure(r): return r
             case let .success((v, s)):
                 let station = self.station
                 do {
-                    let pan = try Self.meterPAN(try context.parameters.require("pan"))
+                    let pan = try Self.meterPAN(try Self.pathParameter(context, "pan"))
                     let o = try await blocking { try station.meterOverview(pan, sales: 5) }
                     let money = String((request.query["money"] ?? "").trimmingCharacters(in: .whitespaces).prefix(40))
                     let units = String((request.query["units"] ?? "").trimmingCharacters(in: .whitespaces).prefix(40))
@@ -106,9 +109,7 @@ extension StationServer {
                         return self.html(SellPages.form(v, o, money: money, units: units, quote: nil, requestID: "", error: self.message(error, v.t)), request,
                                          status: .badRequest)
                     }
-                } catch {
-                    return self.html(SupervisorPages.problem(v, title: v.t("error.title"), message: self.message(error, v.t), back: "/sell"), request, status: .notFound)
-                }
+                } catch { return self.problem(v, request, error, back: "/sell") }
             }
         }
         // Confirming a sale: its request id was fixed at the preview, so a second click or a
@@ -145,7 +146,7 @@ extension StationServer {
             }
         }
         router.get("/receipts/{id}") { request, context in
-            switch self.consoleUser(request) {
+            switch await self.consoleUser(request) {
             case let .failure(r): return r
             case let .success((v, s)):
                 do {

@@ -9,7 +9,7 @@ import STSTariff
 extension StationServer {
     func addSupervisorPages(to router: Router<StationRequestContext>) {
         router.get("/tariffs") { request, _ in
-            switch self.consoleUser(request) {
+            switch await self.consoleUser(request) {
             case let .failure(r): return r
             case let .success((v, _)): return try await self.tariffPage(v, request, error: nil, notice: nil)
             }
@@ -29,7 +29,7 @@ extension StationServer {
             }
         }
         router.get("/keys") { request, _ in
-            switch self.consoleUser(request) {
+            switch await self.consoleUser(request) {
             case let .failure(r): return r
             case let .success((v, _)):
                 let station = self.station
@@ -41,7 +41,7 @@ extension StationServer {
             }
         }
         router.get("/users") { request, _ in
-            switch self.consoleUser(request) {
+            switch await self.consoleUser(request) {
             case let .failure(r): return r
             case let .success((v, s)): return try await self.userPage(v, s, request, newUser: nil, error: nil)
             }
@@ -66,7 +66,7 @@ extension StationServer {
                 case let .failure(r): return r
                 case let .success((v, s, form)):
                     do {
-                        let name = try context.parameters.require("name")
+                        let name = try Self.pathParameter(context, "name")
                         let station = self.station
                         if action == "disable" {
                             let actor = try await self.consoleActor(s, form, context, action: "disable users", requireCode: true)
@@ -82,7 +82,7 @@ extension StationServer {
             }
         }
         router.get("/campaigns") { request, _ in
-            switch self.consoleUser(request) {
+            switch await self.consoleUser(request) {
             case let .failure(r): return r
             case let .success((v, _)): return try await self.campaignPage(v, request, error: nil, notice: nil)
             }
@@ -93,6 +93,7 @@ extension StationServer {
             case let .success((v, s, form)):
                 do {
                     let name = form.text("name", max: 64), from = form.text("from", max: 64), to = form.text("to", max: 64)
+                    guard !name.isEmpty, !from.isEmpty, !to.isEmpty else { throw APIError.badRequest(v.t("campaigns.fields-needed")) }
                     let actor = try await self.consoleActor(s, form, context, action: "start campaigns", requireCode: true)
                     let station = self.station
                     _ = try await blocking { try station.startCampaign(name: name, from: from, to: to, by: actor) }
@@ -105,7 +106,7 @@ extension StationServer {
             case let .failure(r): return r
             case let .success((v, s, form)):
                 do {
-                    let name = try context.parameters.require("name")
+                    let name = try Self.pathParameter(context, "name")
                     let limit = max(1, min(Int(form.text("limit", max: 6)) ?? 100, 10_000))
                     let station = self.station, actor = s.actor
                     _ = try await blocking { try station.runCampaign(name: name, by: actor, limit: limit) }

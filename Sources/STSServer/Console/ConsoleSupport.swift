@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import STSConsole
 import STSStation
+import STSTariff
 
 /// What every console route needs: who is looking, in which language, and how to answer.
 extension StationServer {
@@ -10,8 +11,10 @@ extension StationServer {
     func viewer(_ request: Request) -> (ConsoleViewer, Session?) {
         let explicit = request.query["lang"].map { String($0) } ?? Credentials.cookie(request, "lang")
         let t = Catalog.choose(explicit: explicit, acceptLanguage: request.headers[.acceptLanguage])
-        var path = request.uri.path
-        if let q = request.uri.query {
+        // The language links lead back here: a page drawn by a POST links to the start page, and a
+        // path never starts with "//" (that would name another host).
+        var path = "/" + request.uri.path.drop(while: { $0 == "/" })
+        if request.method != .get { path = "/sell" } else if let q = request.uri.query {
             let kept = q.split(separator: "&").filter { !$0.hasPrefix("lang=") }.joined(separator: "&")
             if !kept.isEmpty { path += "?" + kept }
         }
@@ -38,16 +41,16 @@ extension StationServer {
     }
 
     /// The logged-in viewer of a console page, or a redirect to the login page.
-    func consoleUser(_ request: Request) -> ConsoleGate<(ConsoleViewer, Session)> {
+    func consoleUser(_ request: Request) async -> ConsoleGate<(ConsoleViewer, Session)> {
         let (v, s) = viewer(request)
-        guard let s else { return .failure(redirect("/login")) }
-        return .success((v, s))
+        guard s != nil, let (_, live) = try? await liveSession(request, csrfHeader: false) else { return .failure(redirect("/login")) }
+        return .success((v, live))
     }
 
     /// A console form post: the logged-in user and the form, its CSRF token checked.
     func consoleForm(_ request: Request) async throws -> ConsoleGate<(ConsoleViewer, Session, FormBody)> {
-        let (v, s) = viewer(request)
-        guard let s else { return .failure(redirect("/login")) }
+        let (v, found) = viewer(request)
+        guard found != nil, let (_, s) = try? await liveSession(request, csrfHeader: false) else { return .failure(redirect("/login")) }
         let form = try await FormBody.read(request)
         guard let sent = form["csrf"], SessionStore.same(sent, s.csrf) else {
             return .failure(html(SupervisorPages.problem(v, title: v.t("error.title"), message: v.t("error.csrf"), back: "/sell"), request, status: .forbidden))
@@ -68,6 +71,10 @@ extension StationServer {
             let key = "error." + e.code
             let text = t(key)
             return text == key ? e.message : text
+        case let e as TariffError:
+            let key = "error." + e.code
+            let text = t(key)
+            return text == key ? e.description : text
         default:
             return t("error.internal")
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import STSSupport
 
@@ -13,6 +14,13 @@ struct RequestJSON {
             throw APIError(.contentTooLarge, "body-too-large", "the request body is over \(limit / 1024) KiB")
         }
         let bytes = body.readBytes(length: body.readableBytes) ?? []
+        // A JSON body must say so: a cross-site form can send text/plain that happens to parse as JSON.
+        if !bytes.isEmpty {
+            let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+            guard type == "application/json" else {
+                throw APIError(.unsupportedMediaType, "unsupported-media-type", "the body must be sent as Content-Type: application/json")
+            }
+        }
         // No body reads as {}: a route with required members then says which one is missing.
         if bytes.isEmpty { return RequestJSON(object: JSONObject()) }
         let parsed: JSON
@@ -36,7 +44,7 @@ struct RequestJSON {
 
     /// A required string member.
     func required(_ key: String, max: Int = 256) throws -> String {
-        guard let s = try string(key, max: max) else { throw APIError.badRequest("\"\(key)\" is required") }
+        guard let s = try string(key, max: max), !s.isEmpty else { throw APIError.badRequest("\"\(key)\" is required (not empty)") }
         return s
     }
 

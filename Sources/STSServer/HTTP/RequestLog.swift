@@ -65,6 +65,11 @@ struct SecurityHeaders: RouterMiddleware {
         var response: Response
         do { response = try await next(request, context) } catch let e as APIError { response = e.response } catch let e as HTTPError {
             response = APIError(e.status, e.status == .notFound ? "no-route" : "http-\(e.status.code)", e.body ?? e.status.reasonPhrase).response
+        } catch let e as StationError {
+            response = APIError(e).response
+        } catch {
+            // Nothing leaves without the error shape and these headers, whatever a route threw.
+            response = APIError(.internalServerError, "internal", "the request could not be completed; nothing was recorded by it").response
         }
         response.headers[.init("Content-Security-Policy")!] = "default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         response.headers[.init("X-Content-Type-Options")!] = "nosniff"

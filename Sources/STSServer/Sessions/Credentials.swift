@@ -34,9 +34,10 @@ struct Credentials {
 extension StationServer {
     /// The session of a request, or a 401. A cookie session changing anything through the API
     /// must also send its CSRF token (`X-CSRF-Token`): a cookie alone is what a forged request has.
-    func session(_ request: Request) throws -> (token: String, session: Session) {
+    /// `csrfHeader: false` is for console forms, which carry the token in the form instead.
+    func session(_ request: Request, csrfHeader: Bool = true) throws -> (token: String, session: Session) {
         guard let c = Credentials(request), let s = sessions.session(c.token) else { throw APIError.unauthorised }
-        if c.fromCookie, request.method != .get, request.method != .head {
+        if csrfHeader, c.fromCookie, request.method != .get, request.method != .head {
             guard let sent = request.headers[.init("X-CSRF-Token")!], SessionStore.same(sent, s.csrf) else {
                 throw APIError(.forbidden, "csrf", "a request from the console must carry its form's CSRF token")
             }
@@ -44,11 +45,24 @@ extension StationServer {
         return (c.token, s)
     }
 
+    /// ``session(_:)``, with the user looked up again in the station once a minute (off the event
+    /// loop): a user disabled meanwhile loses the session; a read that fails keeps it.
+    func liveSession(_ request: Request, csrfHeader: Bool = true) async throws -> (token: String, session: Session) {
+        let (token, s) = try session(request, csrfHeader: csrfHeader)
+        guard sessions.dueForCheck(s) else { return (token, s) }
+        let station = self.station, name = s.actor.name
+        if let active = try? await blocking({ try station.isActive(user: name) }) {
+            guard active else { sessions.close(token); throw APIError.unauthorised }
+            sessions.markChecked(token)
+        }
+        return (token, s)
+    }
+
     /// The acting user of a request; with `totp`, as acting with a freshly checked second factor.
     /// A supervisor-only action is refused for other roles before any code is checked (an
     /// operator's code says nothing, and checking it would count against their logins).
     func actor(_ request: Request, _ context: StationRequestContext, totp: String? = nil, action: String, supervisor: Bool = false) async throws -> Actor {
-        let (_, s) = try session(request)
+        let (_, s) = try await liveSession(request)
         if supervisor, s.actor.role != .supervisor { throw APIError(StationError.notPermitted(user: s.actor.name, role: s.actor.role, action: action)) }
         guard let totp else { return s.actor }
         let station = self.station

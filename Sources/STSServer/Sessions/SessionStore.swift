@@ -26,12 +26,6 @@ final class SessionStore: Sendable {
     let now: @Sendable () -> Int64
     /// Seconds between checks that a session's user is still active.
     static let recheck: Int64 = 60
-    /// Whether a user may still act (the station's users table); nil: not checked.
-    var isActive: (@Sendable (String) -> Bool)? {
-        get { activeCheck.withLock { $0 } }
-        set { activeCheck.withLock { $0 = newValue } }
-    }
-    private let activeCheck = Mutex<(@Sendable (String) -> Bool)?>(nil)
     private let sessions = Mutex<[String: Session]>([:])
     /// Above this many live sessions, logins end the oldest ones (memory stays bounded).
     static let maximum = 10_000
@@ -63,20 +57,25 @@ final class SessionStore: Sendable {
         guard token.utf8.count == 43 else { return nil }
         let key = Self.digest(token)
         let t = now()
-        let found: Session? = sessions.withLock { all in
+        return sessions.withLock { all in
             guard var s = all[key] else { return nil }
             guard s.lastSeen + idle >= t, s.created + lifetime >= t else { all[key] = nil; return nil }
             s.lastSeen = t
             all[key] = s
             return s
         }
-        guard var s = found, t - s.checked >= Self.recheck || t < s.checked, let isActive else { return found }
-        // Outside the lock: a read of the station's users table, once a minute per session.
-        guard isActive(s.actor.name) else { close(token); return nil }
-        s.checked = t
-        let checked = s
+    }
+
+    /// Whether the session's user is due to be looked up again in the station.
+    func dueForCheck(_ s: Session) -> Bool {
+        let t = now()
+        return t - s.checked >= Self.recheck || t < s.checked
+    }
+
+    /// Records that the session's user was found active now.
+    func markChecked(_ token: String) {
+        let key = Self.digest(token), t = now()
         sessions.withLock { all in if all[key] != nil { all[key]?.checked = t } }
-        return checked
     }
 
     /// Ends a session.

@@ -17,7 +17,7 @@ extension Station {
             }
             return try tx.countLoginAttempt(name: actor.name, source: source, current: t)
         }
-        guard attempt != nil else {
+        guard let attempt else {
             let until = try read { tx in try tx.throttle(name: actor.name, source: source) }.lockedUntil
             throw StationError.loginLocked(until: AuditTime.format(until))
         }
@@ -38,7 +38,17 @@ extension Station {
             }
         }
         guard ok else {
-            try write { tx in try tx.log(.loginFailure, actor: actor.name) { w in w.field("action", action) } }
+            try write { tx in
+                try tx.log(.loginFailure, actor: actor.name) { w in w.field("action", action) }
+                if attempt.lockedUntil > 0, attempt.failures >= Int64(LoginThrottle.threshold) {
+                    try tx.log(.loginLockout, actor: actor.name) { w in
+                        w.field("name", actor.name)
+                        w.field("source", source)
+                        w.field("failures", Int(attempt.failures))
+                        w.field("until", AuditTime.format(attempt.lockedUntil))
+                    }
+                }
+            }
             throw StationError.authenticationFailed
         }
         try write { tx in try tx.clearThrottle(name: actor.name, source: source) }
