@@ -68,6 +68,8 @@ extension StationServer {
             return text == key ? e.description : text
         case let e as APIError:
             if let inner = e.station { return message(inner, t) }
+            // The address limit (LoginGate) shares the API code with a locked name; its words differ.
+            if e.code == "login-locked" { return t("error.address-locked") }
             let key = "error." + e.code
             let text = t(key)
             return text == key ? e.message : text
