@@ -74,13 +74,15 @@ public struct DemoStation {
                                                                     TariffBlock(upToTenths: nil, price: EnergyPrice("1.80"))],
                                      freeBasicTenthsPerMonth: 100, vatBasisPoints: 1500), by: supervisor())
         try station.addMeter(MeterRegistration(pan: meter, keyName: "demo-key", tariff: "residential", customer: "Demo Tenant",
-                                               arrears: try Money("20.00")), by: supervisor())
+                                               arrears: try Money("20.00"), address: "Block A, flat 1, 12 Garden Road"), by: supervisor())
         // A few more customers for the console: one with old debt recovered at 20 %, one owing a fixed monthly charge.
-        for (pan, customer, debt, fixed) in [("600727000000000181", "Li Wei", "0.00", "0.00"), ("600727000000000264", "Amina Otieno", "45.00", "0.00"),
-                                             ("600727000000000348", "Carlos Mendes", "0.00", "5.00")] {
+        for (pan, customer, debt, fixed, address) in [
+            ("600727000000000181", "Li Wei", "0.00", "0.00", "幸福小区 3 栋 201 室"), ("600727000000000264", "Amina Otieno", "45.00", "0.00", "Block A, flat 7, 12 Garden Road"),
+            ("600727000000000348", "Carlos Mendes", "0.00", "5.00", "Shop 2, Market Street"),
+        ] {
             try station.addMeter(MeterRegistration(pan: try MeterPAN(pan), keyName: "demo-key", tariff: "residential", customer: customer,
                                                    debt: try Money(debt), debtRecoveryBasisPoints: debt == "0.00" ? 0 : 2_000,
-                                                   fixedMonthly: try Money(fixed)), by: supervisor())
+                                                   fixedMonthly: try Money(fixed), address: address), by: supervisor())
         }
         // A counter operator (password and TOTP secret beside the supervisor's).
         let operatorPassword = Array("demo-operator-\(UUID().uuidString.prefix(8))".utf8)

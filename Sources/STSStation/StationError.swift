@@ -46,7 +46,7 @@ public enum StationError: CodedError, Equatable {
     /// Which value of a request was malformed.
     public enum InputField: String, Sendable, Equatable {
         /// A password, user name, key name, customer name or debt-recovery percentage (code `invalid-<raw value>`).
-        case password, userName = "user-name", keyName = "key-name", customer, debtRecovery = "debt-recovery"
+        case password, userName = "user-name", keyName = "key-name", customer, address, debtRecovery = "debt-recovery"
         /// The key-encryption key file, a file to create, a void or reversal reason, an amount, a sale CSV row, or a card issuer key.
         case kekFile = "kek-file", file, reason, amount, row, cardKey = "card-key"
         /// A sale CSV that cannot be used at all (unreadable, empty, no `meter` column).

@@ -252,6 +252,7 @@ struct MeterAddCommand: ParsableCommand {
     @Option(help: "The vending key the meter's decoder key is derived under.") var key: String
     @Option(help: "The meter's tariff.") var tariff: String
     @Option(help: "The customer (created if new).") var customer = "unnamed"
+    @Option(help: "Where the meter is installed (stays with the meter across tenants; counter staff find it by this).") var address = ""
     @Flag(help: "A card meter (credit goes on an IC card).") var card = false
     @Flag(help: "A currency meter: tokens carry money (STS electricity-currency credit) that the meter draws down by its time-of-use rates.")
     var currency = false
@@ -268,7 +269,7 @@ struct MeterAddCommand: ParsableCommand {
                 pan: try MeterPAN(meterNumber: pan), keyName: key, tariff: tariff, customer: customer, kind: card ? .card : .keypad,
                 credit: currency ? .currency : .energy,
                 arrears: try Money(arrears), debt: try Money(debt), debtRecoveryBasisPoints: try Money(debtRecovery).cents,
-                fixedMonthly: try Money(fixedMonthly)), by: who)
+                fixedMonthly: try Money(fixedMonthly), address: address), by: who)
             printLine("meter \(try MeterPAN(meterNumber: pan)) registered, account \(id)")
         }
     }

@@ -96,6 +96,10 @@ try:
     # The operator sells 50.00 to Li Wei: find, preview the deductions, confirm, see the token.
     login("operator", read("operator.password"))
     check(driver.current_url.endswith("/sell"), "an operator lands on the sell page")
+    field("query").send_keys("幸福小区")
+    go(css("form.search button"))
+    check(len(driver.find_elements(By.CSS_SELECTOR, 'table.list a.button[href="/sell/600727000000000181"]')) == 1, "a meter is found by its address")
+    field("query").clear()
     field("query").send_keys("Li Wei")
     go(css("form.search button"))
     go(css('table.list a.button[href="/sell/600727000000000181"]'))

@@ -11,6 +11,7 @@ public enum MeterPages {
         return Layout.page(v, title: "\(o.meter.customer) · \(o.meter.pan)") { h in
             Layout.notice(&h, error)
             Layout.notice(&h, notice, kind: "ok")
+            if !o.meter.address.isEmpty { h.element("p", t("meter.address") + ": " + o.meter.address, class: "meterline") }
             h.raw("<p class=\"actions\">")
             h.link("/sell/\(o.meter.pan)", t("sell.sell"), class: "button"); h.raw(" ")
             h.link("/meters/\(o.meter.pan)/statement", t("statement.title"), class: "button")

@@ -26,11 +26,11 @@ public enum SellPages {
             h.raw("</form>")
             if results.isEmpty { h.element("p", v.t("sell.none")); return }
             h.raw("<table class=\"list\"><thead><tr>")
-            for k in ["meter.pan", "meter.customer", "meter.kind", "meter.tariff"] { h.element("th", v.t(k)) }
+            for k in ["meter.pan", "meter.customer", "meter.address", "meter.kind", "meter.tariff"] { h.element("th", v.t(k)) }
             h.raw("<th></th></tr></thead><tbody>")
             for m in results {
                 h.raw("<tr><td>"); h.link("/meters/\(m.pan)", m.pan); h.raw("</td>")
-                h.element("td", m.customer); h.element("td", v.t("kind." + m.kind.rawValue) + (m.credit == .currency ? " · " + v.t("credit.currency") : ""))
+                h.element("td", m.customer); h.element("td", m.address); h.element("td", v.t("kind." + m.kind.rawValue) + (m.credit == .currency ? " · " + v.t("credit.currency") : ""))
                 h.element("td", m.tariff)
                 h.raw("<td>"); h.link("/sell/\(m.pan)", v.t("sell.sell"), class: "button"); h.raw("</td></tr>")
             }
@@ -44,7 +44,9 @@ public enum SellPages {
                             requestID: String, error: String?) -> HTML {
         let t = v.t
         return Layout.page(v, title: t("sell.for", o.meter.customer)) { h in
-            h.raw("<p class=\"meterline\">"); h.text("\(t("meter.pan")) \(o.meter.pan) · \(t("kind." + o.meter.kind.rawValue)) · \(t("meter.tariff")) \(o.meter.tariff)"); h.raw("</p>")
+            h.raw("<p class=\"meterline\">"); h.text("\(t("meter.pan")) \(o.meter.pan) · \(t("kind." + o.meter.kind.rawValue)) · \(t("meter.tariff")) \(o.meter.tariff)")
+            if !o.meter.address.isEmpty { h.text(" · " + o.meter.address) }
+            h.raw("</p>")
             AccountBox.render(&h, t, o.position)
             Layout.notice(&h, error)
             h.raw("<form method=\"get\" action=\"/sell/\(o.meter.pan)\" class=\"stack\">")

@@ -18,7 +18,8 @@ extension StationServer {
             }
         }
         api.post("meters") { request, context in
-            let body = try await RequestJSON.read(request, allowed: ["pan", "key", "tariff", "customer", "kind", "credit", "arrears", "debt", "debt_recovery_percent", "fixed_monthly"])
+            let body = try await RequestJSON.read(request, allowed: ["pan", "key", "tariff", "customer", "address", "kind", "credit", "arrears", "debt",
+                                                                     "debt_recovery_percent", "fixed_monthly"])
             let pan = try Self.meterPAN(try body.required("pan", max: 40))
             guard let kind = MeterKind(rawValue: try body.string("kind", max: 16) ?? "keypad"),
                   let credit = MeterCredit(rawValue: try body.string("credit", max: 16) ?? "energy") else {
@@ -35,7 +36,7 @@ extension StationServer {
             let registration = MeterRegistration(pan: pan, keyName: try body.required("key", max: 64), tariff: try body.required("tariff", max: 64),
                                                  customer: try body.required("customer", max: 200), kind: kind, credit: credit,
                                                  arrears: try money("arrears"), debt: try money("debt"), debtRecoveryBasisPoints: recovery,
-                                                 fixedMonthly: try money("fixed_monthly"))
+                                                 fixedMonthly: try money("fixed_monthly"), address: try body.string("address", max: 200) ?? "")
             let actor = try await self.actor(request, context, action: "register meters")
             let station = self.station
             let account = try await self.perform("register meter") { try station.addMeter(registration, by: actor) }
@@ -113,7 +114,7 @@ extension StationServer {
 
     static func write(_ m: MeterSummary, _ e: inout JSONLineWriter) {
         e.field("pan", m.pan); e.field("customer", m.customer); e.field("kind", m.kind.rawValue)
-        e.field("credit", m.credit.rawValue); e.field("tariff", m.tariff)
+        e.field("credit", m.credit.rawValue); e.field("tariff", m.tariff); e.field("address", m.address)
     }
 
     static func overviewJSON(_ o: MeterOverview) -> [UInt8] {

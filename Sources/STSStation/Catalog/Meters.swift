@@ -32,6 +32,9 @@ public struct MeterRegistration: Sendable {
     public var tariff: String
     /// The customer on the first account (created if new).
     public var customer: String
+    /// Where the meter is installed ("Block A, flat 3, 12 Garden Road"): it stays with the meter
+    /// when tenants change; empty when not given. At most 200 bytes, no control characters.
+    public var address: String
     /// Keypad or card meter.
     public var kind: MeterKind
     /// Energy (kWh) or currency credit.
@@ -47,11 +50,12 @@ public struct MeterRegistration: Sendable {
 
     /// A registration: a keypad energy meter with nothing owed unless told otherwise.
     public init(pan: MeterPAN, keyName: String, tariff: String, customer: String, kind: MeterKind = .keypad, credit: MeterCredit = .energy,
-                arrears: Money = .zero, debt: Money = .zero, debtRecoveryBasisPoints: Int64 = 0, fixedMonthly: Money = .zero) {
+                arrears: Money = .zero, debt: Money = .zero, debtRecoveryBasisPoints: Int64 = 0, fixedMonthly: Money = .zero, address: String = "") {
         self.pan = pan
         self.keyName = keyName
         self.tariff = tariff
         self.customer = customer
+        self.address = address
         self.kind = kind
         self.credit = credit
         self.arrears = arrears
@@ -79,6 +83,9 @@ extension Station {
     public func addMeter(_ m: MeterRegistration, by actor: Actor) throws -> Int64 {
         try actor.require(sellers, to: "register meters")
         guard (0...10_000).contains(m.debtRecoveryBasisPoints) else { throw StationError.invalid(.debtRecovery, "debt recovery must be 0–100 %") }
+        guard m.address.utf8.count <= 200, !m.address.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else {
+            throw StationError.invalid(.address, "an address is at most 200 bytes, on one line")
+        }
         guard !(m.kind == .card && m.credit == .currency) else {
             throw StationError.refused(.currencyMeter("currency credit on card meters is not supported yet: register a keypad currency meter"))
         }
@@ -90,17 +97,18 @@ extension Station {
             }
             let profile = key.attributes.meter(m.pan)
             try tx.db.execute(sql: """
-                INSERT INTO meters (pan, key_name, sgc, ti, krn, kt, ken, base_date, dkga, ea, kind, tariff, created_at, credit)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO meters (pan, key_name, sgc, ti, krn, kt, ken, base_date, dkga, ea, kind, tariff, created_at, credit, address)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [m.pan.description, m.keyName, profile.supplyGroup.description, Int(profile.tariffIndex.value),
                                  Int(profile.revision.value), Int(profile.keyType.rawValue), Int(profile.expiry.value),
                                  profile.baseDate.year, Int(profile.derivation.rawValue), Int(profile.encryption.rawValue),
-                                 m.kind.rawValue, m.tariff, tx.now, m.credit.rawValue])
+                                 m.kind.rawValue, m.tariff, tx.now, m.credit.rawValue, m.address])
             try tx.log(.meterAdd, actor: actor.name) { w in
                 w.object("meter") { MeterJSON.write(profile, vendingKey: m.keyName, to: &$0) }
                 w.field("kind", m.kind.rawValue)
                 w.field("credit", m.credit.rawValue)
                 w.field("tariff", m.tariff)
+                if !m.address.isEmpty { w.field("address", m.address) }
             }
             return try tx.openAccount(meter: m.pan.description, customer: m.customer, arrears: m.arrears, debt: m.debt,
                                       recovery: m.debtRecoveryBasisPoints, fixedMonthly: m.fixedMonthly, actor: actor)

@@ -104,6 +104,11 @@ enum StationSchema {
             // whose write never started can be withdrawn without the card.
             try db.execute(sql: "ALTER TABLE card_purchases ADD COLUMN write_started INTEGER NOT NULL DEFAULT 0")
         }
+        m.registerMigration("v5") { db in
+            // Where a meter is installed (a flat, a shop): it stays with the meter across tenants,
+            // and counter staff find customers by it.
+            try db.execute(sql: "ALTER TABLE meters ADD COLUMN address TEXT NOT NULL DEFAULT ''")
+        }
         return m
     }
 }

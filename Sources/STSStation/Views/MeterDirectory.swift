@@ -14,6 +14,8 @@ public struct MeterSummary: Sendable, Equatable {
     public var credit: MeterCredit
     /// The tariff its sales are priced by.
     public var tariff: String
+    /// Where the meter is installed (empty when not recorded).
+    public var address: String
 }
 
 /// One earlier sale as the meter page lists it.
@@ -52,8 +54,8 @@ public struct MeterOverview: Sendable {
 
 extension Station {
     /// Meters whose PAN starts with `query` (digits), whose PAN is the meter number `query` (the
-    /// 11- or 13-digit DRN printed on the meter), or whose customer's name contains it (any
-    /// case); at most `limit`, by PAN. An empty query lists the first meters.
+    /// 11- or 13-digit DRN printed on the meter), or whose customer's name or address contains it
+    /// (ASCII case ignored); at most `limit`, by PAN. An empty query lists the first meters.
     public func findMeters(query: String, limit: Int = 50) throws -> [MeterSummary] {
         let needle = String(query.trimmingCharacters(in: .whitespaces).prefix(64))
         let bounded = max(1, min(limit, 500))
@@ -61,9 +63,10 @@ extension Station {
             // LIKE's wildcards in the query are matched literally.
             let escaped = needle.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
             let rows = try Row.fetchAll(tx.db, sql: """
-                SELECT m.pan, m.kind, m.credit, m.tariff, c.name AS customer FROM meters m
+                SELECT m.pan, m.kind, m.credit, m.tariff, m.address, c.name AS customer FROM meters m
                 JOIN accounts a ON a.meter_pan = m.pan AND a.closed_at IS NULL JOIN customers c ON c.id = a.customer_id
-                WHERE m.pan LIKE ? ESCAPE '\\' OR c.name LIKE ? ESCAPE '\\' OR m.pan = ? ORDER BY m.pan LIMIT ?
+                WHERE m.pan LIKE ?1 ESCAPE '\\' OR c.name LIKE ?2 ESCAPE '\\' OR m.address LIKE ?2 ESCAPE '\\' OR m.pan = ?3
+                ORDER BY m.pan LIMIT ?4
                 """, arguments: [escaped + "%", "%" + escaped + "%", (try? MeterPAN(meterNumber: needle))?.description ?? "", bounded])
             return rows.map(Self.summary)
         }
@@ -73,7 +76,7 @@ extension Station {
     public func meterOverview(_ pan: MeterPAN, sales limit: Int = 20) throws -> MeterOverview {
         try read { tx in
             guard let row = try Row.fetchOne(tx.db, sql: """
-                SELECT m.pan, m.kind, m.credit, m.tariff, c.name AS customer FROM meters m
+                SELECT m.pan, m.kind, m.credit, m.tariff, m.address, c.name AS customer FROM meters m
                 JOIN accounts a ON a.meter_pan = m.pan AND a.closed_at IS NULL JOIN customers c ON c.id = a.customer_id
                 WHERE m.pan = ?
                 """, arguments: [pan.description]) else { throw StationError.notFound("meter \(pan)") }
@@ -85,7 +88,7 @@ extension Station {
 
     static func summary(_ r: Row) -> MeterSummary {
         MeterSummary(pan: r["pan"], customer: r["customer"], kind: MeterKind(rawValue: r["kind"]) ?? .keypad,
-                     credit: MeterCredit(rawValue: r["credit"]) ?? .energy, tariff: r["tariff"])
+                     credit: MeterCredit(rawValue: r["credit"]) ?? .energy, tariff: r["tariff"], address: r["address"])
     }
 
     static func saleLines(_ tx: StoreTransaction, pan: String, limit: Int) throws -> [SaleLine] {
