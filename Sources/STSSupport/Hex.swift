@@ -13,14 +13,22 @@ public enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Bytes as lower-case hex digits (ASCII bytes).
+    /// Bytes as lower-case hex digits (ASCII bytes). Inlinable and table-free, so every log
+    /// line's two hashes cost a few nanoseconds, not a generic walk (it was 5 % of a sale).
+    @inlinable
     public static func encode(_ bytes: some Sequence<UInt8>) -> [UInt8] {
-        var out: [UInt8] = []
-        for b in bytes { out.append(lower[Int(b >> 4)]); out.append(lower[Int(b & 15)]) }
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        @inline(__always) func digit(_ v: UInt8) -> UInt8 { v < 10 ? v + 48 : v + 87 }
+        for b in bytes {
+            out.append(digit(b >> 4))
+            out.append(digit(b & 15))
+        }
         return out
     }
 
     /// Bytes as a lower-case hex string.
+    @inlinable
     public static func string(_ bytes: some Sequence<UInt8>) -> String { String(decoding: encode(bytes), as: UTF8.self) }
 
     /// Bytes as an upper-case hex string, as people read card serials, ATRs and APDUs.
