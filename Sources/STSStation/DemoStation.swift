@@ -53,7 +53,7 @@ public struct DemoStation {
         let receipt = try station.sell(SaleRequest(meter: meter, amount: .money(money), requestID: UUID().uuidString.lowercased()), by: actor)
         unlink(logFile)
         let (entries, head) = try station.exportLog(to: logFile, by: actor)
-        let verification = AuditVerifier(publicKey: station.publicKey).verify(Array(FileManager.default.contents(atPath: logFile) ?? Data()))
+        let verification = AuditVerifier(publicKey: station.publicKey).verify(Array(FileManager.default.contents(atPath: logFile) ?? Data()), head: head)
         return Sale(receipt: receipt, entries: entries, head: head, verification: verification)
     }
 
@@ -65,16 +65,15 @@ public struct DemoStation {
         // One login with the second factor for every setup step, at the real time: the code's
         // step is the last one used, so the supervisor's authenticator works right after the demo.
         let admin = try station.authenticate(user: name, password: password, totp: TOTP(secret: secret).code(atUnixSeconds: station.now()), action: "demo")
-        func supervisor() throws -> Actor { admin }
         let attributes = VendingKeyAttributes(
             derivation: .dkga02, encryption: .sta, baseDate: try BaseDate(year: 2014), supplyGroup: try SupplyGroupCode("123456"),
             revision: try KeyRevisionNumber(1), keyType: try KeyType(2), tariffIndex: try TariffIndex(1), expiry: try KeyExpiryNumber(255))
-        try station.importKey(name: "demo-key", bytes: [0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF], attributes: attributes, by: supervisor())
+        try station.importKey(name: "demo-key", bytes: [0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF], attributes: attributes, by: admin)
         try station.setTariff(Tariff(name: "residential", blocks: [TariffBlock(upToTenths: 500, price: EnergyPrice("1.20")),
                                                                     TariffBlock(upToTenths: nil, price: EnergyPrice("1.80"))],
-                                     freeBasicTenthsPerMonth: 100, vatBasisPoints: 1500), by: supervisor())
+                                     freeBasicTenthsPerMonth: 100, vatBasisPoints: 1500), by: admin)
         try station.addMeter(MeterRegistration(pan: meter, keyName: "demo-key", tariff: "residential", customer: "Demo Tenant",
-                                               arrears: try Money("20.00"), address: "Block A, flat 1, 12 Garden Road"), by: supervisor())
+                                               arrears: try Money("20.00"), address: "Block A, flat 1, 12 Garden Road"), by: admin)
         // A few more customers for the console: one with old debt recovered at 20 %, one owing a fixed monthly charge.
         for (pan, customer, debt, fixed, address) in [
             ("600727000000000181", "Li Wei", "0.00", "0.00", "幸福小区 3 栋 201 室"), ("600727000000000264", "Amina Otieno", "45.00", "0.00", "Block A, flat 7, 12 Garden Road"),
@@ -82,11 +81,11 @@ public struct DemoStation {
         ] {
             try station.addMeter(MeterRegistration(pan: try MeterPAN(pan), keyName: "demo-key", tariff: "residential", customer: customer,
                                                    debt: try Money(debt), debtRecoveryBasisPoints: debt == "0.00" ? 0 : 2_000,
-                                                   fixedMonthly: try Money(fixed), address: address), by: supervisor())
+                                                   fixedMonthly: try Money(fixed), address: address), by: admin)
         }
         // A counter operator (password and TOTP secret beside the supervisor's).
         let operatorPassword = Array("demo-operator-\(UUID().uuidString.prefix(8))".utf8)
-        let operatorSecret = try station.addUser(name: "operator", role: .operator, password: operatorPassword, by: supervisor())
+        let operatorSecret = try station.addUser(name: "operator", role: .operator, password: operatorPassword, by: admin)
         try PrivateFile.create(folder + "/operator.password", contents: operatorPassword + [10])
         try PrivateFile.create(folder + "/operator.totp", contents: Array((Base32.encode(operatorSecret) + "\n").utf8))
         return station

@@ -12,6 +12,18 @@ public struct TariffBlock: Hashable, Sendable, Codable {
         self.upToTenths = upToTenths
         self.price = price
     }
+
+    /// A block as people write it, in `tariff set --block` and the console's tariff form:
+    /// `UPTO_KWH=PRICE` ("350=1.50"), `rest=PRICE` or just `PRICE` for the open-ended last block.
+    public init(text: String) throws(TariffError) {
+        let parts = text.split(separator: "=", maxSplits: 1).map { String($0.filter { $0 != " " }) }
+        if parts.count == 1 {
+            self.init(upToTenths: nil, price: try EnergyPrice(parts[0]))
+        } else {
+            let limit: Int64? = parts[0] == "rest" ? nil : try EnergyPrice(parts[0]).perKWhTenThousandths / 1_000
+            self.init(upToTenths: limit, price: try EnergyPrice(parts[1]))
+        }
+    }
 }
 
 /// How a station prices electricity for the meters on it: block rates on the month's

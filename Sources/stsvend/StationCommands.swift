@@ -220,10 +220,8 @@ struct TariffSetCommand: ParsableCommand {
             var blocks: [TariffBlock] = []
             if let flat { blocks.append(TariffBlock(upToTenths: nil, price: try EnergyPrice(flat))) }
             for b in block {
-                let parts = b.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { throw ValidationError("--block takes UPTO_KWH=PRICE or rest=PRICE") }
-                let limit: Int64? = parts[0] == "rest" ? nil : try EnergyPrice(parts[0]).perKWhTenThousandths / 1_000
-                blocks.append(TariffBlock(upToTenths: limit, price: try EnergyPrice(parts[1])))
+                guard b.contains("=") else { throw ValidationError("--block takes UPTO_KWH=PRICE or rest=PRICE") }
+                blocks.append(try TariffBlock(text: b))
             }
             guard flat == nil || block.isEmpty else { throw ValidationError("give --flat or --block, not both") }
             var fees: [String: Money] = [:]

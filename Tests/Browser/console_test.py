@@ -12,7 +12,7 @@ import base64, hashlib, hmac, json, os, struct, sys, time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 url, demo, shots = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -64,7 +64,17 @@ def go(element):
     """Clicks a button or link and waits until the next page has replaced this one."""
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 15).until(EC.staleness_of(old))
+
+    def replaced(_):
+        # Chromium answers a node of the page just left either as stale or, during the swap, as
+        # "does not belong to the document": both mean the next page is there.
+        try:
+            old.tag_name
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, 15).until(replaced)
 
 
 def css(selector):

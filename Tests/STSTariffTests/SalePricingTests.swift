@@ -105,4 +105,14 @@ import Testing
         #expect(throws: TariffError.self) { try Tariff(name: "x", blocks: [TariffBlock(upToTenths: 5, price: EnergyPrice("1"))]) }
         #expect(throws: TariffError.self) { try Tariff.flat(name: "x", price: EnergyPrice("1"), vatBasisPoints: 20_000) }
     }
+
+    @Test("blocks as people write them: UPTO_KWH=PRICE, rest=PRICE, or a price alone")
+    func blockText() throws {
+        #expect(try TariffBlock(text: "350=1.50") == TariffBlock(upToTenths: 3_500, price: EnergyPrice(perKWhTenThousandths: 15_000)))
+        #expect(try TariffBlock(text: " 50 = 1.2 ") == TariffBlock(upToTenths: 500, price: EnergyPrice(perKWhTenThousandths: 12_000)))
+        #expect(try TariffBlock(text: "rest=2.10") == TariffBlock(upToTenths: nil, price: EnergyPrice(perKWhTenThousandths: 21_000)))
+        #expect(try TariffBlock(text: "1.80") == TariffBlock(upToTenths: nil, price: EnergyPrice(perKWhTenThousandths: 18_000)))
+        #expect(throws: TariffError.self) { try TariffBlock(text: "lots=1.00") }
+        #expect(throws: TariffError.self) { try TariffBlock(text: "50=1.2x") }
+    }
 }

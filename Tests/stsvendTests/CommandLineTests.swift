@@ -20,6 +20,20 @@ struct CommandLine {
         return Output(status: status, stdout: out, stderr: err)
     }
 
+    /// Starts `stsvend serve ARGS` with its output in `dir` and waits for its one
+    /// `listening on URL` line; returns the process and the URL ("" when it never came).
+    static func serve(_ args: [String], in dir: URL, environment: [String: String] = [:]) throws -> (process: ChildProcess, url: String) {
+        let out = dir.appendingPathComponent("serve.out").path
+        let p = try ChildProcess(binary, ["serve"] + args, environment: environment, stdout: out, stderr: dir.appendingPathComponent("serve.err").path)
+        for _ in 0..<200 {
+            if let line = (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").first, line.hasPrefix("listening on ") {
+                return (p, String(line.dropFirst(13)))
+            }
+            usleep(50_000)
+        }
+        return (p, "")
+    }
+
     /// A fresh temporary folder.
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("stsvend-test-\(UUID().uuidString)")

@@ -34,17 +34,8 @@ extension CommandLineSuites {
             let demo = dir.appendingPathComponent("demo").path
             let made = try CommandLine.run(["station", "demo", "--dir", demo])
             #expect(made.status == 0, "\(made.stderr)")
-            let out = dir.appendingPathComponent("serve.out").path
-            let server = try ChildProcess(CommandLine.binary, ["serve", "--db", demo + "/station.db", "--listen", "127.0.0.1:0"],
-                                          stdout: out, stderr: dir.appendingPathComponent("serve.err").path)
+            let (server, url) = try CommandLine.serve(["--db", demo + "/station.db", "--listen", "127.0.0.1:0"], in: dir)
             defer { server.kill(SIGTERM); server.wait() }
-            var url = ""
-            for _ in 0..<200 {
-                if let line = (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").first, line.hasPrefix("listening on ") {
-                    url = String(line.dropFirst(13)); break
-                }
-                usleep(50_000)
-            }
             #expect(!url.isEmpty, "the server started")
             let (status, stdout, stderr) = try ChildProcess.run("/usr/bin/env", ["python3", Self.script, url, demo, Self.screenshots])
             #expect(status == 0, "browser test: \(stdout) \(stderr.suffix(2_000))")

@@ -27,15 +27,7 @@ extension CommandLineSuites {
                 dir = try CommandLine.temporaryDirectory()
                 let demo = try CommandLine.run(["station", "demo", "--dir", dir.appendingPathComponent("demo").path])
                 #expect(demo.status == 0, "\(demo.stderr)")
-                process = try ChildProcess(CommandLine.binary, ["serve", "--db", dir.appendingPathComponent("demo/station.db").path, "--listen", "127.0.0.1:0"],
-                                           stdout: dir.appendingPathComponent("serve.out").path, stderr: dir.appendingPathComponent("serve.err").path)
-                var found = ""
-                for _ in 0..<200 {
-                    if let line = (try? String(contentsOfFile: dir.appendingPathComponent("serve.out").path, encoding: .utf8))?.split(separator: "\n").first,
-                       line.hasPrefix("listening on ") { found = String(line.dropFirst(13)); break }
-                    usleep(50_000)
-                }
-                url = found
+                (process, url) = try CommandLine.serve(["--db", dir.appendingPathComponent("demo/station.db").path, "--listen", "127.0.0.1:0"], in: dir)
             }
 
             deinit { if process.isRunning { process.kill(SIGKILL); process.wait() } }
@@ -121,15 +113,8 @@ extension CommandLineSuites {
             let loose = try CommandLine.run(["serve", "--db", demo + "/station.db", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key])
             #expect(loose.status != 0 && loose.stderr.contains("chmod 600"), "a readable TLS key is refused: \(loose.stderr)")
             chmod(key, 0o600)
-            let out = dir.appendingPathComponent("serve.out").path
-            let server = try ChildProcess(CommandLine.binary, ["serve", "--db", demo + "/station.db", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key],
-                                          stdout: out, stderr: dir.appendingPathComponent("serve.err").path)
+            let (server, url) = try CommandLine.serve(["--db", demo + "/station.db", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key], in: dir)
             defer { server.kill(SIGTERM); server.wait() }
-            var url = ""
-            for _ in 0..<200 {
-                if let line = (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").first, line.hasPrefix("listening on ") { url = String(line.dropFirst(13)); break }
-                usleep(50_000)
-            }
             #expect(url.hasPrefix("https://127.0.0.1:"), "listening line: \(url)")
             // Python's urllib as the client, trusting exactly this certificate.
             let probe = """

@@ -93,15 +93,9 @@ extension CommandLineSuites {
             let card = try insertCard(d)
             defer { try? cards.remove(card) }
             _ = try d.json(["card", "issue"] + d.auth + ["--reader", "Virtual PCD 00 00", "--meter", d.cardPAN])
-            let out = d.s.path("serve.out")
-            let server = try ChildProcess(CommandLine.binary, ["serve", "--db", d.s.path("s.db"), "--listen", "127.0.0.1:0", "--reader", "Virtual PCD 00 00"],
-                                          environment: ["STSVEND_NOW": "\(d.s.now)"], stdout: out, stderr: d.s.path("serve.err"))
+            let (server, url) = try CommandLine.serve(["--db", d.s.path("s.db"), "--listen", "127.0.0.1:0", "--reader", "Virtual PCD 00 00"], in: d.s.dir,
+                                                      environment: ["STSVEND_NOW": "\(d.s.now)"])
             defer { server.kill(SIGTERM); server.wait() }
-            var url = ""
-            for _ in 0..<200 {
-                if let line = (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").first, line.hasPrefix("listening on ") { url = String(line.dropFirst(13)); break }
-                usleep(50_000)
-            }
             #expect(!url.isEmpty)
             // curl-free: Python's urllib as the HTTP client.
             func post(_ path: String, _ body: String, token: String? = nil, key: String? = nil) throws -> (Int, [String: Any]) {

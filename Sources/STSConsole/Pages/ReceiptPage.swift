@@ -5,10 +5,10 @@ import STSTokenFormat
 /// The receipt: itemised deductions and blocks, the token in groups of four (its 20 digits in
 /// `data-token`, the automation hook), printable on an 80 mm receipt printer or A4.
 public enum ReceiptPage {
-    /// The receipt page of a sale (new, replayed or reprinted).
-    public static func render(_ v: ConsoleViewer, _ r: SaleReceipt, card: CardDelivery? = nil, notice: String? = nil) -> HTML {
+    /// The receipt page of a sale (new, replayed or reprinted); `a4` prints it on A4 instead of an 80 mm roll.
+    public static func render(_ v: ConsoleViewer, _ r: SaleReceipt, card: CardDelivery? = nil, notice: String? = nil, a4: Bool = false) -> HTML {
         let t = v.t
-        return Layout.page(v, title: t("receipt.title", "\(r.saleID)"), bodyClass: "receipt-page") { h in
+        return Layout.page(v, title: t("receipt.title", "\(r.saleID)"), bodyClass: a4 ? "receipt-page a4" : "receipt-page") { h in
             Layout.notice(&h, notice, kind: "ok")
             h.raw("<p class=\"noprint\">"); h.text(t("receipt.print-hint")); h.raw(" ")
             h.link("/receipts/\(r.saleID)?paper=a4", t("receipt.a4")); h.raw(" · ")

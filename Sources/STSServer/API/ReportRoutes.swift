@@ -43,13 +43,7 @@ extension StationServer {
         api.post("audit/export") { request, context in
             let actor = try await self.actor(request, context, action: "export the log")
             let station = self.station
-            let (bytes, entries, head) = try await self.perform("export") { () throws -> ([UInt8], Int64, String) in
-                try Self.withPrivateFolder { folder in
-                    let path = folder + "/log.jsonl"
-                    let (entries, head) = try station.exportLog(to: path, by: actor)
-                    return (Array(try Data(contentsOf: URL(fileURLWithPath: path))), entries, head)
-                }
-            }
+            let (bytes, entries, head) = try await self.perform("export") { try station.exportedLog(by: actor) }
             var headers = HTTPFields()
             headers[.contentType] = "application/jsonl"
             headers[.contentDisposition] = "attachment; filename=\"station-log.jsonl\""
@@ -62,14 +56,7 @@ extension StationServer {
         api.post("audit/verify") { request, context in
             let actor = try await self.actor(request, context, action: "export the log")
             let station = self.station
-            let report = try await self.perform("verify") { () throws -> AuditReport in
-                try Self.withPrivateFolder { folder in
-                    let path = folder + "/log.jsonl"
-                    let (_, head) = try station.exportLog(to: path, by: actor)
-                    let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-                    return AuditVerifier(publicKey: station.publicKey).verify(bytes, head: head)
-                }
-            }
+            let report = try await self.perform("verify") { try station.verifyLogNow(by: actor) }
             return JSONResponse.object { w in
                 w.field("clean", report.isClean); w.field("entries", report.entries); w.field("checkpoints", report.checkpoints)
                 w.field("sales", report.sales); w.field("reversals", report.reversals); w.field("head", report.head)
@@ -103,13 +90,5 @@ extension StationServer {
         let from = try day("from") ?? to - 30 * 86_400
         guard from < to, to - from <= 3_660 * 86_400 else { throw APIError.badRequest("\"from\" must come before \"to\", at most ten years apart") }
         return (from, to)
-    }
-
-    /// A fresh owner-only folder for an export, removed afterwards whatever happens.
-    static func withPrivateFolder<T>(_ body: (String) throws -> T) throws -> T {
-        let folder = NSTemporaryDirectory() + "stsvend-export-" + UUID().uuidString
-        guard mkdir(folder, 0o700) == 0 else { throw StationError.store("cannot make a temporary folder for the export") }
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        return try body(folder)
     }
 }

@@ -16,17 +16,8 @@ extension StationServer {
             let body = try await RequestJSON.read(request, allowed: ["meter", "money", "units", "channel", "reader", "keypad"])
             let sale = try Self.saleRequest(body, requestID: key)
             let actor = try await self.actor(request, context, action: "sell")
-            // Keypad sales go straight to the group commit (no read of their own before it); a
-            // card meter answers card-meter-needs-card there and is written to the card instead.
-            switch await self.sales.sell(sale, by: actor) {
-            case let .success(receipt) where receipt.replayed && receipt.isCardSale:
-                // A retried card sale goes to the card again: a purchase a pulled card left pending is written now.
-                return try await self.sellOnCard(sale, by: actor, reader: try body.string("reader", max: 128))
-            case let .success(receipt): return JSONResponse.bytes(receipt.resultJSON(), status: receipt.replayed ? .ok : .created)
-            case .failure(.refused(.cardMeterNeedsCard)):
-                return try await self.sellOnCard(sale, by: actor, reader: try body.string("reader", max: 128))
-            case let .failure(e): throw APIError(e)
-            }
+            let (receipt, card) = try await self.sell(sale, by: actor, reader: try body.string("reader", max: 128))
+            return JSONResponse.bytes(receipt.resultJSON(card: card), status: receipt.replayed ? .ok : .created)
         }
         // What a sale would come to, without selling (the console's preview).
         api.post("sales/quote") { request, context in
@@ -59,20 +50,6 @@ extension StationServer {
                 w.rawText("refund", Array(refund.description.utf8))
             }
         }
-    }
-
-    /// A card meter's sale through the reader on the server machine.
-    func sellOnCard(_ sale: SaleRequest, by actor: Actor, reader: String?) async throws -> Response {
-        guard let cardSale = configuration.cardSale else {
-            throw APIError(.conflict, "card-meter-needs-card", "meter \(sale.meter) is a card meter and this server has no card reader configured")
-        }
-        let station = self.station
-        let result = try await perform("sell") { try cardSale(station, sale, actor, reader) }
-        guard let receipt = result.receipt else {
-            throw APIError(.conflict, "card-journal-purchase", "the card's pending purchase (from an imported journal) was completed; it has no station receipt")
-        }
-        let card = CardDelivery(sequence: result.purchase.sequence, serial: result.serial, completedPending: result.completedPending)
-        return JSONResponse.bytes(receipt.resultJSON(card: card), status: receipt.replayed ? .ok : .created)
     }
 
     /// A path parameter, percent-decoded (Hummingbird hands them over as sent): 1–200 bytes of
@@ -132,9 +109,4 @@ extension StationServer {
         w.end()
         return w.bytes
     }
-}
-
-extension SaleReceipt {
-    /// Whether the receipt is a card meter's purchase (its signed receipt names the card).
-    var isCardSale: Bool { (try? JSON.parse(String(decoding: json, as: UTF8.self)))?["card"] != nil }
 }

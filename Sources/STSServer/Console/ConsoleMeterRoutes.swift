@@ -95,13 +95,7 @@ extension StationServer {
             case let .success((v, s, _)):
                 do {
                     let station = self.station, actor = s.actor
-                    let report = try await blocking { () throws -> AuditReport in
-                        try Self.withPrivateFolder { folder in
-                            let path = folder + "/log.jsonl"
-                            let (_, head) = try station.exportLog(to: path, by: actor)
-                            return AuditVerifier(publicKey: station.publicKey).verify(Array(try Data(contentsOf: URL(fileURLWithPath: path))), head: head)
-                        }
-                    }
+                    let report = try await blocking { try station.verifyLogNow(by: actor) }
                     return self.html(MeterPages.verification(v, report), request)
                 } catch { return self.problem(v, request, error, back: "/meters") }
             }

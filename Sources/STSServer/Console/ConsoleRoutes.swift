@@ -124,21 +124,10 @@ extension StationServer {
                     guard id.utf8.count >= 8 else { throw APIError.badRequest(v.t("error.no-preview")) }
                     let amount = try SaleRequest.Amount.parse(money: money.isEmpty ? nil : money, units: units.isEmpty ? nil : units)
                     let sale = SaleRequest(meter: pan, amount: amount, requestID: id, channel: "counter")
-                    let station = self.station, actor = s.actor
-                    switch await self.sales.sell(sale, by: actor) {
-                    case let .success(receipt) where !(receipt.replayed && receipt.isCardSale):
-                        return self.html(ReceiptPage.render(v, receipt, notice: receipt.replayed ? v.t("sell.replayed") : v.t("sell.done")), request,
-                                         status: receipt.replayed ? .ok : .created)
-                    case .success, .failure(.refused(.cardMeterNeedsCard)):
-                        // A card meter (or a card sale confirmed again): the purchase goes onto the customer's
-                        // card in the server machine's reader; one a pulled card left pending is written now.
-                        guard let cardSale = self.configuration.cardSale else { throw StationError.refused(.cardMeterNeedsCard(meter: pan.description)) }
-                        let result = try await blocking { try cardSale(station, sale, actor, nil) }
-                        guard let receipt = result.receipt else { throw APIError(.conflict, "card-journal-purchase", v.t("error.card-journal-purchase")) }
-                        let card = CardDelivery(sequence: result.purchase.sequence, serial: result.serial, completedPending: result.completedPending)
-                        return self.html(ReceiptPage.render(v, receipt, card: card, notice: v.t("sell.card-written")), request, status: .created)
-                    case let .failure(e): throw e
-                    }
+                    let actor = s.actor
+                    let (receipt, card) = try await self.sell(sale, by: actor, reader: nil)
+                    let notice = card != nil ? v.t("sell.card-written") : receipt.replayed ? v.t("sell.replayed") : v.t("sell.done")
+                    return self.html(ReceiptPage.render(v, receipt, card: card, notice: notice), request, status: receipt.replayed ? .ok : .created)
                 } catch {
                     return self.html(SupervisorPages.problem(v, title: v.t("error.sale-title"), message: self.message(error, v.t), back: "/sell"), request,
                                      status: (error as? StationError).map(APIError.status) ?? .badRequest)
@@ -153,25 +142,12 @@ extension StationServer {
                     let id = try Self.saleID(context)
                     let station = self.station, actor = s.actor
                     let receipt = try await blocking { try station.reprint(sale: id, by: actor) }
-                    var page = ReceiptPage.render(v, receipt)
-                    if request.query["paper"] == "a4" {
-                        page = HTML.replacingBodyClass(page, "receipt-page", with: "receipt-page a4")
-                    }
-                    return self.html(page, request)
+                    return self.html(ReceiptPage.render(v, receipt, a4: request.query["paper"] == "a4"), request)
                 } catch {
                     return self.html(SupervisorPages.problem(v, title: v.t("error.title"), message: self.message(error, v.t), back: "/sell"), request,
                                      status: (error as? StationError).map(APIError.status) ?? .badRequest)
                 }
             }
         }
-    }
-}
-
-extension HTML {
-    /// The page with its body class changed (the A4 print variant of a receipt).
-    static func replacingBodyClass(_ page: HTML, _ old: String, with new: String) -> HTML {
-        var h = HTML()
-        h.raw(String(decoding: page.bytes, as: UTF8.self).replacingOccurrences(of: "<body class=\"\(old)\">", with: "<body class=\"\(new)\">"))
-        return h
     }
 }

@@ -141,10 +141,7 @@ extension StationServer {
         var blocks: [TariffBlock] = []
         let spec = form.text("blocks", max: 1_000)
         for part in spec.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
-            let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
-            if kv.count == 1 { blocks.append(TariffBlock(upToTenths: nil, price: try EnergyPrice(kv[0]))); continue }
-            let limit: Int64? = kv[0] == "rest" ? nil : try EnergyPrice(kv[0]).perKWhTenThousandths / 1_000
-            blocks.append(TariffBlock(upToTenths: limit, price: try EnergyPrice(kv[1])))
+            blocks.append(try TariffBlock(text: part))
         }
         let fbe = form.text("fbe", max: 20), vat = form.text("vat", max: 10)
         return try Tariff(name: form.text("name", max: 64), blocks: blocks,

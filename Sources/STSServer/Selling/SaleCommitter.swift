@@ -59,12 +59,11 @@ final class SaleCommitter: Sendable {
 
     /// One transaction per acting user in the group (the log names who sold each sale).
     private func commit(_ group: [Waiting]) {
-        var byActor: [String: [Waiting]] = [:]
-        var order: [String] = []
+        var byActor: [Actor: [Waiting]] = [:]
+        var order: [Actor] = []
         for w in group {
-            let key = "\(w.actor.name)|\(w.actor.role)|\(w.actor.secondFactor)"
-            if byActor[key] == nil { order.append(key) }
-            byActor[key, default: []].append(w)
+            if byActor[w.actor] == nil { order.append(w.actor) }
+            byActor[w.actor, default: []].append(w)
         }
         for key in order {
             let members = byActor[key] ?? []

@@ -13,7 +13,7 @@ public enum Role: String, Sendable, CaseIterable, CustomStringConvertible {
 }
 
 /// An authenticated person acting on the station; every change names one.
-public struct Actor: Sendable, Equatable {
+public struct Actor: Sendable, Hashable {
     /// The user's name, written as the actor of every log entry they cause.
     public let name: String
     /// What the user may do.
