@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "STSSupport", targets: ["STSSupport"]),
         .library(name: "STSBatch", targets: ["STSBatch"]),
         .library(name: "STSMeter", targets: ["STSMeter"]),
+        .library(name: "STSDLMS", targets: ["STSDLMS"]),
         .library(name: "STSCard", targets: ["STSCard"]),
         .library(name: "STSTariff", targets: ["STSTariff"]),
         .library(name: "STSAuditLog", targets: ["STSAuditLog"]),
@@ -80,10 +81,15 @@ let package = Package(
         .target(name: "STSCardEmulator", dependencies: ["STSCard", "STSTokenFormat", .product(name: "Crypto", package: "swift-crypto")]),
         // The meter side: applies tokens to a meter's state (no I/O).
         .target(name: "STSMeter", dependencies: ["STSTokenFormat", "STSCrypto"]),
+        // DLMS/COSEM (IEC 62056): wrapper frames, A-XDR, AARQ/AARE, suite 0 ciphering, GET/SET/ACTION,
+        // the meter's and the head-end's sessions as I/O-free state machines.
+        .target(name: "STSDLMS", dependencies: ["COpenSSL"]),
         // A meter on a desk: persistent state file, consumption, keypad.
         .target(
             name: "STSMeterSimulator",
-            dependencies: ["STSTokenFormat", "STSCrypto", "STSMeter", "STSCard", "STSTariff", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["STSTokenFormat", "STSCrypto", "STSMeter", "STSCard", "STSTariff", "STSDLMS", "STSSupport",
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         // Prices: money in, deductions in a fixed order, units out (no I/O).
         .target(name: "STSTariff", dependencies: ["STSTokenFormat"]),
@@ -128,7 +134,9 @@ let package = Package(
             dependencies: [
                 "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSBenchmark", "STSMeter", "STSMeterSimulator",
                 "STSCard", "STSPCSC", "STSCardEmulator", "STSTariff", "STSAuditLog", "STSStation", "STSServer", "STSServerBenchmark",
+                "STSDLMS", "STSSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // The parsers of untrusted input as fuzz targets (libFuzzer and a property harness).

@@ -5,4 +5,6 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/des.h>
 #include <openssl/crypto.h>
+// AES-128-GCM with the 12-byte tags of DLMS security suite 0 (swift-crypto only takes 16-byte tags).
+#include <openssl/evp.h>
 #endif

@@ -10,6 +10,8 @@ public enum RelayState: String, Codable, Sendable {
     case openNoCredit = "open-no-credit"
     /// Tripped because the load exceeded the maximum power limit.
     case openOverload = "open-overload"
+    /// Opened by the head-end (DLMS remote disconnect); only a remote reconnect closes it.
+    case openRemote = "open-remote"
 
     /// Whether the load is supplied (neither out of credit nor tripped).
     public var isClosed: Bool { self == .closed }

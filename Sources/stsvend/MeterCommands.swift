@@ -20,7 +20,8 @@ struct SimCommand: ParsableCommand {
         a real meter does. The old spellings 'stsvend meter init|enter|status|run|keypad|tamper|insert-card' still work.
         """,
         subcommands: [MeterInitCommand.self, MeterEnterCommand.self, MeterStatusCommand.self, MeterRunCommand.self,
-                      MeterKeypadCommand.self, MeterTamperCommand.self, MeterInsertCardCommand.self]
+                      MeterKeypadCommand.self, MeterTamperCommand.self, MeterInsertCardCommand.self,
+                      SimDLMSKeysCommand.self, SimServeCommand.self]
     )
 }
 

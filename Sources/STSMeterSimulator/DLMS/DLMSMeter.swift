@@ -1,0 +1,132 @@
+import Foundation
+import STSDLMS
+import STSMeter
+import STSSupport
+
+/// One simulated meter behind a DLMS/COSEM endpoint: its state file, its `.dlms` file and the
+/// objects it serves (see Specs/dlms.md for every attribute and method). Every change is saved
+/// before the answer leaves, so a killed simulator never forgets an accepted token or a relay
+/// operation. Thread-safe: connections on several event loops share it through one lock.
+public final class DLMSMeter: CosemDevice, ServerSecurityContext, @unchecked Sendable {
+    /// The meter state file.
+    public let statePath: String
+    let lock = NSLock()
+    var meter: SimulatedMeter
+    var document: DLMSDocument
+    var lastAcceptedCounter: UInt32
+    var nextCounter: UInt32
+    /// The load the meter is drawing now, in watts (the consumption profile sets it).
+    public var loadWatts: Int64 = 0
+    /// The clock (seconds since 1970); tests and the fleet's fast clock replace it.
+    public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    public let systemTitle: [UInt8]
+    public let keys: SecurityKeys
+    /// The most load-profile captures kept (two weeks of quarter hours).
+    public static let profileLimit = 96 * 14
+    /// How far ahead counters are reserved on disk (one write per this many APDUs).
+    static let counterReservation: UInt32 = 1000
+
+    /// Opens the meter at `statePath` and its `.dlms` file.
+    public init(statePath: String) throws {
+        self.statePath = statePath
+        meter = try StateFile.load(statePath)
+        document = try DLMSFile.load(statePath)
+        guard let t = Hex.decode(document.system_title), let ak = Hex.decode(document.authentication_key),
+              let ek = Hex.decode(document.block_cipher_key), let k = SecurityKeys(blockCipherKey: ek, authenticationKey: ak) else {
+            throw DLMSMeterError.badKeys(DLMSFile.path(for: statePath))
+        }
+        systemTitle = t
+        keys = k
+        lastAcceptedCounter = document.client_counter_floor
+        nextCounter = document.server_counter_reserved
+    }
+
+    /// Creates the `.dlms` file for a meter state file and returns the head-end's keys.
+    public static func setUp(statePath: String) throws -> DLMSClientKeys { try DLMSFile.create(for: statePath) }
+
+    /// A copy of the simulated meter as it is now.
+    public var snapshot: SimulatedMeter { lock.withLock { meter } }
+
+    // MARK: security context
+
+    public var lastAcceptedClientCounter: UInt32 { lock.withLock { lastAcceptedCounter } }
+
+    public func accept(clientCounter counter: UInt32) throws(DLMSError) {
+        lock.lock(); defer { lock.unlock() }
+        guard counter > lastAcceptedCounter else { throw .replayed(counter: counter, lastAccepted: lastAcceptedCounter) }
+        if counter >= document.client_counter_floor {
+            // After a crash the meter resumes at the floor: nothing accepted before it can replay.
+            var d = document
+            d.client_counter_floor = counter &+ Self.counterReservation
+            guard (try? DLMSFile.save(d, for: statePath)) != nil else { throw .transport("cannot save the invocation counter") }
+            document = d
+        }
+        lastAcceptedCounter = counter
+    }
+
+    public func nextServerCounter() throws(DLMSError) -> UInt32 {
+        lock.lock(); defer { lock.unlock() }
+        guard nextCounter < UInt32.max - Self.counterReservation else { throw .tooLarge("meter invocation counter exhausted") }
+        if nextCounter >= document.server_counter_reserved {
+            var d = document
+            d.server_counter_reserved = nextCounter + Self.counterReservation
+            guard (try? DLMSFile.save(d, for: statePath)) != nil else { throw .transport("cannot save the invocation counter") }
+            document = d
+        }
+        defer { nextCounter += 1 }
+        return nextCounter
+    }
+
+    // MARK: changes
+
+    /// Applies `change` to the meter and saves the state before returning.
+    func change<T>(_ change: (inout SimulatedMeter) -> T) throws -> T {
+        var m = meter
+        let result = change(&m)
+        try StateFile.save(m, to: statePath)
+        meter = m
+        return result
+    }
+
+    /// Draws the current load for `seconds` ending now, capturing the load profile at every
+    /// quarter hour passed; saves both files. The fleet calls this on its tick.
+    public func advance(seconds: Int64, loadWatts load: Int64) throws {
+        try lock.withLock {
+            loadWatts = load
+            let end = now()
+            var start = end - seconds
+            var m = meter
+            var d = document
+            if d.profile_until == nil { d.profile_until = start - start % 900 }
+            while start < end {
+                let boundary = (d.profile_until ?? start) + 900
+                let stop = min(end, boundary)
+                _ = m.run(loadWatts: load, seconds: stop - start, start: start)
+                start = stop
+                if stop == boundary {
+                    d.load_profile.append([boundary, Int64(Self.energyWh(m))])
+                    d.profile_until = boundary
+                }
+            }
+            if d.load_profile.count > Self.profileLimit { d.load_profile.removeFirst(d.load_profile.count - Self.profileLimit) }
+            try StateFile.save(m, to: statePath)
+            try DLMSFile.save(d, for: statePath)
+            meter = m
+            document = d
+        }
+    }
+
+    /// Logs a meter event the simulator raises (magnetic field, cover open, power failure, tamper).
+    public func raise(_ kind: String, _ detail: String) throws {
+        try lock.withLock {
+            _ = try change { m in
+                if kind == "tamper" { m.detectTamper(at: now()) } else { m.log(now(), kind, detail) }
+            }
+        }
+    }
+
+    /// Lifetime active energy import in Wh.
+    static func energyWh(_ m: SimulatedMeter) -> UInt64 {
+        m.consumedTenths &* 100 &+ UInt64(max(0, m.wattSecondsPending) / 3600)
+    }
+}
