@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "STSBatch", targets: ["STSBatch"]),
         .library(name: "STSMeter", targets: ["STSMeter"]),
         .library(name: "STSDLMS", targets: ["STSDLMS"]),
+        .library(name: "STSHeadEnd", targets: ["STSHeadEnd"]),
         .library(name: "STSCard", targets: ["STSCard"]),
         .library(name: "STSTariff", targets: ["STSTariff"]),
         .library(name: "STSAuditLog", targets: ["STSAuditLog"]),
@@ -84,6 +85,8 @@ let package = Package(
         // DLMS/COSEM (IEC 62056): wrapper frames, A-XDR, AARQ/AARE, suite 0 ciphering, GET/SET/ACTION,
         // the meter's and the head-end's sessions as I/O-free state machines.
         .target(name: "STSDLMS", dependencies: ["COpenSSL"]),
+        // The head-end: talks DLMS/COSEM to connected meters (delivery, readings, remote switching).
+        .target(name: "STSHeadEnd", dependencies: ["STSDLMS", "STSStation", "STSSupport", "STSTokenFormat"]),
         // A meter on a desk: persistent state file, consumption, keypad.
         .target(
             name: "STSMeterSimulator",
@@ -134,7 +137,7 @@ let package = Package(
             dependencies: [
                 "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSBenchmark", "STSMeter", "STSMeterSimulator",
                 "STSCard", "STSPCSC", "STSCardEmulator", "STSTariff", "STSAuditLog", "STSStation", "STSServer", "STSServerBenchmark",
-                "STSDLMS", "STSSupport",
+                "STSDLMS", "STSSupport", "STSHeadEnd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]

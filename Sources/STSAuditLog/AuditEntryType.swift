@@ -40,6 +40,10 @@ public enum AuditEntryType: String, CaseIterable, Sendable {
     case cardJournalImport = "card_journal_import"
     /// The key-encryption key replaced (every secret sealed again under the new one).
     case kekRotation = "kek_rotation"
+    /// A meter registered as connected (DLMS/COSEM address and system title, never its keys).
+    case meterConnect = "meter_connect"
+    /// A supply relay opened or closed from the head-end by a supervisor.
+    case remoteSwitch = "remote_switch"
 
     /// The type named by `bytes` (an entry's `type` text), if the station writes it.
     public init?(bytes: UnsafeBufferPointer<UInt8>) {

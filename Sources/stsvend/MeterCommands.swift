@@ -21,7 +21,7 @@ struct SimCommand: ParsableCommand {
         """,
         subcommands: [MeterInitCommand.self, MeterEnterCommand.self, MeterStatusCommand.self, MeterRunCommand.self,
                       MeterKeypadCommand.self, MeterTamperCommand.self, MeterInsertCardCommand.self,
-                      SimDLMSKeysCommand.self, SimServeCommand.self]
+                      SimDLMSKeysCommand.self, SimServeCommand.self, SimFleetCommand.self]
     )
 }
 
@@ -30,7 +30,8 @@ struct MeterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meter",
         abstract: "Meters at the station: register them and assign their tariffs (the simulator is 'stsvend sim').",
-        subcommands: [MeterAddCommand.self, MeterTariffCommand.self,
+        subcommands: [MeterAddCommand.self, MeterTariffCommand.self, MeterConnectCommand.self, MeterReadCommand.self, MeterSupplyCommand.self,
+                      MeterDeliverCommand.self,
                       SimAlias<MeterInitCommand>.self, SimAlias<MeterEnterCommand>.self, SimAlias<MeterStatusCommand>.self,
                       SimAlias<MeterRunCommand>.self, SimAlias<MeterKeypadCommand>.self, SimAlias<MeterTamperCommand>.self,
                       SimAlias<MeterInsertCardCommand>.self]

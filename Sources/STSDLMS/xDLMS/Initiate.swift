@@ -12,7 +12,7 @@ public struct Conformance: OptionSet, Sendable, Hashable {
     public static let action = bit(23)
 
     /// What the simulator's meter offers.
-    public static let meter: Conformance = [.blockTransferWithGet, .multipleReferences, .get, .set, .action]
+    public static let meter: Conformance = [.blockTransferWithGet, .multipleReferences, .get, .set, .selectiveAccess, .action]
 }
 
 /// The xDLMS InitiateRequest the client puts in the AARQ's user-information.

@@ -30,6 +30,7 @@ public struct MethodDescriptor: Hashable, Sendable {
 public struct AccessSelection: Equatable, Sendable {
     public var selector: UInt8
     public var parameters: DataValue
+    public init(selector: UInt8, parameters: DataValue) { self.selector = selector; self.parameters = parameters }
 }
 
 /// The result of reading one attribute: its data, or why not.

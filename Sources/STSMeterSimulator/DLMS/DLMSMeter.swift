@@ -91,18 +91,26 @@ public final class DLMSMeter: CosemDevice, ServerSecurityContext, @unchecked Sen
     /// Draws the current load for `seconds` ending now, capturing the load profile at every
     /// quarter hour passed; saves both files. The fleet calls this on its tick.
     public func advance(seconds: Int64, loadWatts load: Int64) throws {
+        let end = now()
+        try advance(from: end - seconds, to: end) { _ in load }
+    }
+
+    /// Draws `load(t)` watts (evaluated per quarter hour) from `start` to `end`, capturing the
+    /// load profile at every quarter hour passed; saves both files once.
+    public func advance(from start: Int64, to end: Int64, load: (Int64) -> Int64) throws {
         try lock.withLock {
-            loadWatts = load
-            let end = now()
-            var start = end - seconds
             var m = meter
             var d = document
-            if d.profile_until == nil { d.profile_until = start - start % 900 }
-            while start < end {
-                let boundary = (d.profile_until ?? start) + 900
+            var t = start
+            if d.profile_until == nil { d.profile_until = t - t % 900 }
+            if let until = d.profile_until, until > t { t = until }
+            while t < end {
+                let boundary = (d.profile_until ?? t) + 900
                 let stop = min(end, boundary)
-                _ = m.run(loadWatts: load, seconds: stop - start, start: start)
-                start = stop
+                let watts = load(t)
+                loadWatts = watts
+                _ = m.run(loadWatts: watts, seconds: stop - t, start: t)
+                t = stop
                 if stop == boundary {
                     d.load_profile.append([boundary, Int64(Self.energyWh(m))])
                     d.profile_until = boundary

@@ -59,6 +59,10 @@ extension Station {
                 let name: String = r["name"]
                 try tx.db.execute(sql: "UPDATE vending_keys SET sealed = ? WHERE name = ?", arguments: [try reseal(r["sealed"], "vending-key:\(name)"), name])
             }
+            for r in try Row.fetchAll(tx.db, sql: "SELECT pan, sealed FROM meter_links") {
+                let pan: String = r["pan"]
+                try tx.db.execute(sql: "UPDATE meter_links SET sealed = ? WHERE pan = ?", arguments: [try reseal(r["sealed"], "meter-link:\(pan)"), pan])
+            }
             for r in try Row.fetchAll(tx.db, sql: "SELECT name, sealed FROM card_issuer_keys") {
                 let name: String = r["name"]
                 try tx.db.execute(sql: "UPDATE card_issuer_keys SET sealed = ? WHERE name = ?", arguments: [try reseal(r["sealed"], "card-issuer-key:\(name)"), name])

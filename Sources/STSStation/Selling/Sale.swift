@@ -155,6 +155,13 @@ extension StoreTransaction {
                 receipt.tokens.joined(separator: " "), receipt.tid, Data(receipt.json), seq])
         let logged = try log(logType, actor: actor.name, data: receipt.json)
         guard logged == seq else { throw StationError.store("the log moved while a sale was recorded") }
+        // A connected meter gets its tokens through the head-end: the delivery is part of the sale.
+        if !receipt.tokens.isEmpty {
+            try db.cachedStatement(sql: """
+                INSERT INTO deliveries (sale_id, pan, tokens, state, next_attempt_at, updated_at)
+                SELECT ?, pan, ?, 'pending', ?, ? FROM meter_links WHERE pan = ?
+                """).execute(arguments: [id, receipt.tokens.joined(separator: " "), now, now, meter])
+        }
         for b in s?.blocks ?? [] {
             try db.cachedStatement(sql: "INSERT INTO sale_blocks (sale_id, block, price, tenths, cost) VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [id, b.block, b.price.perKWhTenThousandths, b.tenths, b.cost.cents])

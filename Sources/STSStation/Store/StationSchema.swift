@@ -109,6 +109,25 @@ enum StationSchema {
             // and counter staff find customers by it.
             try db.execute(sql: "ALTER TABLE meters ADD COLUMN address TEXT NOT NULL DEFAULT ''")
         }
+        m.registerMigration("v6") { db in
+            // Connected meters (DLMS/COSEM): where each listens and its suite 0 keys, sealed under
+            // the KEK like vending keys; one delivery per sale to such a meter, made in the sale's
+            // own transaction so a retry delivers the same tokens and never sells again; readings.
+            try db.execute(sql: """
+            CREATE TABLE meter_links (pan TEXT PRIMARY KEY REFERENCES meters(pan), host TEXT NOT NULL, port INTEGER NOT NULL,
+                sealed BLOB NOT NULL, server_title TEXT NOT NULL, supply TEXT NOT NULL DEFAULT 'auto' CHECK (supply IN ('auto', 'held-open')),
+                counter INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+            CREATE TABLE deliveries (sale_id INTEGER PRIMARY KEY REFERENCES sales(id), pan TEXT NOT NULL, tokens TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'refused', 'dead')),
+                attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, result TEXT NOT NULL DEFAULT '',
+                last_error TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL);
+            CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
+            CREATE TABLE readings (pan TEXT NOT NULL, time INTEGER NOT NULL, energy_wh INTEGER NOT NULL, power_w INTEGER NOT NULL,
+                credit INTEGER NOT NULL, relay_closed INTEGER NOT NULL, PRIMARY KEY (pan, time)) WITHOUT ROWID;
+            CREATE TABLE load_profile (pan TEXT NOT NULL, time INTEGER NOT NULL, energy_wh INTEGER NOT NULL, PRIMARY KEY (pan, time)) WITHOUT ROWID;
+            CREATE TABLE meter_events (pan TEXT NOT NULL, time INTEGER NOT NULL, code INTEGER NOT NULL, PRIMARY KEY (pan, time, code)) WITHOUT ROWID;
+            """)
+        }
         return m
     }
 }

@@ -60,6 +60,13 @@ public struct MeterPAN: Hashable, Sendable, CustomStringConvertible, Comparable 
         self.iinLength = iinLength
     }
 
+    /// The 11-digit meter number (DRN) whose first 10 digits are `serial`: its Luhn digit appended.
+    public static func meterNumber(serial: UInt64) -> String? {
+        guard serial < 10_000_000_000 else { return nil }
+        let digits = String(serial)
+        return String(repeating: "0", count: 10 - digits.count) + digits + String(luhnDigit(serial, digits: 10))
+    }
+
     /// The Luhn check digit of the low `digits` decimal digits of `payload`.
     static func luhnDigit(_ payload: UInt64, digits: Int) -> UInt64 {
         var sum: UInt64 = 0

@@ -1,0 +1,104 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import STSDLMS
+import STSSupport
+
+/// The fleet manifest (`FLEET/fleet.json`): each meter's PAN, state file, keys file and port.
+public struct FleetManifest: Codable, Sendable {
+    public struct Entry: Codable, Sendable {
+        public var pan: String
+        /// The state file, relative to the fleet folder.
+        public var state: String
+        /// The head-end keys file (0600), relative to the fleet folder.
+        public var keys: String
+        public var port: Int
+        public init(pan: String, state: String, keys: String, port: Int) { self.pan = pan; self.state = state; self.keys = keys; self.port = port }
+    }
+    public var format = "sts-meter-fleet"
+    public var version = 1
+    public var host: String
+    public var meters: [Entry]
+
+    public init(host: String, meters: [Entry]) { self.host = host; self.meters = meters }
+
+    public static func load(_ folder: String) throws -> FleetManifest {
+        guard let data = FileManager.default.contents(atPath: folder + "/fleet.json") else {
+            throw DLMSMeterError.io("\(folder)/fleet.json cannot be read: create the fleet with 'stsvend sim fleet create --folder \(folder) …'")
+        }
+        guard data.count < 16 << 20 else { throw DLMSMeterError.io("fleet.json is too large") }
+        let m = try JSONDecoder().decode(FleetManifest.self, from: data)
+        guard m.format == "sts-meter-fleet", m.version == 1, m.meters.count <= 100_000,
+              m.meters.allSatisfy({ (1...65_535).contains($0.port) && !$0.state.contains("/") && !$0.keys.contains("/") }) else {
+            throw DLMSMeterError.io("\(folder)/fleet.json is not a fleet manifest")
+        }
+        return m
+    }
+
+    public func save(_ folder: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: folder + "/fleet.json"), options: .atomic)
+    }
+}
+
+/// Many simulated meters in one process, one port each on one event-loop group, each drawing
+/// its household profile in (optionally accelerated) time and now and then raising an event.
+public final class MeterFleet: @unchecked Sendable {
+    public let meters: [DLMSMeter]
+    public let manifest: FleetManifest
+    let profiles: [ConsumptionProfile]
+    var channels: [Channel] = []
+    let group: MultiThreadedEventLoopGroup
+    var timer: DispatchSourceTimer?
+    /// Chance per meter and simulated hour of a tamper-class event (magnetic, cover, power failure).
+    public var eventsPerMeterHour = 0.002
+
+    /// Opens every meter of the manifest in `folder`.
+    public init(folder: String, threads: Int = 2) throws {
+        manifest = try FleetManifest.load(folder)
+        meters = try manifest.meters.map { try DLMSMeter(statePath: folder + "/" + $0.state) }
+        profiles = manifest.meters.map { ConsumptionProfile(pan: $0.pan) }
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+    }
+
+    /// Fills empty load profiles with `days` of history up to now.
+    public func backfill(days: Int64, now: Int64) throws {
+        for (m, p) in zip(meters, profiles) where m.document.load_profile.isEmpty {
+            try m.advance(from: now - days * 86_400, to: now, load: p.watts(at:))
+        }
+    }
+
+    /// Listens on every meter's port.
+    public func start() async throws {
+        for (m, e) in zip(meters, manifest.meters) {
+            channels.append(try await DLMSListener.start(m, host: manifest.host, port: e.port, group: group))
+        }
+    }
+
+    /// Draws consumption every `tick` seconds of real time.
+    public func run(tick: Int64) {
+        let t = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "fleet.tick"))
+        t.schedule(deadline: .now() + .seconds(Int(tick)), repeating: .seconds(Int(tick)))
+        let step = tick
+        t.setEventHandler { [self] in
+            for (m, p) in zip(meters, profiles) {
+                let end = m.now()
+                try? m.advance(from: end - step, to: end, load: p.watts(at:))
+                if Double.random(in: 0..<1) < eventsPerMeterHour * Double(step) / 3600 {
+                    let kind = ["magnetic", "cover-open", "power-failure"].randomElement() ?? "magnetic"
+                    try? m.raise(kind, kind == "magnetic" ? "strong magnetic field detected" : kind == "cover-open" ? "terminal cover opened" : "power failure")
+                }
+            }
+        }
+        t.resume()
+        timer = t
+    }
+
+    /// Stops listening.
+    public func stop() {
+        timer?.cancel()
+        for c in channels { try? c.close().wait() }
+        try? group.syncShutdownGracefully()
+    }
+}

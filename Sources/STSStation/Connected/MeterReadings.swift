@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+
+/// One stored reading of a connected meter.
+public struct StoredReading: Sendable, Equatable {
+    public var time: Int64
+    public var energyWh: Int64
+    public var powerW: Int64
+    public var credit: Int64
+    public var relayClosed: Bool
+    public init(time: Int64, energyWh: Int64, powerW: Int64, credit: Int64, relayClosed: Bool) {
+        self.time = time; self.energyWh = energyWh; self.powerW = powerW; self.credit = credit; self.relayClosed = relayClosed
+    }
+}
+
+extension Station {
+    /// Stores one round of readings (registers, new load-profile captures, new events) per meter
+    /// in one transaction.
+    public func recordReadings(_ round: [(pan: String, reading: StoredReading, profile: [(Int64, Int64)], events: [(Int64, Int64)])]) throws {
+        guard !round.isEmpty else { return }
+        try write { tx in
+            let reading = try tx.db.cachedStatement(sql: "INSERT OR REPLACE INTO readings (pan, time, energy_wh, power_w, credit, relay_closed) VALUES (?, ?, ?, ?, ?, ?)")
+            let profile = try tx.db.cachedStatement(sql: "INSERT OR IGNORE INTO load_profile (pan, time, energy_wh) VALUES (?, ?, ?)")
+            let event = try tx.db.cachedStatement(sql: "INSERT OR IGNORE INTO meter_events (pan, time, code) VALUES (?, ?, ?)")
+            for m in round {
+                let r = m.reading
+                try reading.execute(arguments: [m.pan, r.time, r.energyWh, r.powerW, r.credit, r.relayClosed])
+                for (t, wh) in m.profile { try profile.execute(arguments: [m.pan, t, wh]) }
+                for (t, c) in m.events { try event.execute(arguments: [m.pan, t, c]) }
+            }
+        }
+    }
+
+    /// The latest stored reading of a meter.
+    public func latestReading(_ pan: String) throws -> StoredReading? {
+        try read { tx in
+            try Row.fetchOne(tx.db, sql: "SELECT * FROM readings WHERE pan = ? ORDER BY time DESC LIMIT 1", arguments: [pan]).map {
+                StoredReading(time: $0["time"], energyWh: $0["energy_wh"], powerW: $0["power_w"], credit: $0["credit"], relayClosed: $0["relay_closed"])
+            }
+        }
+    }
+
+    /// The time of the newest stored load-profile capture of a meter.
+    public func lastProfileTime(_ pan: String) throws -> Int64? {
+        try read { tx in try Int64.fetchOne(tx.db, sql: "SELECT MAX(time) FROM load_profile WHERE pan = ?", arguments: [pan]) }
+    }
+
+    /// Energy per `bucket` seconds from the load profile (the difference of cumulative captures).
+    public func consumption(_ pan: String, since: Int64, bucket: Int64) throws -> [(start: Int64, wh: Int64)] {
+        let rows = try read { tx in
+            try Row.fetchAll(tx.db, sql: "SELECT time, energy_wh FROM load_profile WHERE pan = ? AND time >= ? ORDER BY time",
+                             arguments: [pan, since]).map { ($0["time"] as Int64, $0["energy_wh"] as Int64) }
+        }
+        var out: [(Int64, Int64)] = []
+        let step = max(900, bucket)
+        for (prev, cur) in zip(rows, rows.dropFirst()) {
+            let start = cur.0 - (cur.0 - 1) % step - 1
+            let wh = max(0, cur.1 - prev.1)
+            if let last = out.last, last.0 == start { out[out.count - 1].1 += wh } else { out.append((start, wh)) }
+        }
+        return out
+    }
+
+    /// Stored events of a meter, newest first: (time, code).
+    public func meterEvents(_ pan: String, limit: Int = 100) throws -> [(time: Int64, code: Int64)] {
+        try read { tx in
+            try Row.fetchAll(tx.db, sql: "SELECT time, code FROM meter_events WHERE pan = ? ORDER BY time DESC LIMIT ?",
+                             arguments: [pan, max(1, min(limit, 1000))]).map { ($0["time"] as Int64, $0["code"] as Int64) }
+        }
+    }
+}
