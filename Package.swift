@@ -116,7 +116,7 @@ let package = Package(
         // The station as a service: /api/v1 (OpenAPI 3.1), sessions, group-committed sales, the console.
         .target(
             name: "STSServer",
-            dependencies: ["STSStation", "STSConsole", "STSSupport", "STSTokenFormat", "STSTariff", "STSAuditLog",
+            dependencies: ["STSStation", "STSConsole", "STSSupport", "STSTokenFormat", "STSTariff", "STSAuditLog", "STSHeadEnd", "STSDLMS",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
                            .product(name: "HummingbirdCore", package: "hummingbird"),

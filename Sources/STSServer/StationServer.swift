@@ -5,6 +5,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import STSHeadEnd
 import STSStation
 
 /// The station as a service: the JSON API under `/api/v1` (described by the OpenAPI 3.1 document
@@ -26,6 +27,10 @@ public final class StationServer: Sendable {
         public var loginFailuresPerMinute = 30
         /// Writes a card meter's purchase to the card in the server machine's reader (the
         /// command line wires the PC/SC stack in); nil: card sales are refused over HTTP.
+        /// Seconds between reading rounds of connected meters (0: no scheduled reading).
+        public var readingInterval: Int64 = 900
+        /// Seconds a sale waits for its token to reach a connected meter before answering "pending".
+        public var deliveryTimeout: Double = 2
         public var cardSale: (@Sendable (Station, SaleRequest, Actor, String?) throws -> CardSaleResult)?
 
         /// Listening on `host:port`, plain HTTP.
@@ -44,6 +49,7 @@ public final class StationServer: Sendable {
     let sales: SaleCommitter
     let requestLog: RequestLog
     let loginGate: LoginGate
+    let headEnd: HeadEnd
 
     /// A server over `station`.
     public init(station: Station, configuration: Configuration, logLines: @escaping @Sendable (String) -> Void = RequestLog.standardError) {
@@ -54,6 +60,7 @@ public final class StationServer: Sendable {
         sales = SaleCommitter(station: station)
         loginGate = LoginGate(failuresPerMinute: configuration.loginFailuresPerMinute, now: { [station] in station.now() })
         requestLog = RequestLog(write: logLines, sessions: sessions)
+        headEnd = HeadEnd(station: station, concurrency: 32, timeout: configuration.deliveryTimeout)
     }
 
     /// The router with every route (what the in-process tests drive).
@@ -95,6 +102,10 @@ public final class StationServer: Sendable {
     /// then stops accepting connections, lets requests in flight finish (their sales committed
     /// and answered) and returns.
     public func run(signals: Bool = true, ready: @escaping @Sendable (String) -> Void) async throws {
+        // Retries of token deliveries and scheduled readings run only while the server does.
+        let worker = HeadEndWorker(headEnd: headEnd, readingInterval: configuration.readingInterval)
+        worker.start()
+        defer { worker.stop() }
         try await application(ready: ready).runService(gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [])
     }
 }

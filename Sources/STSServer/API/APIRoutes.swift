@@ -9,6 +9,7 @@ extension StationServer {
         addSessionRoutes(to: api)
         addSaleRoutes(to: api)
         addMeterRoutes(to: api)
+        addConnectedMeterRoutes(to: api)
         addAdminRoutes(to: api)
         addReportRoutes(to: api)
     }

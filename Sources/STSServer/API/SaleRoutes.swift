@@ -17,7 +17,8 @@ extension StationServer {
             let sale = try Self.saleRequest(body, requestID: key)
             let actor = try await self.actor(request, context, action: "sell")
             let (receipt, card) = try await self.sell(sale, by: actor, reader: try body.string("reader", max: 128))
-            return JSONResponse.bytes(receipt.resultJSON(card: card), status: receipt.replayed ? .ok : .created)
+            let delivery = await self.delivery(after: receipt)
+            return JSONResponse.bytes(receipt.resultJSON(card: card, delivery: delivery), status: receipt.replayed ? .ok : .created)
         }
         // What a sale would come to, without selling (the console's preview).
         api.post("sales/quote") { request, context in
@@ -32,8 +33,8 @@ extension StationServer {
             let id = try Self.saleID(context)
             let actor = try await self.actor(request, context, action: "reprint")
             let station = self.station
-            let receipt = try await self.perform("reprint") { try station.reprint(sale: id, by: actor) }
-            return JSONResponse.bytes(receipt.resultJSON())
+            let (receipt, delivery) = try await self.perform("reprint") { (try station.reprint(sale: id, by: actor), try station.delivery(sale: id)) }
+            return JSONResponse.bytes(receipt.resultJSON(delivery: delivery))
         }
         api.post("sales/{id}/reversal") { request, context in
             let id = try Self.saleID(context)

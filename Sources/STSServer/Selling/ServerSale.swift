@@ -27,6 +27,23 @@ extension StationServer {
     }
 }
 
+extension StationServer {
+    /// A connected meter's delivery after a sale: the token goes to the meter's gateway now
+    /// (within ``Configuration/deliveryTimeout``), so the answer can say "delivered, accepted"
+    /// or the meter's refusal; if the meter does not answer, the head-end keeps retrying and the
+    /// answer says "pending". Never a second sale: the delivery carries the sale's own tokens.
+    func delivery(after receipt: SaleReceipt) async -> TokenDelivery? {
+        guard receipt.queuedForDelivery || receipt.replayed else { return nil }
+        let station = self.station, headEnd = self.headEnd
+        return try? await blocking { () -> TokenDelivery? in
+            guard let d = try station.delivery(sale: receipt.saleID) else { return nil }
+            guard d.state == "pending" else { return d }
+            headEnd.deliver(d)
+            return try station.delivery(sale: receipt.saleID)
+        }
+    }
+}
+
 extension SaleReceipt {
     /// Whether the receipt is a card meter's purchase (its signed receipt names the card).
     var isCardSale: Bool { (try? JSON.parse(String(decoding: json, as: UTF8.self)))?["card"] != nil }

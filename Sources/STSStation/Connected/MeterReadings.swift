@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import STSTariff
 
 /// One stored reading of a connected meter.
 public struct StoredReading: Sendable, Equatable {
@@ -16,17 +17,38 @@ public struct StoredReading: Sendable, Equatable {
 extension Station {
     /// Stores one round of readings (registers, new load-profile captures, new events) per meter
     /// in one transaction.
-    public func recordReadings(_ round: [(pan: String, reading: StoredReading, profile: [(Int64, Int64)], events: [(Int64, Int64)])]) throws {
+    public func recordReadings(_ round: [(pan: String, reading: StoredReading, profile: [(Int64, Int64)], events: [(Int64, Int64)])],
+                               channels: [String] = []) throws {
         guard !round.isEmpty else { return }
         try write { tx in
+            let previous = try tx.db.cachedStatement(sql: "SELECT credit, relay_closed FROM readings WHERE pan = ? ORDER BY time DESC LIMIT 1")
+            let threshold = try tx.db.cachedStatement(sql: "SELECT low_credit_tenths FROM meter_links WHERE pan = ?")
             let reading = try tx.db.cachedStatement(sql: "INSERT OR REPLACE INTO readings (pan, time, energy_wh, power_w, credit, relay_closed) VALUES (?, ?, ?, ?, ?, ?)")
             let profile = try tx.db.cachedStatement(sql: "INSERT OR IGNORE INTO load_profile (pan, time, energy_wh) VALUES (?, ?, ?)")
             let event = try tx.db.cachedStatement(sql: "INSERT OR IGNORE INTO meter_events (pan, time, code) VALUES (?, ?, ?)")
             for m in round {
                 let r = m.reading
+                let before = try Row.fetchOne(previous, arguments: [m.pan])
+                let low = try Int64.fetchOne(threshold, arguments: [m.pan]) ?? 50
                 try reading.execute(arguments: [m.pan, r.time, r.energyWh, r.powerW, r.credit, r.relayClosed])
                 for (t, wh) in m.profile { try profile.execute(arguments: [m.pan, t, wh]) }
-                for (t, c) in m.events { try event.execute(arguments: [m.pan, t, c]) }
+                var newTamper: [(Int64, Int64)] = []
+                for (t, c) in m.events {
+                    try event.execute(arguments: [m.pan, t, c])
+                    if tx.db.changesCount > 0, [40, 44, 45].contains(c) { newTamper.append((t, c)) }
+                }
+                // Alerts fire on the change, not on every round: credit falling to the threshold,
+                // the relay opening at zero credit, a tamper-class event not seen before.
+                let wasCredit: Int64? = before?["credit"], wasClosed: Bool? = before?["relay_closed"]
+                if r.credit > 0, r.credit <= low, (wasCredit ?? Int64.max) > low {
+                    try tx.alert(m.pan, "low-credit", r.time, "credit \(EnergyAmount.text(tenths: r.credit)) at or below \(EnergyAmount.text(tenths: low))", channels)
+                }
+                if !r.relayClosed, r.credit <= 0, wasClosed ?? true {
+                    try tx.alert(m.pan, "relay-open-no-credit", r.time, "supply cut: no credit left", channels)
+                }
+                for (t, c) in newTamper {
+                    try tx.alert(m.pan, "tamper", t, Self.meterEventNames[c] ?? "event \(c)", channels)
+                }
             }
         }
     }
@@ -66,6 +88,17 @@ extension Station {
         try read { tx in
             try Row.fetchAll(tx.db, sql: "SELECT time, code FROM meter_events WHERE pan = ? ORDER BY time DESC LIMIT ?",
                              arguments: [pan, max(1, min(limit, 1000))]).map { ($0["time"] as Int64, $0["code"] as Int64) }
+        }
+    }
+}
+
+extension StoreTransaction {
+    func alert(_ pan: String, _ kind: String, _ time: Int64, _ detail: String, _ channels: [String]) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO alerts (pan, kind, time, detail) VALUES (?, ?, ?, ?)", arguments: [pan, kind, time, detail])
+        guard db.changesCount > 0 else { return }
+        let id = db.lastInsertedRowID
+        for c in channels {
+            try db.execute(sql: "INSERT INTO notifications (alert_id, channel, state, next_attempt_at) VALUES (?, ?, 'pending', ?)", arguments: [id, c, now])
         }
     }
 }

@@ -114,7 +114,7 @@ extension StoreTransaction {
         w.close()
         let receipt = SaleReceipt(json: w.bytes, saleID: id, tokens: tokens.map { $0.number.description },
                                   tid: tokens.first?.content.tid.map { Int64($0.value) }, unitsTenths: 0)
-        try insertSale(id: id, request: nil, kind: kind, meter: meter.profile.pan.description, account: nil, actor: actor,
+        _ = try insertSale(id: id, request: nil, kind: kind, meter: meter.profile.pan.description, account: nil, actor: actor,
                        sale: nil, receipt: receipt, logType: kind == "engineering" ? .engineering : .keyChange)
         return receipt
     }

@@ -81,9 +81,10 @@ extension Station {
                               card: card.map { SaleEntry.Card(serial: $0.serial, sequence: $0.sequence) }, warnings: warnings)
         let receipt = SaleReceipt(json: entry.bytes, saleID: saleID, tokens: tokens.map { $0.number.description },
                                   tid: tid.map { Int64($0.value) }, unitsTenths: sale.unitsEncoded)
-        try tx.insertSale(id: saleID, request: request, kind: "credit", meter: pan, account: account.id, actor: actor,
-                          sale: sale, receipt: receipt, logType: .sale)
-        return receipt
+        var result = receipt
+        result.queuedForDelivery = try tx.insertSale(id: saleID, request: request, kind: "credit", meter: pan, account: account.id, actor: actor,
+                                                     sale: sale, receipt: receipt, logType: .sale)
+        return result
     }
 
     /// The latest version of a tariff, decoded once per process.
@@ -135,7 +136,7 @@ extension StoreTransaction {
     /// against the signed log.
     func insertSale(id: Int64, request: SaleRequest?, kind: String, meter: String, account: Int64?, actor: Actor,
                     sale: SaleBreakdown?, receipt: SaleReceipt, requestID: String? = nil, fingerprint: String? = nil,
-                    logType: AuditEntryType) throws {
+                    logType: AuditEntryType) throws -> Bool {
         let s = sale
         // The row first, then its entry (whose seq is the next one): nothing fails after the
         // entry is appended, so the transaction's cached log head never names a rolled-back entry.
@@ -156,15 +157,18 @@ extension StoreTransaction {
         let logged = try log(logType, actor: actor.name, data: receipt.json)
         guard logged == seq else { throw StationError.store("the log moved while a sale was recorded") }
         // A connected meter gets its tokens through the head-end: the delivery is part of the sale.
+        var queued = false
         if !receipt.tokens.isEmpty {
             try db.cachedStatement(sql: """
                 INSERT INTO deliveries (sale_id, pan, tokens, state, next_attempt_at, updated_at)
                 SELECT ?, pan, ?, 'pending', ?, ? FROM meter_links WHERE pan = ?
                 """).execute(arguments: [id, receipt.tokens.joined(separator: " "), now, now, meter])
+            queued = db.changesCount > 0
         }
         for b in s?.blocks ?? [] {
             try db.cachedStatement(sql: "INSERT INTO sale_blocks (sale_id, block, price, tenths, cost) VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [id, b.block, b.price.perKWhTenThousandths, b.tenths, b.cost.cents])
         }
+        return queued
     }
 }

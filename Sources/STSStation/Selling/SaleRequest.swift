@@ -65,4 +65,7 @@ public struct SaleReceipt: Sendable {
     public let unitsTenths: Int64
     /// True when this is the record of an earlier request (retry or reprint), not a new sale.
     public var replayed = false
+    /// Whether the sale's meter is connected: a delivery through its token gateway was queued
+    /// with the sale (``Station/delivery(sale:)``).
+    public var queuedForDelivery = false
 }

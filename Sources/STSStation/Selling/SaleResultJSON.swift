@@ -22,7 +22,7 @@ extension SaleReceipt {
     /// The object `stsvend sell --json` prints and `POST /api/v1/sales` answers (Specs/audit-log.md
     /// §4): `sale`, `token`, `tokens`, `tid`, `units`, `units_tenths`, `currency` (currency
     /// meters), `replayed`, `card` (card meters) and the signed `receipt` itself.
-    public func resultJSON(card: CardDelivery? = nil, newline: Bool = true) -> [UInt8] {
+    public func resultJSON(card: CardDelivery? = nil, delivery: TokenDelivery? = nil, newline: Bool = true) -> [UInt8] {
         var w = JSONLineWriter()
         w.begin()
         w.field("sale", Int(saleID))
@@ -41,6 +41,15 @@ extension SaleReceipt {
                 c.field("sequence", Int(card.sequence))
                 c.field("serial", card.serial)
                 c.field("completed_pending", card.completedPending)
+            }
+        }
+        if let delivery {
+            // A connected meter: what its token gateway said (or that delivery is still being retried).
+            w.object("delivery") { d in
+                d.field("state", delivery.state)
+                d.field("attempts", delivery.attempts)
+                d.field("result", delivery.result)
+                if !delivery.lastError.isEmpty { d.field("last_error", delivery.lastError) }
             }
         }
         w.rawText("receipt", json)

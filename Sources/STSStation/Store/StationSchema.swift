@@ -116,7 +116,7 @@ enum StationSchema {
             try db.execute(sql: """
             CREATE TABLE meter_links (pan TEXT PRIMARY KEY REFERENCES meters(pan), host TEXT NOT NULL, port INTEGER NOT NULL,
                 sealed BLOB NOT NULL, server_title TEXT NOT NULL, supply TEXT NOT NULL DEFAULT 'auto' CHECK (supply IN ('auto', 'held-open')),
-                counter INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+                counter INTEGER NOT NULL DEFAULT 0, low_credit_tenths INTEGER NOT NULL DEFAULT 50, created_at INTEGER NOT NULL);
             CREATE TABLE deliveries (sale_id INTEGER PRIMARY KEY REFERENCES sales(id), pan TEXT NOT NULL, tokens TEXT NOT NULL,
                 state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'refused', 'dead')),
                 attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, result TEXT NOT NULL DEFAULT '',
@@ -126,6 +126,15 @@ enum StationSchema {
                 credit INTEGER NOT NULL, relay_closed INTEGER NOT NULL, PRIMARY KEY (pan, time)) WITHOUT ROWID;
             CREATE TABLE load_profile (pan TEXT NOT NULL, time INTEGER NOT NULL, energy_wh INTEGER NOT NULL, PRIMARY KEY (pan, time)) WITHOUT ROWID;
             CREATE TABLE meter_events (pan TEXT NOT NULL, time INTEGER NOT NULL, code INTEGER NOT NULL, PRIMARY KEY (pan, time, code)) WITHOUT ROWID;
+            -- Alerts, and their notifications per channel (an outbox: retried, dead-lettered).
+            -- A resident's contact is personal data: kept only for meters that have alerts sent to them.
+            CREATE TABLE meter_contacts (pan TEXT PRIMARY KEY REFERENCES meters(pan), email TEXT NOT NULL DEFAULT '', phone TEXT NOT NULL DEFAULT '');
+            CREATE TABLE alerts (id INTEGER PRIMARY KEY, pan TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, detail TEXT NOT NULL,
+                UNIQUE (pan, kind, time));
+            CREATE TABLE notifications (alert_id INTEGER NOT NULL REFERENCES alerts(id), channel TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'dead')), attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL, last_error TEXT NOT NULL DEFAULT '', PRIMARY KEY (alert_id, channel));
+            CREATE INDEX notifications_due ON notifications(state, next_attempt_at);
             """)
         }
         return m

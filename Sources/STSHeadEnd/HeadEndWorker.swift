@@ -1,0 +1,52 @@
+import Foundation
+import STSStation
+
+/// The head-end's background work while a server runs: due deliveries every second (or at
+/// once when kicked) and a reading round every `readingInterval` seconds.
+public final class HeadEndWorker: @unchecked Sendable {
+    public let headEnd: HeadEnd
+    /// Seconds between reading rounds; 0 turns scheduled reading off.
+    public let readingInterval: Int64
+    let wake = DispatchSemaphore(value: 0)
+    let lock = NSLock()
+    var stopped = false
+    var thread: Thread?
+    /// Called after each reading round (the alerting hooks in here).
+    public var afterReading: (@Sendable ([ReadingOutcome]) -> Void)?
+
+    public init(headEnd: HeadEnd, readingInterval: Int64) {
+        self.headEnd = headEnd
+        self.readingInterval = readingInterval
+    }
+
+    /// Starts the loop on its own thread.
+    public func start() {
+        let t = Thread { [self] in loop() }
+        t.name = "head-end"
+        thread = t
+        t.start()
+    }
+
+    /// Delivers due tokens now instead of at the next second.
+    public func kick() { wake.signal() }
+
+    /// Stops after the current round.
+    public func stop() {
+        lock.withLock { stopped = true }
+        wake.signal()
+    }
+
+    func loop() {
+        var nextReading = readingInterval > 0 ? Int64(Date().timeIntervalSince1970) : Int64.max
+        while !lock.withLock({ stopped }) {
+            _ = wake.wait(timeout: .now() + 1)
+            if lock.withLock({ stopped }) { return }
+            headEnd.deliverDue()
+            let now = Int64(Date().timeIntervalSince1970)
+            if now >= nextReading {
+                nextReading = now + readingInterval
+                if let outcomes = try? headEnd.readAll(now: now) { afterReading?(outcomes) }
+            }
+        }
+    }
+}
