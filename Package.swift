@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "STSMeter", targets: ["STSMeter"]),
         .library(name: "STSDLMS", targets: ["STSDLMS"]),
         .library(name: "STSHeadEnd", targets: ["STSHeadEnd"]),
+        .library(name: "STSNotify", targets: ["STSNotify"]),
         .library(name: "STSCard", targets: ["STSCard"]),
         .library(name: "STSTariff", targets: ["STSTariff"]),
         .library(name: "STSAuditLog", targets: ["STSAuditLog"]),
@@ -87,6 +88,11 @@ let package = Package(
         .target(name: "STSDLMS", dependencies: ["COpenSSL"]),
         // The head-end: talks DLMS/COSEM to connected meters (delivery, readings, remote switching).
         .target(name: "STSHeadEnd", dependencies: ["STSDLMS", "STSStation", "STSSupport", "STSTokenFormat"]),
+        // Alerts to people: signed webhooks, email over SMTP, an SMS gateway by HTTP template.
+        .target(name: "STSNotify", dependencies: ["STSStation", "STSSupport",
+                                                  .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                  .product(name: "NIOCore", package: "swift-nio"),
+                                                  .product(name: "Crypto", package: "swift-crypto")]),
         // A meter on a desk: persistent state file, consumption, keypad.
         .target(
             name: "STSMeterSimulator",
@@ -116,7 +122,7 @@ let package = Package(
         // The station as a service: /api/v1 (OpenAPI 3.1), sessions, group-committed sales, the console.
         .target(
             name: "STSServer",
-            dependencies: ["STSStation", "STSConsole", "STSSupport", "STSTokenFormat", "STSTariff", "STSAuditLog", "STSHeadEnd", "STSDLMS",
+            dependencies: ["STSStation", "STSConsole", "STSSupport", "STSTokenFormat", "STSTariff", "STSAuditLog", "STSHeadEnd", "STSDLMS", "STSNotify",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
                            .product(name: "HummingbirdCore", package: "hummingbird"),

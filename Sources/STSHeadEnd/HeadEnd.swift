@@ -13,6 +13,8 @@ public final class HeadEnd: @unchecked Sendable {
     public var timeout: Double
     /// How many meters are talked to at once.
     public let concurrency: Int
+    /// The notification channels alerts raised by reading rounds are queued for.
+    public var alertChannels: [String] = []
     let counters = NSLock()
     var nextCounter: [String: UInt32] = [:]
     let links = NSLock()

@@ -13,6 +13,8 @@ public final class HeadEndWorker: @unchecked Sendable {
     var thread: Thread?
     /// Called after each reading round (the alerting hooks in here).
     public var afterReading: (@Sendable ([ReadingOutcome]) -> Void)?
+    /// Called on every pass of the loop (about once a second): the alert dispatcher.
+    public var everyPass: (@Sendable () -> Void)?
 
     public init(headEnd: HeadEnd, readingInterval: Int64) {
         self.headEnd = headEnd
@@ -47,6 +49,7 @@ public final class HeadEndWorker: @unchecked Sendable {
                 nextReading = now + readingInterval
                 if let outcomes = try? headEnd.readAll(now: now) { afterReading?(outcomes) }
             }
+            everyPass?()
         }
     }
 }

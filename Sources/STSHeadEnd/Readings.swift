@@ -38,7 +38,8 @@ extension HeadEnd {
             o.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             return (o, stored, profile, events)
         }
-        try station.recordReadings(collected.compactMap { c in c.1.map { (pan: c.0.pan, reading: $0, profile: c.2, events: c.3) } })
+        try station.recordReadings(collected.compactMap { c in c.1.map { (pan: c.0.pan, reading: $0, profile: c.2, events: c.3) } },
+                                   channels: alertChannels)
         return collected.map(\.0)
     }
 }

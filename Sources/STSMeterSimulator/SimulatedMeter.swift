@@ -122,6 +122,13 @@ public struct SimulatedMeter: Equatable, Sendable {
         return outcome
     }
 
+    /// Puts `tenths` of a kWh on the electricity register, as credit bought before the meter
+    /// came to the simulator (fleets start with some), and closes the relay.
+    public mutating func startWithCredit(tenths: Int64) {
+        decoder.state.registers[.electricity] = Int128(max(0, tenths))
+        afterCreditChange(at: 0)
+    }
+
     /// Sets the tamper flag, as the meter's tamper switch would.
     public mutating func detectTamper(at now: Int64) {
         guard !decoder.state.registers.tamper else { return }

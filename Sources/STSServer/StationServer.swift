@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import STSHeadEnd
+import STSNotify
 import STSStation
 
 /// The station as a service: the JSON API under `/api/v1` (described by the OpenAPI 3.1 document
@@ -31,6 +32,8 @@ public final class StationServer: Sendable {
         public var readingInterval: Int64 = 900
         /// Seconds a sale waits for its token to reach a connected meter before answering "pending".
         public var deliveryTimeout: Double = 2
+        /// Where alerts about connected meters go (webhook, email, SMS); none by default.
+        public var notifiers: [any Notifier] = []
         public var cardSale: (@Sendable (Station, SaleRequest, Actor, String?) throws -> CardSaleResult)?
 
         /// Listening on `host:port`, plain HTTP.
@@ -50,6 +53,7 @@ public final class StationServer: Sendable {
     let requestLog: RequestLog
     let loginGate: LoginGate
     let headEnd: HeadEnd
+    let alerts: AlertDispatcher
 
     /// A server over `station`.
     public init(station: Station, configuration: Configuration, logLines: @escaping @Sendable (String) -> Void = RequestLog.standardError) {
@@ -61,6 +65,8 @@ public final class StationServer: Sendable {
         loginGate = LoginGate(failuresPerMinute: configuration.loginFailuresPerMinute, now: { [station] in station.now() })
         requestLog = RequestLog(write: logLines, sessions: sessions)
         headEnd = HeadEnd(station: station, concurrency: 32, timeout: configuration.deliveryTimeout)
+        alerts = AlertDispatcher(station: station, notifiers: configuration.notifiers, log: logLines)
+        headEnd.alertChannels = alerts.channels
     }
 
     /// The router with every route (what the in-process tests drive).
@@ -104,6 +110,8 @@ public final class StationServer: Sendable {
     public func run(signals: Bool = true, ready: @escaping @Sendable (String) -> Void) async throws {
         // Retries of token deliveries and scheduled readings run only while the server does.
         let worker = HeadEndWorker(headEnd: headEnd, readingInterval: configuration.readingInterval)
+        let alerts = self.alerts
+        worker.everyPass = { alerts.dispatchDue() }
         worker.start()
         defer { worker.stop() }
         try await application(ready: ready).runService(gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [])

@@ -18,10 +18,15 @@ struct SimDLMSKeysCommand: ParsableCommand {
     func run() throws {
         try runReporting {
             _ = try StateFile.load(stateOption.state)
+            guard !FileManager.default.fileExists(atPath: out) else { throw ValidationError("\(out) exists: choose another --out") }
             let keys = try DLMSMeter.setUp(statePath: stateOption.state)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            try OwnerOnlyFile.create(out, contents: Array(try encoder.encode(keys)) + [0x0A])
+            do { try OwnerOnlyFile.create(out, contents: Array(try encoder.encode(keys)) + [0x0A]) } catch {
+                // Without the head-end's copy the meter's keys are useless: start again.
+                unlink(stateOption.state + ".dlms")
+                throw error
+            }
             printLine("DLMS keys set for \(stateOption.state); head-end keys in \(out) (system title \(keys.server_system_title))")
         }
     }
@@ -43,7 +48,7 @@ struct SimServeCommand: ParsableCommand {
     @Option(help: "How often (seconds) consumption is applied and saved.") var tick: Int64 = 10
 
     func validate() throws {
-        _ = try ListenAddress(dlmsListen)
+        guard (try? ListenAddress(dlmsListen)) != nil else { throw ValidationError("--dlms-listen takes HOST:PORT, e.g. 127.0.0.1:4059 (port 0: a free one)") }
         guard (1...3600).contains(tick) else { throw ValidationError("--tick takes 1 to 3600 seconds") }
         guard (0...1_000_000).contains(loadWatts) else { throw ValidationError("--load-watts takes 0 to 1000000") }
     }

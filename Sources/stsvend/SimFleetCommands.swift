@@ -31,11 +31,15 @@ struct SimFleetCreateCommand: ParsableCommand {
     @Option(name: .customLong("base-date"), help: "Base date year of the key.") var baseDate: Int = 2014
     @Option(help: "Decoder key generation algorithm: 2 or 4.") var dkga: Int = 4
     @Option(help: "Encryption algorithm: 7 (STA) or 11 (MISTY1).") var ea: Int = 7
+    @Option(help: "Credit each meter starts with, in kWh (as if bought before it was connected).") var creditKWh: Int64 = 0
     @Option(name: .customLong("vending-key-file"), help: "File holding the vending key in hex (mode 0600), or '-' for stdin.") var vendingKeyFile: String
 
     func validate() throws {
+        guard (0...100_000).contains(creditKWh) else { throw ValidationError("--credit-kwh takes 0 to 100000") }
         guard (1...10_000).contains(count) else { throw ValidationError("--count takes 1 to 10000") }
-        guard (1...65_535).contains(basePort), basePort + count - 1 <= 65_535 else { throw ValidationError("--base-port + --count must stay below 65536") }
+        guard basePort == 0 || ((1...65_535).contains(basePort) && basePort + count - 1 <= 65_535) else {
+            throw ValidationError("--base-port + --count must stay below 65536 (0: free ports picked by 'fleet run')")
+        }
         guard firstSerial.count == 10, let f = UInt64(firstSerial), f + UInt64(count) <= 10_000_000_000 else {
             throw ValidationError("--first-serial takes 10 digits, low enough for --count meters")
         }
@@ -55,16 +59,18 @@ struct SimFleetCreateCommand: ParsableCommand {
                 let state = MeterState(keyParameters: profile.keyParameters, expiry: profile.expiry,
                                        decoderKey: try profile.decoderKey(vendingKey: vendingKey), policy: MeterPolicy())
                 let path = folder + "/\(pan).json"
-                try StateFile.create(SimulatedMeter(state: state), at: path)
+                var meter = SimulatedMeter(state: state)
+                if creditKWh > 0 { meter.startWithCredit(tenths: creditKWh * 10) }
+                try StateFile.create(meter, at: path)
                 let keys = try DLMSMeter.setUp(statePath: path)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 try OwnerOnlyFile.create(folder + "/\(pan).keys.json", contents: Array(try encoder.encode(keys)))
-                entries.append(FleetManifest.Entry(pan: pan, state: "\(pan).json", keys: "\(pan).keys.json", port: basePort + i))
+                entries.append(FleetManifest.Entry(pan: pan, state: "\(pan).json", keys: "\(pan).keys.json", port: basePort == 0 ? 0 : basePort + i))
                 if count >= 100, (i + 1) % 100 == 0 { FileHandle.standardError.write(Data("created \(i + 1)/\(count)\n".utf8)) }
             }
             try FleetManifest(host: host, meters: entries).save(folder)
-            printLine("\(count) meters in \(folder) on \(host):\(basePort)–\(basePort + count - 1)")
+            printLine("\(count) meters in \(folder) on \(host):" + (basePort == 0 ? "free ports ('fleet run' writes them to fleet.json)" : "\(basePort)–\(basePort + count - 1)"))
         }
     }
 }
@@ -92,7 +98,7 @@ struct SimFleetRunCommand: ParsableCommand {
             if historyDays > 0 { try fleet.backfill(days: historyDays, now: Int64(Date().timeIntervalSince1970)) }
             try blockingAwait { try await fleet.start() }
             let ports = fleet.manifest.meters.map(\.port)
-            printLine("dlms fleet listening: \(ports.count) meters on \(fleet.manifest.host):\(ports.min() ?? 0)-\(ports.max() ?? 0)")
+            printLine("dlms fleet listening: \(ports.count) meters on \(fleet.manifest.host):\(ports.min() ?? 0)-\(ports.max() ?? 0) (ports in \(folder)/fleet.json)")
             fleet.run(tick: tick)
             waitForTermination()
             fleet.stop()

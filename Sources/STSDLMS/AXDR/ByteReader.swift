@@ -56,13 +56,19 @@ public struct ByteReader: Sendable {
     /// An A-XDR length: one byte below 0x80, else 0x8n followed by n big-endian bytes (n ≤ 4).
     /// A length larger than the bytes left is refused here, before anyone allocates for it.
     public mutating func length() throws(DLMSError) -> Int {
+        let value = try count()
+        guard value <= remaining else { throw .truncated }
+        return value
+    }
+
+    /// An A-XDR length that counts something other than bytes (a bit-string's bits): not
+    /// checked against the bytes left, only kept to four bytes.
+    public mutating func count() throws(DLMSError) -> Int {
         let first = try byte()
         if first < 0x80 { return Int(first) }
         let width = Int(first & 0x7F)
         guard (1...4).contains(width) else { throw .malformed("length of \(width) bytes") }
-        let value = Int(try unsigned(width))
-        guard value <= remaining else { throw .truncated }
-        return value
+        return Int(try unsigned(width))
     }
 }
 

@@ -90,7 +90,7 @@ public indirect enum DataValue: Equatable, Sendable {
             return tag == 1 ? .array(items) : .structure(items)
         case 3: return .boolean(try reader.byte() != 0)
         case 4:
-            let bits = try reader.length()
+            let bits = try reader.count()
             return .bitString(bytes: try reader.take((bits + 7) / 8), count: bits)
         case 5: return .doubleLong(Int32(bitPattern: try reader.uint32()))
         case 6: return .doubleLongUnsigned(try reader.uint32())

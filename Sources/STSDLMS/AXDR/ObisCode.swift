@@ -33,6 +33,8 @@ extension ObisCode {
     public static let clock = ObisCode(0, 0, 1, 0, 0, 255)
     /// The invocation counter of the management client's security context (Data, IC 1).
     public static let invocationCounter = ObisCode(0, 0, 43, 1, 0, 255)
+    /// The code of the newest event (Data, IC 1): the event log's captured value.
+    public static let eventCode = ObisCode(0, 0, 96, 11, 0, 255)
     /// Active energy import, total (Register, IC 3).
     public static let activeEnergyImport = ObisCode(1, 0, 1, 8, 0, 255)
     /// Instantaneous active power import (Register, IC 3).

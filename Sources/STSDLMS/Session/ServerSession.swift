@@ -19,6 +19,9 @@ public struct ServerSession {
     var clientChallenge: [UInt8] = []
     var maxPDU = 512
     var pending: PendingBlocks?
+    /// Bytes of a block answer that are not block data: the block header (≤ 14), the ciphering
+    /// (SC, IC, tag: 17) and the general-glo header with its system title and length (≤ 14).
+    static let blockOverhead = 48
     /// The meter's largest receivable APDU, announced in the InitiateResponse.
     public static let serverMaxPDU: UInt16 = 2048
     /// Makes the meter's HLS challenge; swap for tests. Default: 16 random bytes.
@@ -76,7 +79,8 @@ public struct ServerSession {
         case .management:
             guard request.context == .logicalNameCiphered else { return reject(2, context: request.context) }
             guard let mechanism = request.mechanism, mechanism == .highGMAC else { return reject(request.mechanism == nil ? 12 : 11, context: .logicalNameCiphered) }
-            guard let title = request.callingTitle, title.count == 8,
+            // The meter's own title would make the client's IVs (title ‖ counter) collide with the meter's.
+            guard let title = request.callingTitle, title.count == 8, title != security.systemTitle,
                   let challenge = request.callingAuthentication, (8...64).contains(challenge.count),
                   request.userInformation.first == 0x21 else { return reject(13, context: .logicalNameCiphered) }
             var r = ByteReader(request.userInformation, start: 1)
@@ -137,11 +141,14 @@ public struct ServerSession {
             return XDLMSResponse.exception(state: 1, service: 6).encoded + SecuritySuite0.counterBytes(security.lastAcceptedClientCounter)
         }
         let plainTag = opened.apdu.first ?? 0
+        defer { _ = plainTag }
         if !general, XDLMSRequest.gloTag[plainTag] != apdu[0] { return XDLMSResponse.exception(state: 1, service: 5).encoded }
         let answer: XDLMSResponse
         if let request = try? XDLMSRequest.decode(opened.apdu) { answer = respond(to: request) }
         else { answer = .exception(state: 2, service: 2) }
         let plain = answer.encoded
+        // An exception-response has no ciphered form: it goes out as it is.
+        if plain.first == 0xD8 { return plain }
         guard let counter = try? security.nextServerCounter(),
               let protected = try? SecuritySuite0.protect(plain, control: .authenticatedEncrypted, senderTitle: security.systemTitle,
                                                           counter: counter, keys: security.keys) else {
@@ -163,7 +170,14 @@ public struct ServerSession {
         if case .awaitingHLS(let stoc, let title) = state {
             guard case .action(let invoke, let m, let p) = request, m.classId == 15, m.instance == .currentAssociation, m.method == 1,
                   case .octetString(let reply)? = p else {
-                return .action(invoke: request.invoke, result: DataAccessResult.scopeOfAccessViolated.rawValue, nil)
+                // Until HLS pass 3 succeeds nothing else is served; the refusal has the request's type.
+                let denied = DataAccessResult.scopeOfAccessViolated.rawValue
+                switch request {
+                case .get(let i, _, _), .getNext(let i, _): return .get(invoke: i, .failure(denied))
+                case .getList(let i, let list): return .getList(invoke: i, list.map { _ in .failure(denied) })
+                case .set(let i, _, _): return .set(invoke: i, result: denied)
+                case .action(let i, _, _): return .action(invoke: i, result: denied, nil)
+                }
             }
             guard (try? SecuritySuite0.verifyChallengeResponse(reply, challenge: stoc, senderTitle: title, keys: security.keys)) != nil,
                   let counter = try? security.nextServerCounter(),
@@ -181,7 +195,7 @@ public struct ServerSession {
             let result = d.classId == 15 && d.instance == .currentAssociation ? association(d.attribute) : device.get(d, selection: s, role: role)
             guard case .data(let value) = result else { return .get(invoke: invoke, result) }
             let bytes = value.encoded
-            let room = maxPDU - 40 // ciphering (22) and block headers
+            let room = maxPDU - Self.blockOverhead
             guard bytes.count > room, room > 0 else { return .get(invoke: invoke, result) }
             pending = PendingBlocks(data: Array(bytes.dropFirst(room)), next: 2, invoke: invoke)
             return .getBlock(invoke: invoke, last: false, block: 1, raw: Array(bytes.prefix(room)))
@@ -191,7 +205,7 @@ public struct ServerSession {
                 pending = nil
                 return .getBlockFailure(invoke: invoke, block: block, result: DataAccessResult.longGetAborted.rawValue)
             }
-            let room = maxPDU - 40
+            let room = maxPDU - Self.blockOverhead
             let chunk = Array(p.data.prefix(room))
             p.data.removeFirst(chunk.count)
             let number = p.next
@@ -221,7 +235,7 @@ public struct ServerSession {
         case 1: return .data(.octetString(ObisCode.currentAssociation.bytes))
         case 2:
             let me = CosemObjectInfo(classId: 15, version: 1, instance: .currentAssociation,
-                                     attributes: [.read, .read, .read, .read, .read, .read, .none, .read], methods: [role == .management])
+                                     attributes: [.read, .read, .read, .read, .none, .read, .none, .read], methods: [role == .management])
             return .data(.array(([me] + device.objects(for: role)).map(\.listElement)))
         case 3: return .data(.structure([.integer(Int8(role.sap)), .longUnsigned(1)]))
         case 4: return .data(.octetString((role == .management ? ApplicationContext.logicalNameCiphered : .logicalName).oid))

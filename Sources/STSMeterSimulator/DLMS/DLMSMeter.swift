@@ -54,6 +54,8 @@ public final class DLMSMeter: CosemDevice, ServerSecurityContext, @unchecked Sen
     public func accept(clientCounter counter: UInt32) throws(DLMSError) {
         lock.lock(); defer { lock.unlock() }
         guard counter > lastAcceptedCounter else { throw .replayed(counter: counter, lastAccepted: lastAcceptedCounter) }
+        // The floor must not wrap: a client this close to 2³² needs new keys.
+        guard counter < UInt32.max - Self.counterReservation else { throw .tooLarge("client invocation counter exhausted: renew the keys") }
         if counter >= document.client_counter_floor {
             // After a crash the meter resumes at the floor: nothing accepted before it can replay.
             var d = document
@@ -79,12 +81,16 @@ public final class DLMSMeter: CosemDevice, ServerSecurityContext, @unchecked Sen
 
     // MARK: changes
 
-    /// Applies `change` to the meter and saves the state before returning.
+    /// Applies `change` to the meter as the state file holds it (under the file's lock, so a
+    /// `sim enter` or `sim run` beside the server loses nothing) and saves before returning.
     func change<T>(_ change: (inout SimulatedMeter) -> T) throws -> T {
-        var m = meter
-        let result = change(&m)
-        try StateFile.save(m, to: statePath)
-        meter = m
+        var updated: SimulatedMeter?
+        let result = try StateFile.update(statePath) { (m: inout SimulatedMeter) -> T in
+            let r = change(&m)
+            updated = m
+            return r
+        }
+        if let updated { meter = updated }
         return result
     }
 
@@ -99,11 +105,12 @@ public final class DLMSMeter: CosemDevice, ServerSecurityContext, @unchecked Sen
     /// load profile at every quarter hour passed; saves both files once.
     public func advance(from start: Int64, to end: Int64, load: (Int64) -> Int64) throws {
         try lock.withLock {
-            var m = meter
             var d = document
             var t = start
-            if d.profile_until == nil { d.profile_until = t - t % 900 }
+            // After a gap (the simulator was stopped) the profile resumes at the current quarter.
+            if d.profile_until == nil || (d.profile_until ?? 0) + 900 < t { d.profile_until = t - t % 900 }
             if let until = d.profile_until, until > t { t = until }
+            var m = try StateFile.load(statePath)
             while t < end {
                 let boundary = (d.profile_until ?? t) + 900
                 let stop = min(end, boundary)
@@ -117,9 +124,13 @@ public final class DLMSMeter: CosemDevice, ServerSecurityContext, @unchecked Sen
                 }
             }
             if d.load_profile.count > Self.profileLimit { d.load_profile.removeFirst(d.load_profile.count - Self.profileLimit) }
-            try StateFile.save(m, to: statePath)
+            let drawn = m
+            try StateFile.update(statePath) { current in
+                // Keep what others changed meanwhile (a token entered); take the consumption.
+                if current.decoder.state.tidMemory == drawn.decoder.state.tidMemory { current = drawn }
+            }
             try DLMSFile.save(d, for: statePath)
-            meter = m
+            meter = try StateFile.load(statePath)
             document = d
         }
     }

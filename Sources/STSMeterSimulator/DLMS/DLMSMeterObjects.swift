@@ -20,6 +20,7 @@ extension DLMSMeter {
             return e.detail.hasPrefix("closed") ? 60 : 59
         }
         if e.kind == "tamper", e.detail.hasPrefix("tamper cleared") { return 46 }
+        if e.kind == "card" { return 73 }
         return eventCodes[e.kind] ?? 255
     }
 
@@ -34,9 +35,11 @@ extension DLMSMeter {
             o(.data, 0, .invocationCounter, [r, r]),
             o(.register, 0, .activeEnergyImport, [r, r, r]),
             o(.register, 0, .instantaneousPower, [r, r, r]),
-            o(.account, 0, .account, [r, r, r, r, r, r, r, r, r, r, r, r, r, r, r, r, rw], 0),
+            o(.account, 0, .account, [r, r, r, r, r, r, r, r, r, r, r, r, r, r, r, rw, r], 0),
             o(.credit, 0, .credit, [r, r, r, r, rw, r, r, r]),
-            o(.tokenGateway, 0, .tokenGateway, [r, r, r, r, r, r], 1),
+            // The last token stays with the management client: a refused token may still be enterable.
+            o(.tokenGateway, 0, .tokenGateway, [r, m ? r : .none, r, m ? r : .none, r, r], 1),
+            o(.data, 0, .eventCode, [r, r]),
             o(.disconnectControl, 0, .disconnectControl, [r, r, r, r], 2),
             o(.profileGeneric, 1, .loadProfile, [r, r, r, r, r, r, r, r]),
             o(.profileGeneric, 1, .eventLog, [r, r, r, r, r, r, r, r]),
@@ -51,6 +54,7 @@ extension DLMSMeter {
         guard let info = objects(for: role).first(where: { $0.instance == a.instance }) else { return .failure(DataAccessResult.objectUndefined.rawValue) }
         guard info.classId == a.classId else { return .failure(DataAccessResult.objectClassInconsistent.rawValue) }
         guard a.attribute >= 1, Int(a.attribute) <= info.attributes.count else { return .failure(DataAccessResult.objectUndefined.rawValue) }
+        guard info.attributes[Int(a.attribute) - 1] != .none else { return .failure(DataAccessResult.readWriteDenied.rawValue) }
         if a.attribute == 1 { return .data(.octetString(a.instance.bytes)) }
         if selection != nil, info.classId != InterfaceClass.profileGeneric.rawValue || a.attribute != 2 {
             return .failure(DataAccessResult.otherReason.rawValue)
@@ -65,19 +69,20 @@ extension DLMSMeter {
         case (.clock, 8): return .data(.boolean(false))
         case (.clock, 9): return .data(.enumerated(1)) // crystal
         case (.invocationCounter, 2): return .data(.doubleLongUnsigned(lastAcceptedCounter))
+        case (.eventCode, 2): return .data(.unsigned(meter.events.last.map(Self.eventCode) ?? 0))
         case (.activeEnergyImport, 2): return .data(.doubleLongUnsigned(UInt32(clamping: Self.energyWh(meter))))
         case (.activeEnergyImport, 3): return .data(.structure([.integer(0), .enumerated(30)])) // Wh
         case (.instantaneousPower, 2): return .data(.doubleLong(Int32(clamping: meter.relay.isClosed ? loadWatts : 0)))
         case (.instantaneousPower, 3): return .data(.structure([.integer(0), .enumerated(27)])) // W
-        case (.account, 2): return .data(.structure([.enumerated(1), .enumerated(1)])) // credit mode, active
+        case (.account, 2): return .data(.structure([.enumerated(2), .enumerated(2)])) // prepayment mode, active
         case (.account, 3): return .data(.unsigned(1))
-        case (.account, 4): return .data(.bitString(bytes: [meter.hasCredit ? 0x80 : 0x20], count: 8))
+        case (.account, 4): return .data(.bitString(bytes: [meter.hasCredit ? 0x80 : 0x02], count: 8)) // bit 0 in credit, bit 6 out of credit
         case (.account, 5): return .data(.doubleLong(credit))
         case (.account, 6), (.account, 7), (.account, 8): return .data(.doubleLong(0))
         case (.account, 9): return .data(.array([.octetString(ObisCode.credit.bytes)]))
         case (.account, 10): return .data(.array([]))
         case (.account, 11): return .data(.array([]))
-        case (.account, 12): return .data(.array([.structure([.octetString(ObisCode.credit.bytes), .array([])])]))
+        case (.account, 12): return .data(.array([.structure([.octetString(ObisCode.credit.bytes), .unsigned(100)])]))
         case (.account, 13), (.account, 14): return .data(.octetString(Self.notSpecifiedDateTime))
         case (.account, 15): return .data(currency)
         case (.account, 16): return .data(.doubleLong(lowCreditThreshold))
@@ -171,7 +176,8 @@ extension DLMSMeter {
                 return objects(for: role).contains { $0.instance == a.instance } ? DataAccessResult.readWriteDenied.rawValue
                     : DataAccessResult.objectUndefined.rawValue
             }
-            guard case .doubleLong(let v) = value, v >= 0 else { return DataAccessResult.typeUnmatched.rawValue }
+            // The state file takes positive thresholds below 10⁸ kWh.
+            guard case .doubleLong(let v) = value, v > 0, v < 1_000_000_000 else { return DataAccessResult.typeUnmatched.rawValue }
             let ok = (try? change { (m: inout SimulatedMeter) -> Void in
                 if m.isCurrencyMeter { m.warningCurrency = [Int128(v) * 1000] } else { m.warningTenths = [Int64(v)] }
                 m.warned = []; m.warnedCurrency = []
@@ -224,6 +230,7 @@ extension DLMSMeter {
         }
         var d = document
         d.last_token = .init(token: text, time: t, status: status, description: outcome.result.rawValue, delivery: 0)
+        // The token is applied and saved already; the gateway's record of it is best effort.
         if (try? DLMSFile.save(d, for: statePath)) != nil { document = d }
         return (0, .data(.structure([.enumerated(status), .visibleString(outcome.result.rawValue)])))
     }

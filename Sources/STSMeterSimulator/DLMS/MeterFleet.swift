@@ -29,7 +29,7 @@ public struct FleetManifest: Codable, Sendable {
         guard data.count < 16 << 20 else { throw DLMSMeterError.io("fleet.json is too large") }
         let m = try JSONDecoder().decode(FleetManifest.self, from: data)
         guard m.format == "sts-meter-fleet", m.version == 1, m.meters.count <= 100_000,
-              m.meters.allSatisfy({ (1...65_535).contains($0.port) && !$0.state.contains("/") && !$0.keys.contains("/") }) else {
+              m.meters.allSatisfy({ (0...65_535).contains($0.port) && !$0.state.contains("/") && !$0.keys.contains("/") }) else {
             throw DLMSMeterError.io("\(folder)/fleet.json is not a fleet manifest")
         }
         return m
@@ -46,7 +46,8 @@ public struct FleetManifest: Codable, Sendable {
 /// its household profile in (optionally accelerated) time and now and then raising an event.
 public final class MeterFleet: @unchecked Sendable {
     public let meters: [DLMSMeter]
-    public let manifest: FleetManifest
+    public private(set) var manifest: FleetManifest
+    let folder: String
     let profiles: [ConsumptionProfile]
     var channels: [Channel] = []
     let group: MultiThreadedEventLoopGroup
@@ -56,6 +57,7 @@ public final class MeterFleet: @unchecked Sendable {
 
     /// Opens every meter of the manifest in `folder`.
     public init(folder: String, threads: Int = 2) throws {
+        self.folder = folder
         manifest = try FleetManifest.load(folder)
         meters = try manifest.meters.map { try DLMSMeter(statePath: folder + "/" + $0.state) }
         profiles = manifest.meters.map { ConsumptionProfile(pan: $0.pan) }
@@ -69,11 +71,19 @@ public final class MeterFleet: @unchecked Sendable {
         }
     }
 
-    /// Listens on every meter's port.
+    /// Listens on every meter's port. Port 0 in the manifest picks a free port, which is then
+    /// written back to `fleet.json` (so a station can be connected to the running fleet).
     public func start() async throws {
-        for (m, e) in zip(meters, manifest.meters) {
-            channels.append(try await DLMSListener.start(m, host: manifest.host, port: e.port, group: group))
+        var picked = false
+        for (i, (m, e)) in zip(meters, manifest.meters).enumerated() {
+            let channel = try await DLMSListener.start(m, host: manifest.host, port: e.port, group: group)
+            channels.append(channel)
+            if e.port == 0, let port = channel.localAddress?.port {
+                manifest.meters[i].port = port
+                picked = true
+            }
         }
+        if picked { try manifest.save(folder) }
     }
 
     /// Draws consumption every `tick` seconds of real time.
