@@ -143,7 +143,7 @@ let package = Package(
             dependencies: [
                 "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSBenchmark", "STSMeter", "STSMeterSimulator",
                 "STSCard", "STSPCSC", "STSCardEmulator", "STSTariff", "STSAuditLog", "STSStation", "STSServer", "STSServerBenchmark",
-                "STSDLMS", "STSSupport", "STSHeadEnd",
+                "STSDLMS", "STSSupport", "STSHeadEnd", "STSNotify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -162,6 +162,7 @@ let package = Package(
         .testTarget(name: "STSBatchTests", dependencies: ["STSBatch", "STSSupport", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSMeterTests", dependencies: ["STSMeter", "STSMeterSimulator", "STSTariff", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSCardTests", dependencies: ["STSCard", "STSMeterSimulator", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSDLMSTests", dependencies: ["STSDLMS", "STSTestFixtures"]),
         .testTarget(name: "STSTariffTests", dependencies: ["STSTariff", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSAuditLogTests", dependencies: ["STSAuditLog", "STSBatch", "STSTariff", "STSVending", "STSCrypto", "STSTokenFormat",
                                                               .product(name: "Crypto", package: "swift-crypto")]),

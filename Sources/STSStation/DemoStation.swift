@@ -23,15 +23,17 @@ public struct DemoStation {
     /// The log each demo sale exports, `FOLDER/log.jsonl`.
     public let logFile: String
 
-    /// Opens the demo station in `folder`, creating the folder and the station when missing.
-    public init(folder: String) throws {
+    /// Opens the demo station in `folder`, creating the folder and the station when missing;
+    /// `extra` runs once, at creation, with the set-up supervisor (second factor given), for
+    /// what a front adds to the demo (a fleet of connected meters).
+    public init(folder: String, extra: ((Station, Actor) throws -> Void)? = nil) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         database = folder + "/station.db"
         passwordFile = folder + "/supervisor.password"
         logFile = folder + "/log.jsonl"
         meter = try MeterPAN(meterNumber: "600727000000000009")
         created = !FileManager.default.fileExists(atPath: database)
-        station = created ? try Self.create(folder: folder, database: database, passwordFile: passwordFile, meter: meter, supervisor: supervisor)
+        station = created ? try Self.create(folder: folder, database: database, passwordFile: passwordFile, meter: meter, supervisor: supervisor, extra: extra)
             : try Station.open(path: database)
     }
 
@@ -57,7 +59,8 @@ public struct DemoStation {
         return Sale(receipt: receipt, entries: entries, head: head, verification: verification)
     }
 
-    private static func create(folder: String, database: String, passwordFile: String, meter: MeterPAN, supervisor name: String) throws -> Station {
+    private static func create(folder: String, database: String, passwordFile: String, meter: MeterPAN, supervisor name: String,
+                               extra: ((Station, Actor) throws -> Void)?) throws -> Station {
         let password = Array("demo-password-\(UUID().uuidString.prefix(8))".utf8)
         try PrivateFile.create(passwordFile, contents: password + [10])
         let (station, secret) = try Station.create(path: database, name: "demo station", admin: name, password: password)
@@ -88,6 +91,7 @@ public struct DemoStation {
         let operatorSecret = try station.addUser(name: "operator", role: .operator, password: operatorPassword, by: admin)
         try PrivateFile.create(folder + "/operator.password", contents: operatorPassword + [10])
         try PrivateFile.create(folder + "/operator.totp", contents: Array((Base32.encode(operatorSecret) + "\n").utf8))
+        try extra?(station, admin)
         return station
     }
 }

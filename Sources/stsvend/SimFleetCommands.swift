@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import STSBatch
 import STSCrypto
+import STSVending
 import STSMeter
 import STSMeterSimulator
 import STSSupport
@@ -47,31 +48,40 @@ struct SimFleetCreateCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            guard !FileManager.default.fileExists(atPath: folder + "/fleet.json") else { throw ValidationError("\(folder) already holds a fleet") }
             let vendingKey = try SecretFile.key(vendingKeyFile) { try VendingKey(bytes: $0) }
             guard let first = UInt64(firstSerial) else { return }
-            var entries: [FleetManifest.Entry] = []
-            for i in 0..<count {
-                guard let number = MeterPAN.meterNumber(serial: first + UInt64(i)) else { throw ValidationError("serials run past 10 digits") }
-                let profile = try MeterOptions.profile(pan: number, sgc: sgc, ti: ti, krn: krn, kt: 2, ken: 255, baseDate: baseDate, dkga: dkga, ea: ea)
-                let pan = profile.pan.description
-                let state = MeterState(keyParameters: profile.keyParameters, expiry: profile.expiry,
-                                       decoderKey: try profile.decoderKey(vendingKey: vendingKey), policy: MeterPolicy())
-                let path = folder + "/\(pan).json"
-                var meter = SimulatedMeter(state: state)
-                if creditKWh > 0 { meter.startWithCredit(tenths: creditKWh * 10) }
-                try StateFile.create(meter, at: path)
-                let keys = try DLMSMeter.setUp(statePath: path)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                try OwnerOnlyFile.create(folder + "/\(pan).keys.json", contents: Array(try encoder.encode(keys)))
-                entries.append(FleetManifest.Entry(pan: pan, state: "\(pan).json", keys: "\(pan).keys.json", port: basePort == 0 ? 0 : basePort + i))
-                if count >= 100, (i + 1) % 100 == 0 { FileHandle.standardError.write(Data("created \(i + 1)/\(count)\n".utf8)) }
-            }
-            try FleetManifest(host: host, meters: entries).save(folder)
+            let credit = creditKWh * 10
+            try Self.create(folder: folder, count: count, firstSerial: first, basePort: basePort, host: host,
+                            profile: { try MeterOptions.profile(pan: $0, sgc: sgc, ti: ti, krn: krn, kt: 2, ken: 255, baseDate: baseDate, dkga: dkga, ea: ea) },
+                            vendingKey: vendingKey, creditTenths: { _ in credit })
             printLine("\(count) meters in \(folder) on \(host):" + (basePort == 0 ? "free ports ('fleet run' writes them to fleet.json)" : "\(basePort)–\(basePort + count - 1)"))
         }
+    }
+
+    /// Creates a fleet folder: state files, DLMS keys, head-end keys, `fleet.json`.
+    static func create(folder: String, count: Int, firstSerial first: UInt64, basePort: Int, host: String,
+                       profile: (String) throws -> MeterProfile, vendingKey: VendingKey, creditTenths: (Int) -> Int64) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        guard !FileManager.default.fileExists(atPath: folder + "/fleet.json") else { throw ValidationError("\(folder) already holds a fleet") }
+        var entries: [FleetManifest.Entry] = []
+        for i in 0..<count {
+            guard let number = MeterPAN.meterNumber(serial: first + UInt64(i)) else { throw ValidationError("serials run past 10 digits") }
+            let p = try profile(number)
+            let pan = p.pan.description
+            let state = MeterState(keyParameters: p.keyParameters, expiry: p.expiry, decoderKey: try p.decoderKey(vendingKey: vendingKey), policy: MeterPolicy())
+            let path = folder + "/\(pan).json"
+            var meter = SimulatedMeter(state: state)
+            let credit = creditTenths(i)
+            if credit > 0 { meter.startWithCredit(tenths: credit) }
+            try StateFile.create(meter, at: path)
+            let keys = try DLMSMeter.setUp(statePath: path)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try OwnerOnlyFile.create(folder + "/\(pan).keys.json", contents: Array(try encoder.encode(keys)))
+            entries.append(FleetManifest.Entry(pan: pan, state: "\(pan).json", keys: "\(pan).keys.json", port: basePort == 0 ? 0 : basePort + i))
+            if count >= 100, (i + 1) % 100 == 0 { FileHandle.standardError.write(Data("created \(i + 1)/\(count)\n".utf8)) }
+        }
+        try FleetManifest(host: host, meters: entries).save(folder)
     }
 }
 

@@ -6,7 +6,7 @@ import STSTariff
 /// tokens for supervisors, and the dispute statement.
 public enum MeterPages {
     /// The meter page.
-    public static func meter(_ v: ConsoleViewer, _ o: MeterOverview, error: String?, notice: String?) -> HTML {
+    public static func meter(_ v: ConsoleViewer, _ o: MeterOverview, error: String?, notice: String?, connected: ConnectedMeterView? = nil) -> HTML {
         let t = v.t
         return Layout.page(v, title: "\(o.meter.customer) · \(o.meter.pan)") { h in
             Layout.notice(&h, error)
@@ -17,6 +17,7 @@ public enum MeterPages {
             h.link("/meters/\(o.meter.pan)/statement", t("statement.title"), class: "button")
             h.raw("</p>")
             AccountBox.render(&h, t, o.position)
+            if let connected { ConnectedMeterPages.section(&h, v, connected) }
             h.element("h2", t("meter.history"))
             h.raw("<table class=\"list\"><thead><tr>")
             for k in ["receipt.sale", "receipt.time", "meter.kind-of-sale", "receipt.paid", "receipt.units", "TID", "receipt.operator", ""] { h.element("th", k == "TID" || k.isEmpty ? k : t(k)) }

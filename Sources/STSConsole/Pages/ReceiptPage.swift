@@ -6,10 +6,15 @@ import STSTokenFormat
 /// `data-token`, the automation hook), printable on an 80 mm receipt printer or A4.
 public enum ReceiptPage {
     /// The receipt page of a sale (new, replayed or reprinted); `a4` prints it on A4 instead of an 80 mm roll.
-    public static func render(_ v: ConsoleViewer, _ r: SaleReceipt, card: CardDelivery? = nil, notice: String? = nil, a4: Bool = false) -> HTML {
+    public static func render(_ v: ConsoleViewer, _ r: SaleReceipt, card: CardDelivery? = nil, notice: String? = nil, a4: Bool = false,
+                              delivery: TokenDelivery? = nil) -> HTML {
         let t = v.t
         return Layout.page(v, title: t("receipt.title", "\(r.saleID)"), bodyClass: a4 ? "receipt-page a4" : "receipt-page") { h in
             Layout.notice(&h, notice, kind: "ok")
+            if let delivery {
+                h.raw("<p class=\"delivery\" data-delivery=\"\(HTML.escape(delivery.state))\">")
+                h.text(ConnectedMeterPages.deliveryLine(t, delivery)); h.raw("</p>")
+            }
             h.raw("<p class=\"noprint\">"); h.text(t("receipt.print-hint")); h.raw(" ")
             h.link("/receipts/\(r.saleID)?paper=a4", t("receipt.a4")); h.raw(" · ")
             h.link("/receipts/\(r.saleID)", t("receipt.80mm")); h.raw("</p>")

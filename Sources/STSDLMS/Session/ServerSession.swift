@@ -137,12 +137,11 @@ public struct ServerSession {
               let opened = try? SecuritySuite0.unprotect(content, senderTitle: clientTitle, keys: security.keys) else {
             return XDLMSResponse.exception(state: 1, service: 5).encoded // deciphering-error
         }
+        // The glo- tag must name the service inside, checked before the counter is spent.
+        if !general, XDLMSRequest.gloTag[opened.apdu.first ?? 0] != apdu[0] { return XDLMSResponse.exception(state: 1, service: 5).encoded }
         do { try security.accept(clientCounter: opened.counter) } catch {
             return XDLMSResponse.exception(state: 1, service: 6).encoded + SecuritySuite0.counterBytes(security.lastAcceptedClientCounter)
         }
-        let plainTag = opened.apdu.first ?? 0
-        defer { _ = plainTag }
-        if !general, XDLMSRequest.gloTag[plainTag] != apdu[0] { return XDLMSResponse.exception(state: 1, service: 5).encoded }
         let answer: XDLMSResponse
         if let request = try? XDLMSRequest.decode(opened.apdu) { answer = respond(to: request) }
         else { answer = .exception(state: 2, service: 2) }
@@ -218,7 +217,14 @@ public struct ServerSession {
             let results = list.map { d in
                 d.classId == 15 && d.instance == .currentAssociation ? association(d.attribute) : device.get(d, selection: nil, role: role)
             }
-            return .getList(invoke: invoke, results)
+            // A list answer longer than the negotiated size goes in blocks too: the blocks carry
+            // the list's count and results, as the Green Book's GET-with-list datablock does.
+            let whole = XDLMSResponse.getList(invoke: invoke, results).encoded
+            let room = maxPDU - Self.blockOverhead
+            guard whole.count > maxPDU - 22, room > 0 else { return .getList(invoke: invoke, results) }
+            let raw = Array(whole.dropFirst(3))
+            pending = PendingBlocks(data: Array(raw.dropFirst(room)), next: 2, invoke: invoke)
+            return .getBlock(invoke: invoke, last: false, block: 1, raw: Array(raw.prefix(room)))
         case .set(let invoke, let d, let v):
             if role == .publicClient { return .set(invoke: invoke, result: DataAccessResult.readWriteDenied.rawValue) }
             return .set(invoke: invoke, result: device.set(d, value: v, role: role))

@@ -78,7 +78,7 @@ public enum XDLMSRequest: Equatable, Sendable {
             request = .get(invoke: invoke, d, try selection(&r))
         case (0xC0, 2): request = .getNext(invoke: invoke, block: try r.uint32())
         case (0xC0, 3):
-            let n = try r.length()
+            let n = try r.count()
             guard n <= maximumListCount else { throw .tooLarge("GET with \(n) attributes") }
             var list: [AttributeDescriptor] = []
             for _ in 0..<n {
@@ -183,7 +183,7 @@ public enum XDLMSResponse: Equatable, Sendable {
             if try r.byte() == 0 { response = .getBlock(invoke: invoke, last: last, block: block, raw: try r.take(try r.length())) }
             else { response = .getBlockFailure(invoke: invoke, block: block, result: try r.byte()) }
         case (0xC4, 3):
-            let n = try r.length()
+            let n = try r.count()
             guard n <= XDLMSRequest.maximumListCount else { throw .tooLarge("list of \(n)") }
             var results: [GetResult] = []
             for _ in 0..<n { results.append(try result(&r)) }

@@ -55,6 +55,8 @@ final class SessionHandler: ChannelInboundHandler, @unchecked Sendable {
             context.close(promise: nil)
             return
         }
+        // Answers stay within the negotiated size; anything else is a bug, never a crash.
+        guard answer.count <= WrapperFrame.maximumAPDU else { context.close(promise: nil); return }
         let out = WrapperFrame(source: DLMSListener.logicalDevice, destination: frame.source, apdu: answer).encoded
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: out)), promise: nil)
     }

@@ -11,7 +11,10 @@ extension StationServer {
             switch await self.consoleUser(request) {
             case let .failure(r): return r
             case let .success((v, _)):
-                let done = request.query["done"].flatMap { ["tenant", "reversed"].contains($0) ? v.t("meter.done-" + $0) : nil }
+                let done = request.query["done"].flatMap { q -> String? in
+                    if ["tenant", "reversed"].contains(q) { return v.t("meter.done-" + q) }
+                    return ["open", "closed"].contains(q) ? v.t("connected.done-" + q) : nil
+                }
                 return try await self.meterPage(v, request, context, error: nil, notice: done)
             }
         }
@@ -106,8 +109,12 @@ extension StationServer {
         do {
             let pan = try Self.meterPAN(try Self.pathParameter(context, "pan"))
             let station = self.station
-            let o = try await blocking { try station.meterOverview(pan, sales: 50) }
-            return self.html(MeterPages.meter(v, o, error: error, notice: notice), request, status: error == nil ? .ok : .conflict)
+            let (o, connected) = try await blocking { () -> (MeterOverview, ConnectedMeterView?) in
+                let o = try station.meterOverview(pan, sales: 50)
+                let c = try station.meterLink(pan.description) == nil ? nil : try station.connectedMeterView(pan.description, days: 7)
+                return (o, c)
+            }
+            return self.html(MeterPages.meter(v, o, error: error, notice: notice, connected: connected), request, status: error == nil ? .ok : .conflict)
         } catch { return problem(v, request, error, back: "/meters") }
     }
 

@@ -56,6 +56,7 @@ extension StationServer {
         }
         addSellPages(to: router)
         addMeterPages(to: router)
+        addConnectedPages(to: router)
         addSupervisorPages(to: router)
         addReportPages(to: router)
     }
@@ -126,8 +127,9 @@ extension StationServer {
                     let sale = SaleRequest(meter: pan, amount: amount, requestID: id, channel: "counter")
                     let actor = s.actor
                     let (receipt, card) = try await self.sell(sale, by: actor, reader: nil)
+                    let delivery = await self.delivery(after: receipt)
                     let notice = card != nil ? v.t("sell.card-written") : receipt.replayed ? v.t("sell.replayed") : v.t("sell.done")
-                    return self.html(ReceiptPage.render(v, receipt, card: card, notice: notice), request, status: receipt.replayed ? .ok : .created)
+                    return self.html(ReceiptPage.render(v, receipt, card: card, notice: notice, delivery: delivery), request, status: receipt.replayed ? .ok : .created)
                 } catch {
                     return self.html(SupervisorPages.problem(v, title: v.t("error.sale-title"), message: self.message(error, v.t), back: "/sell"), request,
                                      status: (error as? StationError).map(APIError.status) ?? .badRequest)
@@ -141,8 +143,8 @@ extension StationServer {
                 do {
                     let id = try Self.saleID(context)
                     let station = self.station, actor = s.actor
-                    let receipt = try await blocking { try station.reprint(sale: id, by: actor) }
-                    return self.html(ReceiptPage.render(v, receipt, a4: request.query["paper"] == "a4"), request)
+                    let (receipt, delivery) = try await blocking { (try station.reprint(sale: id, by: actor), try station.delivery(sale: id)) }
+                    return self.html(ReceiptPage.render(v, receipt, a4: request.query["paper"] == "a4", delivery: delivery), request)
                 } catch {
                     return self.html(SupervisorPages.problem(v, title: v.t("error.title"), message: self.message(error, v.t), back: "/sell"), request,
                                      status: (error as? StationError).map(APIError.status) ?? .badRequest)
