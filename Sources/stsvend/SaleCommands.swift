@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import STSHeadEnd
 import STSBatch
 import STSStation
 import STSTariff
@@ -47,7 +48,15 @@ struct SellCommand: ParsableCommand {
                 try sellOnCard(s, request, by: who, reader: reader, wait: wait, json: output.json)
                 return
             }
-            printReceipt(try s.sell(request, by: who), json: output.json)
+            let receipt = try s.sell(request, by: who)
+            // A connected meter gets its token through the head-end at once; if the meter does
+            // not answer, 'stsvend serve' (or 'stsvend meter deliver') keeps trying.
+            var delivery: TokenDelivery?
+            if receipt.queuedForDelivery, let d = try s.delivery(sale: receipt.saleID) {
+                HeadEnd(station: s, timeout: 2).deliver(d)
+                delivery = try s.delivery(sale: receipt.saleID)
+            }
+            printReceipt(receipt, json: output.json, delivery: delivery)
         }
     }
 }
@@ -163,10 +172,10 @@ struct EngineeringCommand: ParsableCommand {
 }
 
 /// Prints a receipt: JSON (`{"token", "tid", "units", …, "receipt": {…}}`) or text for the counter.
-func printReceipt(_ r: SaleReceipt, json: Bool, card: CardDelivery? = nil) {
+func printReceipt(_ r: SaleReceipt, json: Bool, card: CardDelivery? = nil, delivery: TokenDelivery? = nil) {
     let receipt = String(decoding: r.json, as: UTF8.self)
     if json {
-        FileHandle.standardOutput.write(Data(r.resultJSON(card: card)))
+        FileHandle.standardOutput.write(Data(r.resultJSON(card: card, delivery: delivery)))
         return
     }
     guard let o = try? JSON.parse(receipt) else { printLine(receipt); return }
@@ -193,5 +202,9 @@ func printReceipt(_ r: SaleReceipt, json: Bool, card: CardDelivery? = nil) {
     }
     if let card { lines.append("CARD   purchase \(card.sequence) written to card \(card.serial)\(card.completedPending ? " (completing the pending purchase)" : "")") }
     for w in o["warnings"]?.array ?? [] { lines.append("warning: \(w.string ?? "")") }
+    if let d = delivery {
+        lines.append(d.state == "pending" ? "METER  not reached yet (\(d.lastError)); the server retries, or key the token in"
+                     : "METER  \(d.state == "delivered" ? "delivered, \(d.result)" : d.state == "refused" ? "refused: \(d.result)" : "gave up: \(d.lastError)")")
+    }
     printLine(lines.joined(separator: "\n"))
 }

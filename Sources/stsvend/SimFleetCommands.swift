@@ -32,7 +32,7 @@ struct SimFleetCreateCommand: ParsableCommand {
     @Option(name: .customLong("base-date"), help: "Base date year of the key.") var baseDate: Int = 2014
     @Option(help: "Decoder key generation algorithm: 2 or 4.") var dkga: Int = 4
     @Option(help: "Encryption algorithm: 7 (STA) or 11 (MISTY1).") var ea: Int = 7
-    @Option(help: "Credit each meter starts with, in kWh (as if bought before it was connected).") var creditKWh: Int64 = 0
+    @Option(name: .customLong("credit-kwh"), help: "Credit each meter starts with, in kWh (as if bought before it was connected).") var creditKWh: Int64 = 0
     @Option(name: .customLong("vending-key-file"), help: "File holding the vending key in hex (mode 0600), or '-' for stdin.") var vendingKeyFile: String
 
     func validate() throws {
