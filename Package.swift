@@ -136,6 +136,9 @@ let package = Package(
         .target(name: "STSServerBenchmark", dependencies: ["STSServer", "STSBenchmark", "STSStation",
                                                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                            .product(name: "NIOCore", package: "swift-nio")]),
+        // The head-end against a simulated fleet: reading, delivery and switching rounds.
+        .target(name: "STSHeadEndBenchmark", dependencies: ["STSHeadEnd", "STSMeterSimulator", "STSStation", "STSDLMS", "STSCrypto", "STSMeter",
+                                                            "STSTariff", "STSTokenFormat"]),
         // Throughput and latency measurements behind `stsvend bench`.
         .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSSupport", "STSBatch", "STSMeter", "STSMeterSimulator", "STSStation", "STSAuditLog", "STSTariff", "STSCard", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
@@ -143,7 +146,7 @@ let package = Package(
             dependencies: [
                 "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSBenchmark", "STSMeter", "STSMeterSimulator",
                 "STSCard", "STSPCSC", "STSCardEmulator", "STSTariff", "STSAuditLog", "STSStation", "STSServer", "STSServerBenchmark",
-                "STSDLMS", "STSSupport", "STSHeadEnd", "STSNotify",
+                "STSDLMS", "STSSupport", "STSHeadEnd", "STSNotify", "STSHeadEndBenchmark",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -170,6 +173,8 @@ let package = Package(
                                                              .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "STSServerTests", dependencies: ["STSServer", "STSConsole", "STSStation", "STSSupport", "STSMeter", "STSMeterSimulator",
                                                             "STSTokenFormat", "STSCrypto", "STSVending", "STSTariff", "STSAuditLog", "STSTestFixtures",
+                                                            "STSDLMS", "STSHeadEnd",
+                                                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                                                             .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "STSFuzzTargetsTests", dependencies: ["STSFuzzTargets", "STSTestFixtures"]),
         .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures", "STSStation", .product(name: "GRDB", package: "GRDB.swift"),

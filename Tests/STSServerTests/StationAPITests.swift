@@ -146,6 +146,7 @@ import Testing
             let onTheSpot = try await h.call(client, .post, "/api/v1/audit/verify", token: ada)
             #expect(onTheSpot["clean"] == .bool(true))
 
+            try await ConnectedMeterAPI.exercise(h, client, olly: olly, sue: sue)
             _ = try await h.call(client, .get, "/api/v1/sales/\(saleID)", token: olly)
             _ = try await h.call(client, .post, "/api/v1/sales/quote", "{\"meter\": \"\(pan)\", \"units\": \"10.0\"}", token: olly)
             _ = try await h.call(client, .get, "/api/v1/session", token: olly)
