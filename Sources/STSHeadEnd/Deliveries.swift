@@ -17,28 +17,46 @@ public struct DeliveryAttempt: Sendable, Equatable {
 }
 
 extension HeadEnd {
-    /// Delivers one sale's tokens now (whatever its back-off says) and records the outcome.
+    /// Delivers one sale's tokens now and records the outcome. The delivery is claimed first
+    /// (a lease on its row), so the sale's own attempt and the worker never enter it together.
     @discardableResult
     public func deliver(_ d: TokenDelivery) -> DeliveryAttempt {
         let start = DispatchTime.now().uptimeNanoseconds
         var attempt = DeliveryAttempt(saleID: d.saleID, pan: d.pan, results: nil, accepted: false, error: nil, seconds: 0, reconnected: false)
+        guard (try? station.claimDelivery(sale: d.saleID)) == true else {
+            attempt.error = "another attempt is under way"
+            return attempt
+        }
         do {
-            let held = (try? link(d.pan))?.supply == "held-open"
-            let (results, reconnected) = try withAssociation(d.pan) { a -> ([String], Bool) in
+            let held = try station.supplyHeldOpen(d.pan)
+            let retry = d.attempts > 0
+            let (results, reconnected, reading) = try withAssociation(d.pan) { a -> ([String], Bool, MeterReading?) in
                 var results: [String] = []
-                for token in d.tokens { results.append(try a.enter(token: token).result) }
-                // The meter closes its own relay when credit returns; a remote disconnect is
-                // lifted only when no supervisor holds the supply open.
-                var reconnected = false
-                if !held, let r = try? a.reading(), !r.relayClosed, r.controlState == 0, r.credit > 0 {
-                    try a.switchSupply(connect: true)
-                    reconnected = true
+                for token in d.tokens {
+                    let r = try a.enter(token: token).result
+                    // On a retry, "used" means the meter's TID memory already holds this sale's
+                    // token: an earlier attempt got it in and lost the answer.
+                    results.append(retry && r == "used" ? "accept" : r)
                 }
-                return (results, reconnected)
+                // The meter closes its own relay when credit returns; a remote disconnect is
+                // lifted only when no supervisor holds the supply open. Neither step can undo the delivery.
+                var reconnected = false
+                var reading = try? a.reading()
+                if !held, let r = reading, !r.relayClosed, r.controlState == 0, r.credit > 0, (try? a.switchSupply(connect: true)) != nil {
+                    reconnected = true
+                    reading = try? a.reading()
+                }
+                return (results, reconnected, reading)
             }
             attempt.results = results
             attempt.accepted = results.allSatisfy { ["accept", "1st-kct", "2nd-kct", "3rd-kct", "4th-kct"].contains($0) }
             attempt.reconnected = reconnected
+            if let r = reading {
+                let now = Int64(Date().timeIntervalSince1970)
+                try? station.recordReadings([(pan: d.pan, reading: StoredReading(time: now, energyWh: r.energyWh, powerW: r.powerW, credit: r.credit,
+                                                                              relayClosed: r.relayClosed), profile: [], events: [])], channels: alertChannels)
+            }
+            if reconnected { try? station.recordAutomaticReconnect(pan: d.pan, sale: d.saleID) }
             try station.recordDelivery(sale: d.saleID, result: results.joined(separator: " "), accepted: attempt.accepted, error: nil)
         } catch {
             attempt.error = "\(error)"
@@ -58,6 +76,7 @@ extension HeadEnd {
     /// Opens or closes a meter's supply for a supervisor, and logs it.
     public func switchSupply(pan: String, connect: Bool, reason: String, by actor: Actor) throws {
         try station.authorizeRemoteSwitch(actor)
+        guard try station.meterLink(pan) != nil else { throw StationError.notFound("connected meter \(pan)") }
         try withAssociation(pan) { a in try a.switchSupply(connect: connect) }
         try station.recordRemoteSwitch(pan: pan, connect: connect, reason: reason, by: actor)
     }

@@ -19,6 +19,8 @@ public final class HeadEnd: @unchecked Sendable {
     var nextCounter: [String: UInt32] = [:]
     let links = NSLock()
     var linkCache: [String: MeterLink] = [:]
+    let meterLocks = NSLock()
+    var locks: [String: NSLock] = [:]
 
     public init(station: Station, concurrency: Int = 32, timeout: Double = 5) {
         self.station = station
@@ -40,6 +42,10 @@ public final class HeadEnd: @unchecked Sendable {
     /// Runs `body` in a management association with `pan`; one fresh counter read and retry
     /// when the meter refuses the association (another client, or a restarted head-end).
     public func withAssociation<T>(_ pan: String, _ body: (MeterAssociation) throws -> T) throws -> T {
+        try withMeterLock(pan) { try associated(pan, body) }
+    }
+
+    func associated<T>(_ pan: String, _ body: (MeterAssociation) throws -> T) throws -> T {
         let l = try link(pan)
         guard let keys = SecurityKeys(blockCipherKey: l.blockCipherKey, authenticationKey: l.authenticationKey) else {
             throw StationError.tampered("the DLMS keys of meter \(pan)")
@@ -64,19 +70,39 @@ public final class HeadEnd: @unchecked Sendable {
         }
     }
 
-    /// Runs `work` for every item, `concurrency` at a time; results in input order.
+    /// Runs `work` for every item, `concurrency` at a time on threads of their own (the work
+    /// blocks on sockets, so a pool sized by cores would leave the network idle); results in
+    /// input order.
     public func fanOut<I: Sendable, O: Sendable>(_ items: [I], _ work: @escaping @Sendable (I) -> O) -> [O] {
         let results = ResultSlots<O>(count: items.count)
         let next = ResultSlots<Int>(count: 1)
         next.set(0, 0)
-        DispatchQueue.concurrentPerform(iterations: min(concurrency, max(1, items.count))) { _ in
-            while true {
-                let i: Int = next.take()
-                guard i < items.count else { return }
-                results.set(i, work(items[i]))
+        let group = DispatchGroup()
+        for _ in 0..<min(concurrency, max(1, items.count)) {
+            group.enter()
+            let t = Thread {
+                while true {
+                    let i: Int = next.take()
+                    guard i < items.count else { break }
+                    results.set(i, work(items[i]))
+                }
+                group.leave()
             }
+            t.stackSize = 512 * 1024
+            t.start()
         }
+        group.wait()
         return results.values()
+    }
+
+    /// Serialises the head-end's work on one meter (one association at a time, one counter).
+    func withMeterLock<T>(_ pan: String, _ body: () throws -> T) rethrows -> T {
+        let l = meterLocks.withLock { () -> NSLock in
+            if let l = locks[pan] { return l }
+            let l = NSLock(); locks[pan] = l; return l
+        }
+        l.lock(); defer { l.unlock() }
+        return try body()
     }
 }
 

@@ -21,12 +21,16 @@ public final class HeadEndWorker: @unchecked Sendable {
         self.readingInterval = readingInterval
     }
 
-    /// Starts the loop on its own thread.
+    /// Starts the loops: deliveries on one thread, reading rounds and notifications on another
+    /// (a long round or a slow mail relay never holds a token back).
     public func start() {
         let t = Thread { [self] in loop() }
-        t.name = "head-end"
+        t.name = "head-end deliveries"
         thread = t
         t.start()
+        let r = Thread { [self] in readingLoop() }
+        r.name = "head-end readings"
+        r.start()
     }
 
     /// Delivers due tokens now instead of at the next second.
@@ -39,17 +43,23 @@ public final class HeadEndWorker: @unchecked Sendable {
     }
 
     func loop() {
-        var nextReading = readingInterval > 0 ? Int64(Date().timeIntervalSince1970) : Int64.max
         while !lock.withLock({ stopped }) {
             _ = wake.wait(timeout: .now() + 1)
             if lock.withLock({ stopped }) { return }
             headEnd.deliverDue()
+        }
+    }
+
+    func readingLoop() {
+        var nextReading = readingInterval > 0 ? Int64(Date().timeIntervalSince1970) : Int64.max
+        while !lock.withLock({ stopped }) {
             let now = Int64(Date().timeIntervalSince1970)
             if now >= nextReading {
                 nextReading = now + readingInterval
                 if let outcomes = try? headEnd.readAll(now: now) { afterReading?(outcomes) }
             }
             everyPass?()
+            Thread.sleep(forTimeInterval: 1)
         }
     }
 }

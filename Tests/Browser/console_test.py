@@ -144,6 +144,23 @@ try:
     check("History" in driver.page_source and "50.00" in driver.page_source, "the meter page lists the sale")
     check(len(driver.find_elements(By.CSS_SELECTOR, "form.reverse")) == 0, "operators get no reversal form")
 
+    # A connected meter (the demo's simulated fleet over DLMS/COSEM): the token reaches the
+    # meter's token gateway before the receipt shows, and the meter page draws its readings.
+    with open(os.path.join(demo, "fleet", "fleet.json")) as f:
+        fleet_pan = json.load(f)["meters"][0]["pan"]
+    driver.get(url + "/sell/" + fleet_pan)
+    field("money").send_keys("20.00")
+    go(css("main form.stack button"))
+    go(css("form.confirm button"))
+    delivery = css("p.delivery")
+    check(delivery.get_attribute("data-delivery") == "delivered", "the receipt says the meter accepted the token: " + delivery.text)
+    result["delivered"] = {fleet_pan: css("[data-token]").get_attribute("data-token")}
+    driver.get(url + "/meters/" + fleet_pan)
+    WebDriverWait(driver, 20).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "section.connected dl.reading")) == 1 or d.refresh())
+    check(len(driver.find_elements(By.CSS_SELECTOR, "section.connected svg.chart rect")) > 2, "the connected meter's consumption charts have bars")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "form.supply")) == 0, "operators get no remote supply switch")
+    driver.save_screenshot(os.path.join(shots, "meter-connected.png"))
+
     # Operators are refused supervisor work: no tariff form, users refused, a forged tariff post refused.
     driver.get(url + "/tariffs")
     check(len(driver.find_elements(By.CSS_SELECTOR, 'form[action="/tariffs"]')) == 0, "operators see no tariff form")
@@ -178,6 +195,14 @@ try:
     check("saved as version" in driver.page_source, "the supervisor's tariff change is saved")
     check("1.2500" in driver.page_source, "the new price is listed")
     driver.save_screenshot(os.path.join(shots, "tariffs.png"))
+
+    # Connected meters for the supervisor: the remote switch on the meter page; alerts (meters
+    # whose credit ran out during the week of history) and dead letters on the head-end page.
+    driver.get(url + "/meters/" + fleet_pan)
+    check(len(driver.find_elements(By.CSS_SELECTOR, "form.supply select[name=relay]")) == 1, "a supervisor gets the remote supply switch")
+    driver.get(url + "/connected")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "#alerts tr[data-alert]")) >= 1, "the head-end page lists alerts")
+    driver.save_screenshot(os.path.join(shots, "connected.png"))
 
     # Reports: charts drawn by the server, numbers downloadable.
     driver.get(url + "/reports")

@@ -66,9 +66,9 @@ enum ConnectedMeterAPI {
         #expect(closed.status == 200)
         #expect(e.meter.snapshot.relay == .closed)
 
-        // Readings: none until a round; after one, the latest reading and the meter's events.
-        let none = try await h.call(client, .get, "/api/v1/meters/\(pan)/readings", token: olly)
-        #expect(none["latest"] == .null && none["connected"] == .bool(true))
+        // Readings: the delivery read the registers on its way out; a round adds the profile and events.
+        let afterSale = try await h.call(client, .get, "/api/v1/meters/\(pan)/readings", token: olly)
+        #expect(afterSale["connected"] == .bool(true) && afterSale["latest"]?["credit_tenths_kwh"]?.integer ?? 0 > 0, "\(String(decoding: afterSale.bytes, as: UTF8.self))")
         let round = try HeadEnd(station: h.station).readAll(now: h.clock)
         #expect(round.count == 1 && round.first?.error == nil, "\(round.first?.error ?? "")")
         let read = try await h.call(client, .get, "/api/v1/meters/\(pan)/readings?days=31", token: olly)

@@ -34,7 +34,14 @@ extension CommandLineSuites {
             let demo = dir.appendingPathComponent("demo").path
             let made = try CommandLine.run(["station", "demo", "--dir", demo])
             #expect(made.status == 0, "\(made.stderr)")
-            let (server, url) = try CommandLine.serve(["--db", demo + "/station.db", "--listen", "127.0.0.1:0"], in: dir)
+            // The demo's connected meters, served over DLMS/COSEM while the server reads and delivers to them.
+            let fleet = try ChildProcess(CommandLine.binary, ["sim", "fleet", "run", "--folder", demo + "/fleet", "--tick", "5"],
+                                         stdout: dir.appendingPathComponent("fleet.out").path, stderr: dir.appendingPathComponent("fleet.err").path)
+            defer { fleet.kill(SIGTERM); fleet.wait() }
+            for _ in 0..<200 where !((try? String(contentsOfFile: dir.appendingPathComponent("fleet.out").path, encoding: .utf8)) ?? "").hasPrefix("dlms fleet") {
+                usleep(50_000)
+            }
+            let (server, url) = try CommandLine.serve(["--db", demo + "/station.db", "--listen", "127.0.0.1:0", "--reading-interval", "3600"], in: dir)
             defer { server.kill(SIGTERM); server.wait() }
             #expect(!url.isEmpty, "the server started")
             let (status, stdout, stderr) = try ChildProcess.run("/usr/bin/env", ["python3", Self.script, url, demo, Self.screenshots])
@@ -52,7 +59,13 @@ extension CommandLineSuites {
                 let entered = try CommandLine.run(["sim", "enter", "--state", state, t, "--json"])
                 #expect(CommandLine.json(entered.stdout)["result"] as? String == "accept", "the meter accepts the console's token: \(entered.stdout)\(entered.stderr)")
             }
-            for shot in ["login", "receipt", "tariffs", "reports", "reports-zh", "meter-phone"] {
+            // The token the browser saw delivered is in the fleet meter's memory.
+            for (pan, token) in (result["delivered"] as? [String: String]) ?? [:] {
+                let status = try CommandLine.run(["sim", "status", "--state", demo + "/fleet/\(pan).json"])
+                #expect(status.stdout.contains("accept"), "the fleet meter applied the console's token \(token): \(status.stdout.suffix(600))")
+            }
+            #expect((result["delivered"] as? [String: String])?.count == 1, "a sale to a connected meter was delivered")
+            for shot in ["login", "receipt", "tariffs", "reports", "reports-zh", "meter-phone", "meter-connected", "connected"] {
                 #expect(FileManager.default.fileExists(atPath: Self.screenshots + "/\(shot).png"), "screenshot \(shot)")
             }
         }

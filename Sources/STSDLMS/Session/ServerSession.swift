@@ -221,7 +221,7 @@ public struct ServerSession {
             // the list's count and results, as the Green Book's GET-with-list datablock does.
             let whole = XDLMSResponse.getList(invoke: invoke, results).encoded
             let room = maxPDU - Self.blockOverhead
-            guard whole.count > maxPDU - 22, room > 0 else { return .getList(invoke: invoke, results) }
+            guard whole.count > room, room > 0 else { return .getList(invoke: invoke, results) }
             let raw = Array(whole.dropFirst(3))
             pending = PendingBlocks(data: Array(raw.dropFirst(room)), next: 2, invoke: invoke)
             return .getBlock(invoke: invoke, last: false, block: 1, raw: Array(raw.prefix(room)))

@@ -1,3 +1,4 @@
+import Foundation
 import STSSupport
 import STSStation
 
@@ -35,10 +36,19 @@ extension StationServer {
     func delivery(after receipt: SaleReceipt) async -> TokenDelivery? {
         guard receipt.queuedForDelivery || receipt.replayed else { return nil }
         let station = self.station, headEnd = self.headEnd
+        let wait = configuration.deliveryTimeout
         return try? await blocking { () -> TokenDelivery? in
             guard let d = try station.delivery(sale: receipt.saleID) else { return nil }
             guard d.state == "pending" else { return d }
-            headEnd.deliver(d)
+            let attempt = headEnd.deliver(d)
+            // The worker may hold this delivery (a replay, a retry): wait for its answer a while.
+            if attempt.results == nil, attempt.error == "another attempt is under way" {
+                let deadline = Date().addingTimeInterval(wait)
+                while Date() < deadline {
+                    if let now = try station.delivery(sale: receipt.saleID), now.state != "pending" { return now }
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
+            }
             return try station.delivery(sale: receipt.saleID)
         }
     }

@@ -23,7 +23,7 @@ public struct PendingNotification: Sendable, Equatable {
 
 extension Station {
     /// How many failed attempts park a notification as dead.
-    public static let notificationAttempts = 8
+    public static let notificationAttempts = 12
 
     /// Alerts, newest first.
     public func alerts(limit: Int = 100) throws -> [MeterAlert] {

@@ -27,7 +27,7 @@ extension Station {
     public static let meterEventNames: [Int64: String] = [
         1: "power failure", 2: "power restored", 40: "terminal cover opened", 44: "strong magnetic field", 45: "tamper detected",
         46: "tamper cleared", 59: "relay opened", 60: "relay closed", 61: "remote disconnect", 62: "remote reconnect",
-        70: "low credit", 71: "token entered", 72: "key changed",
+        70: "low credit", 71: "token entered", 72: "key changed", 73: "card inserted",
     ]
 
     /// Readings, hourly consumption, events and anomaly flags of `pan` over the last `days`.

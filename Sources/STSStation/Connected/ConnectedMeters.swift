@@ -44,7 +44,7 @@ public struct TokenDelivery: Sendable, Equatable {
 
 extension Station {
     /// How many failed attempts park a delivery in the dead-letter list.
-    public static let deliveryAttempts = 8
+    public static let deliveryAttempts = 12
 
     /// Registers `link.pan` (already a station meter) as connected (supervisor with second factor:
     /// its keys are as sensitive as a vending key). The keys are stored sealed under the KEK;

@@ -11,6 +11,32 @@ extension Station {
         }
     }
 
+    /// Takes the delivery for one attempt: due (or new) and pending, its next attempt moved a
+    /// lease ahead so no other attempt starts meanwhile. False when another attempt holds it.
+    public func claimDelivery(sale: Int64, lease: Int64 = 60) throws -> Bool {
+        try write { tx in
+            try tx.db.execute(sql: "UPDATE deliveries SET next_attempt_at = ? WHERE sale_id = ? AND state = 'pending' AND next_attempt_at <= ?",
+                              arguments: [tx.now + lease, sale, tx.now])
+            return tx.db.changesCount == 1
+        }
+    }
+
+    /// Whether a supervisor's remote disconnect holds the meter's supply open.
+    public func supplyHeldOpen(_ pan: String) throws -> Bool {
+        try read { tx in try String.fetchOne(tx.db, sql: "SELECT supply FROM meter_links WHERE pan = ?", arguments: [pan]) == "held-open" }
+    }
+
+    /// Logs the head-end's automatic reconnect after a delivery brought credit back.
+    public func recordAutomaticReconnect(pan: String, sale: Int64) throws {
+        try write { tx in
+            try tx.log(.remoteSwitch, actor: "head-end") { w in
+                w.field("meter", pan)
+                w.field("relay", "closed")
+                w.field("reason", "credit restored by sale \(sale)")
+            }
+        }
+    }
+
     /// The delivery of a sale, nil when its meter is not connected.
     public func delivery(sale: Int64) throws -> TokenDelivery? {
         try read { tx in try Row.fetchOne(tx.db, sql: "SELECT * FROM deliveries WHERE sale_id = ?", arguments: [sale]).map(Self.delivery) }
