@@ -136,9 +136,44 @@ struct MeterDeliverCommand: ParsableCommand {
             }
             let attempts = HeadEnd(station: s).deliverDue()
             for a in attempts {
-                printLine("sale \(a.saleID) meter \(a.pan): " + (a.results.map { "delivered, " + $0.joined(separator: " ") } ?? "not delivered (\(a.error ?? "")), will retry"))
+                let now = try? s.delivery(sale: a.saleID)
+                let outcome: String
+                if let r = a.results { outcome = (a.accepted ? "delivered, " : "refused by the meter: ") + r.joined(separator: " ") }
+                else if now?.state == "dead" { outcome = "not delivered (\(a.error ?? "")), gave up: see --dead" }
+                else { outcome = "not delivered (\(a.error ?? "")), will retry" }
+                printLine("sale \(a.saleID) meter \(a.pan): " + outcome)
             }
             if attempts.isEmpty { printLine("nothing to deliver") }
+        }
+    }
+}
+
+/// `stsvend meter alerts`: where a connected meter's alerts go, and its low-credit threshold.
+struct MeterAlertsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alerts",
+        abstract: "Set the resident's email and phone for a connected meter's alerts and its low-credit threshold (supervisor).",
+        discussion: "Contact details are personal data: they are kept only while set (empty values remove them) and logs show them masked.")
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "The meter's PAN (18 digits) or meter number.") var pan: String
+    @Option(help: "The resident's email address (empty: none).") var email = ""
+    @Option(help: "The resident's phone number, digits and + (empty: none).") var phone = ""
+    @Option(name: .customLong("low-credit-kwh"), help: "Alert when the meter's credit falls to this many kWh.") var lowCreditKWh: String?
+
+    func run() throws {
+        try runStation {
+            let s = try station.open()
+            let who = try actor.authenticate(s, action: "meter alerts")
+            let p = try MeterPAN(meterNumber: pan).description
+            var tenths: Int64?
+            if let t = lowCreditKWh {
+                guard let v = try? DecimalQuantity.units(t, scale: 1), v >= 0, v <= 1_000_000 else { throw ValidationError("--low-credit-kwh takes 0 to 100000 kWh") }
+                tenths = Int64(v)
+            }
+            try s.setAlertContact(pan: p, email: email, phone: phone, lowCreditTenths: tenths, by: who)
+            printLine("meter \(p): alerts to \(email.isEmpty ? "no email" : ContactMask.email(email)), \(phone.isEmpty ? "no phone" : ContactMask.phone(phone))"
+                      + (lowCreditKWh.map { "; low credit at \($0) kWh" } ?? ""))
         }
     }
 }

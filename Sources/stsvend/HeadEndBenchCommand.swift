@@ -40,7 +40,8 @@ struct HeadEndBenchCommand: ParsableCommand {
             } else {
                 printLine("\(r.meters) meters, \(r.concurrency) at a time (set-up \(String(format: "%.1f", r.setupSeconds)) s)")
                 for x in r.rounds {
-                    printLine(String(format: "%-34@ %5d meters %3d failed  %6.2f s  per meter p50 %6.1f ms p99 %6.1f ms", x.name as NSString, x.meters, x.failed, x.seconds, x.p50 * 1000, x.p99 * 1000)
+                    printLine(x.name.padding(toLength: 34, withPad: " ", startingAt: 0)
+                              + String(format: " %5d meters %3d failed  %6.2f s  per meter p50 %6.1f ms p99 %6.1f ms", x.meters, x.failed, x.seconds, x.p50 * 1000, x.p99 * 1000)
                               + (x.endToEndP99.map { String(format: "  sale→meter p99 %.0f ms", $0 * 1000) } ?? ""))
                 }
             }

@@ -55,8 +55,14 @@ public final class MeterFleet: @unchecked Sendable {
     /// Chance per meter and simulated hour of a tamper-class event (magnetic, cover, power failure).
     public var eventsPerMeterHour = 0.002
 
-    /// Opens every meter of the manifest in `folder`.
+    /// Opens every meter of the manifest in `folder` (raising the open-file limit to its hard
+    /// maximum: a thousand listening sockets pass the usual 1024).
     public init(folder: String, threads: Int = 2) throws {
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
         self.folder = folder
         manifest = try FleetManifest.load(folder)
         meters = try manifest.meters.map { try DLMSMeter(statePath: folder + "/" + $0.state) }
