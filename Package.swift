@@ -153,7 +153,7 @@ let package = Package(
         ),
         // The parsers of untrusted input as fuzz targets (libFuzzer and a property harness).
         .target(name: "STSFuzzTargets", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSAuditLog", "STSMeter", "STSTariff",
-                                                       "STSMeterSimulator", "STSCard", "STSCardEmulator",
+                                                       "STSMeterSimulator", "STSCard", "STSCardEmulator", "STSDLMS",
                                                        .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "stsfuzz", dependencies: ["STSFuzzTargets"]),
         // Loads Fixtures/ for the table tests.

@@ -36,6 +36,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// A console form body (`application/x-www-form-urlencoded`): its fields, their round trip,
     /// and the money and kWh readers the sell and tariff forms feed them to.
     case consoleForm = "console-form"
+    /// A DLMS/COSEM connection's APDUs (2-byte length each; the first byte of each picks the
+    /// client SAP) into the meter's server session, and each APDU into every decoder.
+    case dlmsAPDU = "dlms-apdu"
 
     /// Runs the target on one input. Returns normally for every input; a crash is a bug.
     public func run(_ data: [UInt8]) {
@@ -48,6 +51,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .cardImage: Fixture.cardImage(data)
         case .touTable: Fixture.touTable(data)
         case .consoleForm: Fixture.consoleForm(data)
+        case .dlmsAPDU: DLMSFixture.run(data)
         }
     }
 }
