@@ -136,10 +136,11 @@ public final class DLMSMeter: CosemDevice, ServerSecurityContext, @unchecked Sen
     }
 
     /// Logs a meter event the simulator raises (magnetic field, cover open, power failure, tamper).
-    public func raise(_ kind: String, _ detail: String) throws {
+    public func raise(_ kind: String, _ detail: String, at time: Int64? = nil) throws {
         try lock.withLock {
+            let t = time ?? now()
             _ = try change { m in
-                if kind == "tamper" { m.detectTamper(at: now()) } else { m.log(now(), kind, detail) }
+                if kind == "tamper" { m.detectTamper(at: t) } else { m.log(t, kind, detail) }
             }
         }
     }

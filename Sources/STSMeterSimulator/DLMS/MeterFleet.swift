@@ -70,10 +70,16 @@ public final class MeterFleet: @unchecked Sendable {
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
     }
 
-    /// Fills empty load profiles with `days` of history up to now.
+    /// Fills empty load profiles with `days` of history up to now. So that a demo has
+    /// something to flag, every seventh meter saw a strong magnetic field two days ago, every
+    /// ninth had its terminal cover opened, and (in fleets of seven or more) the seventh was
+    /// bypassed for the last day: its meter saw a twentieth of the household's load.
     public func backfill(days: Int64, now: Int64) throws {
-        for (m, p) in zip(meters, profiles) where m.document.load_profile.isEmpty {
-            try m.advance(from: now - days * 86_400, to: now, load: p.watts(at:))
+        for (i, (m, p)) in zip(meters, profiles).enumerated() where m.document.load_profile.isEmpty {
+            let bypassFrom = i == 6 ? now - 86_400 : Int64.max
+            try m.advance(from: now - days * 86_400, to: now) { t in t >= bypassFrom ? p.watts(at: t) / 20 : p.watts(at: t) }
+            if days >= 2, i % 7 == 3 { try m.raise("magnetic", "strong magnetic field detected", at: now - 2 * 86_400) }
+            if days >= 2, i % 9 == 5 { try m.raise("cover-open", "terminal cover opened", at: now - 36 * 3600) }
         }
     }
 
