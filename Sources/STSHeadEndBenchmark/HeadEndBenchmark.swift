@@ -102,7 +102,19 @@ public enum HeadEndBenchmark {
         rounds.append(Round(name: "deliver one token each", meters: delivered.count, failed: delivered.filter { !$0.0.accepted }.count,
                             seconds: Date().timeIntervalSince(t), p50: percentile(delivered.map(\.0.seconds), 0.5), p99: percentile(delivered.map(\.0.seconds), 0.99),
                             endToEndP99: percentile(endToEnd, 0.99)))
-        // 4. Every relay opened, then closed.
+        // 4. A counter's day: one sale at a time, each delivered before the next (sale + delivery).
+        var single: [Double] = []
+        var singleFailed = 0
+        let pans = fleet.manifest.meters.map(\.pan)
+        for i in 0..<min(200, pans.count) {
+            let s = DispatchTime.now().uptimeNanoseconds
+            let r = try station.sell(SaleRequest(meter: try MeterPAN(pans[i]), amount: .money(try Money("5.00")), requestID: UUID().uuidString), by: admin)
+            guard let d = try station.delivery(sale: r.saleID), headEnd.deliver(d).accepted else { singleFailed += 1; continue }
+            single.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+        }
+        rounds.append(Round(name: "sell + deliver, one at a time", meters: single.count + singleFailed, failed: singleFailed,
+                            seconds: single.reduce(0, +), p50: percentile(single, 0.5), p99: percentile(single, 0.99)))
+        // 5. Every relay opened, then closed.
         for connect in [false, true] {
             t = Date()
             let pans = fleet.manifest.meters.map(\.pan)
