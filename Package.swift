@@ -138,7 +138,7 @@ let package = Package(
                                                            .product(name: "NIOCore", package: "swift-nio")]),
         // The head-end against a simulated fleet: reading, delivery and switching rounds.
         .target(name: "STSHeadEndBenchmark", dependencies: ["STSHeadEnd", "STSMeterSimulator", "STSStation", "STSDLMS", "STSCrypto", "STSMeter",
-                                                            "STSTariff", "STSTokenFormat"]),
+                                                            "STSTariff", "STSTokenFormat", "STSSupport"]),
         // Throughput and latency measurements behind `stsvend bench`.
         .target(name: "STSBenchmark", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSSupport", "STSBatch", "STSMeter", "STSMeterSimulator", "STSStation", "STSAuditLog", "STSTariff", "STSCard", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(

@@ -5,6 +5,7 @@ import STSDLMS
 import STSHeadEnd
 import STSMeter
 import STSMeterSimulator
+import STSSupport
 import STSStation
 import STSTariff
 import STSTokenFormat
@@ -131,14 +132,4 @@ public enum HeadEndBenchmark {
     }
 }
 
-/// Runs async work from synchronous code.
-func blockingAwait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
-    let box = Box<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task { do { box.result = .success(try await work()) } catch { box.result = .failure(error) }; done.signal() }
-    done.wait()
-    guard let r = box.result else { throw DLMSError.transport("no result") }
-    return try r.get()
-}
-
-private final class Box<T>: @unchecked Sendable { var result: Result<T, Error>? }
+func blockingAwait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T { try BlockingTask.run(work) }

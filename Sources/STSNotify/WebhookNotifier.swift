@@ -77,11 +77,5 @@ public struct SMSGatewayNotifier: Notifier {
 
 /// Runs async work from the dispatcher's thread, with a deadline.
 func runBlocking<T: Sendable>(timeout: Int64, _ work: @escaping @Sendable () async throws -> T) throws -> T {
-    let box = BlockingBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task { do { box.result = .success(try await work()) } catch { box.result = .failure(error) }; done.signal() }
-    guard done.wait(timeout: .now() + .seconds(Int(timeout) + 1)) == .success, let r = box.result else { throw NotifyError("no answer in \(timeout) s") }
-    return try r.get()
+    try BlockingTask.run(timeout: Double(timeout) + 1, onTimeout: NotifyError("no answer in \(timeout) s"), work)
 }
-
-private final class BlockingBox<T>: @unchecked Sendable { var result: Result<T, Error>? }

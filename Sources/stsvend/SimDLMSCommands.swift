@@ -89,12 +89,4 @@ func waitForTermination() {
 }
 
 /// Runs async work from a synchronous command.
-func blockingAwait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
-    let box = AwaitBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task { do { box.result = .success(try await work()) } catch { box.result = .failure(error) }; done.signal() }
-    done.wait()
-    return try box.result!.get()
-}
-
-private final class AwaitBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
+func blockingAwait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T { try BlockingTask.run(work) }
