@@ -23,13 +23,12 @@ extension HeadEnd {
     public func deliver(_ d: TokenDelivery) -> DeliveryAttempt {
         let start = DispatchTime.now().uptimeNanoseconds
         var attempt = DeliveryAttempt(saleID: d.saleID, pan: d.pan, results: nil, accepted: false, error: nil, seconds: 0, reconnected: false)
-        guard (try? station.claimDelivery(sale: d.saleID)) == true else {
+        guard let sentBefore = try? station.claimDelivery(sale: d.saleID) else {
             attempt.error = "another attempt is under way"
             return attempt
         }
         do {
-            let held = try station.supplyHeldOpen(d.pan)
-            let retry = d.attempts > 0
+            let retry = sentBefore
             let (results, reconnected, reading) = try withAssociation(d.pan) { a -> ([String], Bool, MeterReading?) in
                 var results: [String] = []
                 for token in d.tokens {
@@ -42,6 +41,8 @@ extension HeadEnd {
                 // lifted only when no supervisor holds the supply open. Neither step can undo the delivery.
                 var reconnected = false
                 var reading = try? a.reading()
+                // Read the hold now, inside the meter's lock: a disconnect in flight has set it.
+                let held = (try? station.supplyHeldOpen(d.pan)) ?? true
                 if !held, let r = reading, !r.relayClosed, r.controlState == 0, r.credit > 0, (try? a.switchSupply(connect: true)) != nil {
                     reconnected = true
                     reading = try? a.reading()
@@ -77,6 +78,8 @@ extension HeadEnd {
     public func switchSupply(pan: String, connect: Bool, reason: String, by actor: Actor) throws {
         try station.authorizeRemoteSwitch(actor)
         guard try station.meterLink(pan) != nil else { throw StationError.notFound("connected meter \(pan)") }
+        // Hold the supply open before the relay moves, so no delivery in flight closes it again.
+        if !connect { try station.holdSupply(pan, held: true) }
         try withAssociation(pan) { a in try a.switchSupply(connect: connect) }
         try station.recordRemoteSwitch(pan: pan, connect: connect, reason: reason, by: actor)
     }

@@ -16,7 +16,7 @@ public final class HeadEnd: @unchecked Sendable {
     /// The notification channels alerts raised by reading rounds are queued for.
     public var alertChannels: [String] = []
     let counters = NSLock()
-    var nextCounter: [String: UInt32] = [:]
+    var windows: [String: CounterWindow] = [:]
     let links = NSLock()
     var linkCache: [String: MeterLink] = [:]
     let meterLocks = NSLock()
@@ -51,24 +51,46 @@ public final class HeadEnd: @unchecked Sendable {
             throw StationError.tampered("the DLMS keys of meter \(pan)")
         }
         let e = MeterEndpoint(host: l.host, port: l.port, serverTitle: l.serverTitle, clientTitle: l.clientTitle, keys: keys)
-        let association = try open(e, cached: counters.withLock { nextCounter[pan] })
+        let association = try open(pan, e)
         defer {
             association.release()
             let next = association.nextCounter
-            counters.withLock { nextCounter[pan] = next }
+            counters.withLock { windows[pan]?.next = next }
         }
         return try body(association)
     }
 
-    func open(_ e: MeterEndpoint, cached: UInt32?) throws -> MeterAssociation {
-        guard let cached else { return try MeterAssociation(e, counter: nil, timeout: timeout) }
+    /// Opens the association with a counter from this process's reserved window; a meter that
+    /// refuses it (its counter is ahead: another head-end) gets a fresh window above its own.
+    func open(_ pan: String, _ e: MeterEndpoint) throws -> MeterAssociation {
+        let start = try counterStart(pan, e, fresh: false)
         do {
-            return try MeterAssociation(e, counter: cached, timeout: timeout)
+            return try MeterAssociation(e, counter: start, timeout: timeout)
         } catch {
+            // Counters an attempt may have spent are never used again.
+            counters.withLock { windows[pan]?.next = start &+ 100 }
             guard case .associationRejected = error else { throw error }
-            return try MeterAssociation(e, counter: nil, timeout: timeout)
+            return try MeterAssociation(e, counter: try counterStart(pan, e, fresh: true), timeout: timeout)
         }
     }
+
+    /// The first invocation counter for the next association. Counters come from windows of
+    /// ``counterWindow`` reserved in the station database (`meter_links.counter`), so no two
+    /// processes and no restart ever use one twice: a GCM nonce is never reused. The meter's
+    /// public counter (unauthenticated) only ever raises the window, never lowers it.
+    func counterStart(_ pan: String, _ e: MeterEndpoint, fresh: Bool) throws -> UInt32 {
+        if !fresh, let w = counters.withLock({ windows[pan] }), w.next <= w.limit - 1000 { return w.next }
+        let meter = try MeterAssociation.readCounter(e, timeout: timeout)
+        guard meter < UInt32.max - 2 * Self.counterWindow else { throw DLMSError.tooLarge("the meter's invocation counter is exhausted: renew its keys") }
+        let floor = max(UInt64(meter) + 1, UInt64(counters.withLock { windows[pan]?.next } ?? 0))
+        let start = try station.reserveCounters(pan, atLeast: floor, count: UInt64(Self.counterWindow))
+        counters.withLock { windows[pan] = CounterWindow(next: start, limit: start + Self.counterWindow) }
+        return start
+    }
+
+    /// How many invocation counters a process reserves at a time.
+    static let counterWindow: UInt32 = 10_000
+    struct CounterWindow { var next: UInt32; var limit: UInt32 }
 
     /// Runs `work` for every item, `concurrency` at a time on threads of their own (the work
     /// blocks on sockets, so a pool sized by cores would leave the network idle); results in

@@ -51,11 +51,15 @@ public final class MeterAssociation {
     public func get(_ d: AttributeDescriptor, selection: AccessSelection? = nil) throws(DLMSError) -> DataValue {
         var answer = try session.response(try socket.exchange(try session.request(.get(invoke: session.invokeByte(), d, selection))))
         var raw: [UInt8] = []
+        var expected: UInt32 = 1
         while true {
             switch answer {
             case .get(_, .data(let v)): return v
             case .get(_, .failure(let code)): throw .accessResult(code)
             case .getBlock(_, let last, let block, let bytes):
+                // Blocks run 1, 2, 3 … and carry data: a meter cannot keep us in the loop.
+                guard block == expected, !bytes.isEmpty, expected <= 10_000 else { throw .malformed("block \(block) where \(expected) was due") }
+                expected += 1
                 raw += bytes
                 guard raw.count <= 16 << 20 else { throw .tooLarge("long GET") }
                 if last { return try DataValue.decode(raw) }

@@ -6,6 +6,8 @@ import STSDLMS
 final class MeterLinkSocket {
     let fd: Int32
     let clientSAP: UInt16
+    /// Seconds one exchange may take in all (not per read: a meter trickling bytes is cut off).
+    let timeout: Double
     var buffer: [UInt8] = []
 
     /// Connects within `timeout` seconds.
@@ -37,6 +39,7 @@ final class MeterLinkSocket {
         setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         fd = s
         self.clientSAP = clientSAP
+        self.timeout = timeout
     }
 
     deinit { close(fd) }
@@ -51,11 +54,18 @@ final class MeterLinkSocket {
             sent += n
         }
         var chunk = [UInt8](repeating: 0, count: 4096)
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
         while true {
             if let f = try WrapperFrame.take(from: &buffer) {
                 guard f.source == 1, f.destination == clientSAP else { throw .malformed("frame for wPort \(f.destination) from \(f.source)") }
                 return f.apdu
             }
+            // Wait for bytes only as long as the exchange has left.
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < deadline else { throw .transport("no whole answer from the meter in \(timeout) s") }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&p, 1, Int32(max(1, (deadline - now) / 1_000_000)))
+            if ready == 0 || (ready < 0 && errno == EINTR) { continue }
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 4096, 0) }
             if n < 0, errno == EINTR { continue }
             guard n > 0 else { throw .transport(n == 0 ? "the meter closed the connection" : "no answer from the meter in time") }

@@ -30,9 +30,13 @@ extension MeterAssociation {
         let r = try get([AttributeDescriptor(3, .activeEnergyImport, 2), AttributeDescriptor(3, .instantaneousPower, 2),
                          AttributeDescriptor(112, .credit, 2), AttributeDescriptor(70, .disconnectControl, 2),
                          AttributeDescriptor(70, .disconnectControl, 3)])
+        // Registers are double-long(-unsigned) (Specs/dlms.md): anything wider is refused, so
+        // the station's sums over stored readings cannot overflow.
         func int(_ g: GetResult) throws(DLMSError) -> Int64 {
             switch g {
-            case .data(let v): guard let i = v.integerValue else { throw .malformed("a register that is not a number") }; return i
+            case .data(let v):
+                guard let i = v.integerValue, (Int64(Int32.min)...Int64(UInt32.max)).contains(i) else { throw .malformed("a register that is not a 32-bit number") }
+                return i
             case .failure(let c): throw .accessResult(c)
             }
         }
@@ -63,10 +67,12 @@ extension MeterAssociation {
         }
         var out: [(Int64, Int64)] = []
         for row in rows {
-            guard let f = row.items, f.count == 2, let b = f[0].octets, let t = COSEMTime.seconds(b), let wh = f[1].integerValue else {
+            guard let f = row.items, f.count == 2, let b = f[0].octets, let t = COSEMTime.seconds(b), let wh = f[1].integerValue,
+                  (0...Int64(UInt32.max)).contains(wh) else {
                 throw .malformed("load profile entry")
             }
-            out.append((t, wh))
+            // Only what was asked for: a meter's stray capture never moves the station's "since".
+            if (since...until).contains(t) { out.append((t, wh)) }
         }
         return out
     }

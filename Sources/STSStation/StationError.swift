@@ -91,6 +91,8 @@ public enum StationError: CodedError, Equatable {
         case voidedAfterSale(sale: Int64)
         /// The payment only covers what is owed: no energy token to write to the card.
         case nothingForCard
+        /// The head-end's invocation counters for a connected meter ran out: the meter needs new keys.
+        case meterCounterExhausted(meter: String)
         /// Several cards of the meter carry a purchase with that number: the serial says which.
         case cardSerialNeeded(meter: String, sequence: UInt32)
         /// Another process changed the card purchase (voided or delivered it) during this operation.
@@ -116,6 +118,7 @@ public enum StationError: CodedError, Equatable {
             case .cardSaleNeedsVoid: "card-sale-needs-void"
             case .voidedAfterSale: "voided-after-sale"
             case .nothingForCard: "nothing-for-card"
+            case .meterCounterExhausted: "meter-counter-exhausted"
             case .cardSerialNeeded: "card-serial-needed"
             case .cardPurchaseChanged: "card-purchase-changed"
             }
@@ -141,6 +144,7 @@ public enum StationError: CodedError, Equatable {
             case .disableSelf: "a user cannot disable their own account (another supervisor can)"
             case let .cardSaleNeedsVoid(id): "sale \(id) was sold onto a card: withdraw its purchase with 'stsvend card void' (a reversal cannot take it off the card)"
             case let .voidedAfterSale(id): "a card purchase of this account was voided after sale \(id): its credit is already back on the account, so sale \(id) cannot be reversed"
+            case .meterCounterExhausted(let m): "the invocation counters for meter \(m) are used up: give the meter new DLMS keys and connect it again"
             case .nothingForCard: "the payment only covers what is owed (fees, arrears, charges): there is no energy to write to the card; sell it with --keypad to take the payment"
             case let .cardPurchaseChanged(seq, now): "card purchase \(seq) was changed by another station meanwhile (it is no longer \(now)); nothing was recorded"
             case let .cardSerialNeeded(pan, seq): "more than one card of meter \(pan) has a purchase \(seq): give the card's serial (--serial)"

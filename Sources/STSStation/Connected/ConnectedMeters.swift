@@ -66,7 +66,7 @@ extension Station {
             try tx.db.execute(sql: """
                 INSERT INTO meter_links (pan, host, port, sealed, server_title, created_at) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(pan) DO UPDATE SET host = excluded.host, port = excluded.port, sealed = excluded.sealed,
-                    server_title = excluded.server_title, counter = 0
+                    server_title = excluded.server_title
                 """, arguments: [link.pan, link.host, link.port, sealed, Hex.string(link.serverTitle), tx.now])
             try tx.log(.meterConnect, actor: actor.name) { w in
                 w.field("meter", link.pan)
@@ -96,9 +96,19 @@ extension Station {
         }
     }
 
-    /// Remembers the invocation counter the next association with `pan` should start at.
-    public func rememberCounter(_ counter: UInt32, for pan: String) throws {
-        try write { tx in try tx.db.execute(sql: "UPDATE meter_links SET counter = ? WHERE pan = ?", arguments: [Int64(counter), pan]) }
+    /// Reserves `count` invocation counters for talking to `pan`, starting at `atLeast` or
+    /// above every counter reserved before (by any process); returns the first. The head-end
+    /// uses only counters it reserved, so none is ever used twice (a GCM nonce reused).
+    public func reserveCounters(_ pan: String, atLeast: UInt64, count: UInt64) throws -> UInt32 {
+        try write { tx in
+            guard let current = try Int64.fetchOne(tx.db, sql: "SELECT counter FROM meter_links WHERE pan = ?", arguments: [pan]) else {
+                throw StationError.notFound("connected meter \(pan)")
+            }
+            let start = max(UInt64(max(0, current)), atLeast)
+            guard start + count < UInt64(UInt32.max) else { throw StationError.refused(.meterCounterExhausted(meter: pan)) }
+            try tx.db.execute(sql: "UPDATE meter_links SET counter = ? WHERE pan = ?", arguments: [Int64(start + count), pan])
+            return UInt32(start)
+        }
     }
 
     /// Checks that `actor` may switch supplies remotely (supervisor with second factor).

@@ -77,8 +77,13 @@ extension Station {
         let step = max(900, bucket)
         for (prev, cur) in zip(rows, rows.dropFirst()) {
             let start = cur.0 - (cur.0 - 1) % step - 1
-            let wh = max(0, cur.1 - prev.1)
-            if let last = out.last, last.0 == start { out[out.count - 1].1 += wh } else { out.append((start, wh)) }
+            // Stored values came from meters: differences and sums saturate instead of trapping.
+            let d = cur.1.subtractingReportingOverflow(prev.1)
+            let wh = d.overflow ? 0 : max(0, d.partialValue)
+            if let last = out.last, last.0 == start {
+                let sum = out[out.count - 1].1.addingReportingOverflow(wh)
+                out[out.count - 1].1 = sum.overflow ? Int64.max : sum.partialValue
+            } else { out.append((start, wh)) }
         }
         return out
     }

@@ -12,12 +12,24 @@ extension Station {
     }
 
     /// Takes the delivery for one attempt: due (or new) and pending, its next attempt moved a
-    /// lease ahead so no other attempt starts meanwhile. False when another attempt holds it.
-    public func claimDelivery(sale: Int64, lease: Int64 = 60) throws -> Bool {
+    /// lease ahead so no other attempt starts meanwhile, and marked as sent (for good: a token
+    /// once sent may have been applied). Nil when another attempt holds it; otherwise whether
+    /// an earlier attempt already sent its tokens (then the meter's "used" means applied).
+    public func claimDelivery(sale: Int64, lease: Int64 = 60) throws -> Bool? {
         try write { tx in
-            try tx.db.execute(sql: "UPDATE deliveries SET next_attempt_at = ? WHERE sale_id = ? AND state = 'pending' AND next_attempt_at <= ?",
-                              arguments: [tx.now + lease, sale, tx.now])
-            return tx.db.changesCount == 1
+            let sentBefore = try Bool.fetchOne(tx.db, sql: "SELECT sent FROM deliveries WHERE sale_id = ? AND state = 'pending' AND next_attempt_at <= ?",
+                                               arguments: [sale, tx.now])
+            guard let sentBefore else { return nil }
+            try tx.db.execute(sql: "UPDATE deliveries SET next_attempt_at = ?, sent = 1 WHERE sale_id = ?", arguments: [tx.now + lease, sale])
+            return sentBefore
+        }
+    }
+
+    /// Marks that a supervisor holds the meter's supply open (before the disconnect is sent, so
+    /// no delivery reconnects it meanwhile), or releases the hold.
+    public func holdSupply(_ pan: String, held: Bool) throws {
+        try write { tx in
+            try tx.db.execute(sql: "UPDATE meter_links SET supply = ? WHERE pan = ?", arguments: [held ? "held-open" : "auto", pan])
         }
     }
 

@@ -120,7 +120,7 @@ enum StationSchema {
             CREATE TABLE deliveries (sale_id INTEGER PRIMARY KEY REFERENCES sales(id), pan TEXT NOT NULL, tokens TEXT NOT NULL,
                 state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'refused', 'dead')),
                 attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, result TEXT NOT NULL DEFAULT '',
-                last_error TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL);
+                last_error TEXT NOT NULL DEFAULT '', sent INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL);
             CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
             CREATE TABLE readings (pan TEXT NOT NULL, time INTEGER NOT NULL, energy_wh INTEGER NOT NULL, power_w INTEGER NOT NULL,
                 credit INTEGER NOT NULL, relay_closed INTEGER NOT NULL, PRIMARY KEY (pan, time)) WITHOUT ROWID;
