@@ -77,7 +77,7 @@ extension HeadEnd {
     /// Opens or closes a meter's supply for a supervisor, and logs it.
     public func switchSupply(pan: String, connect: Bool, reason: String, by actor: Actor) throws {
         try station.authorizeRemoteSwitch(actor)
-        guard try station.meterLink(pan) != nil else { throw StationError.notFound("connected meter \(pan)") }
+        guard try station.isConnected(pan) else { throw StationError.notFound("connected meter \(pan)") }
         // Hold the supply open before the relay moves, so no delivery in flight closes it again.
         if !connect { try station.holdSupply(pan, held: true) }
         try withAssociation(pan) { a in try a.switchSupply(connect: connect) }

@@ -11,8 +11,6 @@ public final class HeadEndWorker: @unchecked Sendable {
     let lock = NSLock()
     var stopped = false
     var thread: Thread?
-    /// Called after each reading round (the alerting hooks in here).
-    public var afterReading: (@Sendable ([ReadingOutcome]) -> Void)?
     /// Called on every pass of the loop (about once a second): the alert dispatcher.
     public var everyPass: (@Sendable () -> Void)?
 
@@ -56,7 +54,7 @@ public final class HeadEndWorker: @unchecked Sendable {
             let now = Int64(Date().timeIntervalSince1970)
             if now >= nextReading {
                 nextReading = now + readingInterval
-                if let outcomes = try? headEnd.readAll(now: now) { afterReading?(outcomes) }
+                _ = try? headEnd.readAll(now: now)
             }
             everyPass?()
             Thread.sleep(forTimeInterval: 1)

@@ -23,13 +23,12 @@ public final class MeterAssociation {
     /// The invocation counter the next association should start at.
     public var nextCounter: UInt32 { session.counter }
 
-    /// Opens the management association (HLS-GMAC). `counter` is the first invocation counter
-    /// to use; nil reads it first from the meter's public 0.0.43.1.0.255.
-    public init(_ e: MeterEndpoint, counter: UInt32? = nil, timeout: Double = 5) throws(DLMSError) {
-        let start: UInt32
-        if let counter { start = counter } else { start = try Self.readCounter(e, timeout: timeout) &+ 1 }
+    /// Opens the management association (HLS-GMAC) starting at invocation counter `counter`,
+    /// which the caller must never have used before (``HeadEnd`` takes it from a window
+    /// reserved in the station database).
+    public init(_ e: MeterEndpoint, counter: UInt32, timeout: Double = 5) throws(DLMSError) {
         socket = try MeterLinkSocket(host: e.host, port: e.port, clientSAP: 1, timeout: timeout)
-        session = ClientSession(.management(keys: e.keys, clientTitle: e.clientTitle), counter: start)
+        session = ClientSession(.management(keys: e.keys, clientTitle: e.clientTitle), counter: counter)
         session.expectedServerTitle = e.serverTitle
         let aarq = try session.associationRequest()
         guard let pass3 = try session.handleAssociationResponse(try socket.exchange(aarq)) else { throw .authenticationFailed }

@@ -51,24 +51,24 @@ public enum HeadEndBenchmark {
         try station.importKey(name: "bench", bytes: keyBytes, attributes: attributes, by: admin)
         try station.setTariff(Tariff(name: "flat", blocks: [TariffBlock(upToTenths: nil, price: EnergyPrice("1.00"))]), by: admin)
         let vendingKey = try VendingKey(bytes: keyBytes)
-        var entries: [FleetManifest.Entry] = []
-        var keys: [String: DLMSClientKeys] = [:]
-        for i in 0..<count {
-            guard let number = MeterPAN.meterNumber(serial: 500_000_000 + UInt64(i)) else { break }
+        var meterPANs: [MeterPAN] = []
+        let (_, created) = try FleetManifest.create(folder: folder, count: count, basePort: 0, host: "127.0.0.1", meter: { i in
+            guard let number = MeterPAN.meterNumber(serial: 500_000_000 + UInt64(i)) else { throw DLMSError.tooLarge("meter serials") }
             let pan = try MeterPAN(meterNumber: number)
+            meterPANs.append(pan)
             let profile = try attributes.meter(pan)
-            let state = MeterState(keyParameters: profile.keyParameters, expiry: profile.expiry, decoderKey: try profile.decoderKey(vendingKey: vendingKey), policy: MeterPolicy())
-            var meter = SimulatedMeter(state: state)
+            var meter = SimulatedMeter(state: MeterState(keyParameters: profile.keyParameters, expiry: profile.expiry,
+                                                         decoderKey: try profile.decoderKey(vendingKey: vendingKey), policy: MeterPolicy()))
             meter.startWithCredit(tenths: 100)
-            try StateFile.create(meter, at: folder + "/\(pan).json")
-            keys[pan.description] = try DLMSMeter.setUp(statePath: folder + "/\(pan).json")
-            entries.append(FleetManifest.Entry(pan: pan.description, state: "\(pan).json", keys: "-", port: 0))
-            try station.addMeter(MeterRegistration(pan: pan, keyName: "bench", tariff: "flat", customer: "bench \(i)"), by: admin)
-            if (i + 1) % 250 == 0 { progress("created \(i + 1)/\(count) meters") }
+            return meter
+        }, progress: { n in if n % 250 == 0 { progress("created \(n)/\(count) meters") } })
+        var keys: [String: DLMSClientKeys] = [:]
+        for (pan, k) in zip(meterPANs, created) {
+            keys[pan.description] = k
+            try station.addMeter(MeterRegistration(pan: pan, keyName: "bench", tariff: "flat", customer: "bench \(pan.description.suffix(6))"), by: admin)
         }
-        try FleetManifest(host: "127.0.0.1", meters: entries).save(folder)
         let fleet = try MeterFleet(folder: folder, threads: 2)
-        try blockingAwait { try await fleet.start() }
+        try BlockingTask.run { try await fleet.start() }
         defer { fleet.stop() }
         for e in fleet.manifest.meters {
             guard let k = keys[e.pan], let titles = k.titles, let sk = k.securityKeys else { continue }
@@ -132,4 +132,3 @@ public enum HeadEndBenchmark {
     }
 }
 
-func blockingAwait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T { try BlockingTask.run(work) }

@@ -58,7 +58,7 @@ struct SimServeCommand: ParsableCommand {
             let address = try ListenAddress(dlmsListen)
             let meter = try DLMSMeter(statePath: stateOption.state)
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            let channel = try blockingAwait { try await DLMSListener.start(meter, host: address.host, port: address.port, group: group) }
+            let channel = try BlockingTask.run { try await DLMSListener.start(meter, host: address.host, port: address.port, group: group) }
             printLine("dlms listening on \(address.host):\(channel.localAddress?.port ?? address.port)")
             let load = loadWatts, step = tick
             let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "sim.tick"))
@@ -88,5 +88,3 @@ func waitForTermination() {
     sources.forEach { $0.cancel() }
 }
 
-/// Runs async work from a synchronous command.
-func blockingAwait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T { try BlockingTask.run(work) }

@@ -58,30 +58,21 @@ struct SimFleetCreateCommand: ParsableCommand {
         }
     }
 
-    /// Creates a fleet folder: state files, DLMS keys, head-end keys, `fleet.json`.
+    /// Creates a fleet folder of meters with consecutive numbers from `first`, keys derived from
+    /// `vendingKey` under `profile`, each starting with `creditTenths(i)`.
     static func create(folder: String, count: Int, firstSerial first: UInt64, basePort: Int, host: String,
                        profile: (String) throws -> MeterProfile, vendingKey: VendingKey, creditTenths: (Int) -> Int64) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        guard !FileManager.default.fileExists(atPath: folder + "/fleet.json") else { throw ValidationError("\(folder) already holds a fleet") }
-        var entries: [FleetManifest.Entry] = []
-        for i in 0..<count {
+        try FleetManifest.create(folder: folder, count: count, basePort: basePort, host: host, meter: { i in
             guard let number = MeterPAN.meterNumber(serial: first + UInt64(i)) else { throw ValidationError("serials run past 10 digits") }
             let p = try profile(number)
-            let pan = p.pan.description
-            let state = MeterState(keyParameters: p.keyParameters, expiry: p.expiry, decoderKey: try p.decoderKey(vendingKey: vendingKey), policy: MeterPolicy())
-            let path = folder + "/\(pan).json"
-            var meter = SimulatedMeter(state: state)
+            var meter = SimulatedMeter(state: MeterState(keyParameters: p.keyParameters, expiry: p.expiry,
+                                                         decoderKey: try p.decoderKey(vendingKey: vendingKey), policy: MeterPolicy()))
             let credit = creditTenths(i)
             if credit > 0 { meter.startWithCredit(tenths: credit) }
-            try StateFile.create(meter, at: path)
-            let keys = try DLMSMeter.setUp(statePath: path)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            try OwnerOnlyFile.create(folder + "/\(pan).keys.json", contents: Array(try encoder.encode(keys)))
-            entries.append(FleetManifest.Entry(pan: pan, state: "\(pan).json", keys: "\(pan).keys.json", port: basePort == 0 ? 0 : basePort + i))
-            if count >= 100, (i + 1) % 100 == 0 { FileHandle.standardError.write(Data("created \(i + 1)/\(count)\n".utf8)) }
-        }
-        try FleetManifest(host: host, meters: entries).save(folder)
+            return meter
+        }, progress: { n in
+            if count >= 100, n % 100 == 0 { FileHandle.standardError.write(Data("created \(n)/\(count)\n".utf8)) }
+        })
     }
 }
 
@@ -106,7 +97,7 @@ struct SimFleetRunCommand: ParsableCommand {
             let fleet = try MeterFleet(folder: folder)
             fleet.eventsPerMeterHour = eventRate
             if historyDays > 0 { try fleet.backfill(days: historyDays, now: Int64(Date().timeIntervalSince1970)) }
-            try blockingAwait { try await fleet.start() }
+            try BlockingTask.run { try await fleet.start() }
             let ports = fleet.manifest.meters.map(\.port)
             printLine("dlms fleet listening: \(ports.count) meters on \(fleet.manifest.host):\(ports.min() ?? 0)-\(ports.max() ?? 0) (ports in \(folder)/fleet.json)")
             fleet.run(tick: tick)

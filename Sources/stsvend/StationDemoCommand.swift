@@ -71,7 +71,7 @@ enum DemoFleet {
                                          vendingKey: key, creditTenths: { i in Int64(60 + (i * 37) % 240) * 10 })
         let fleet = try MeterFleet(folder: folder)
         try fleet.backfill(days: 7, now: Int64(Date().timeIntervalSince1970))
-        try blockingAwait { try await fleet.start() }
+        try BlockingTask.run { try await fleet.start() }
         defer { fleet.stop() }
         for (i, e) in fleet.manifest.meters.enumerated() {
             _ = try station.addMeter(MeterRegistration(pan: try MeterPAN(meterNumber: e.pan), keyName: "demo-key", tariff: "residential",
@@ -86,7 +86,7 @@ enum DemoFleet {
     static func start(folder: String) throws -> MeterFleet? {
         guard FileManager.default.fileExists(atPath: folder + "/fleet.json") else { return nil }
         let fleet = try MeterFleet(folder: folder)
-        try blockingAwait { try await fleet.start() }
+        try BlockingTask.run { try await fleet.start() }
         fleet.run(tick: 60)
         return fleet
     }

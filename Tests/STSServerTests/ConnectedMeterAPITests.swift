@@ -74,7 +74,8 @@ enum ConnectedMeterAPI {
         let read = try await h.call(client, .get, "/api/v1/meters/\(pan)/readings?days=31", token: olly)
         #expect(read["latest"]?["relay_closed"] == .bool(true))
         #expect(read["latest"]?["credit_tenths_kwh"]?.integer == Int64(e.meter.snapshot.electricityTenths))
-        #expect((read["events"]?.array ?? []).contains { $0["event"]?.string == "remote disconnect" } || true)
+        let events = (read["events"]?.array ?? []).compactMap { $0["event"]?.string }
+        #expect(events.contains("remote disconnect") && events.contains("remote reconnect"), "the meter's event log, as read: \(events)")
         let badDays = try await h.call(client, .get, "/api/v1/meters/\(pan)/readings?days=99", token: olly)
         #expect(badDays.status == 400)
 

@@ -5,7 +5,7 @@ public struct ServerSession {
     enum State {
         case idle
         /// HLS pass 1–2 done: only reply_to_HLS_authentication may come.
-        case awaitingHLS(challenge: [UInt8], clientTitle: [UInt8])
+        case awaitingHLS(challenge: [UInt8])
         case associated
     }
     /// A long GET answer being sent block by block.
@@ -100,7 +100,7 @@ public struct ServerSession {
             self.role = role
             clientTitle = title
             clientChallenge = challenge
-            state = .awaitingHLS(challenge: stoc, clientTitle: title)
+            state = .awaitingHLS(challenge: stoc)
             return AssociationResponse(result: 0, diagnostic: 14, context: .logicalNameCiphered, respondingTitle: security.systemTitle,
                                        mechanism: .highGMAC, respondingAuthentication: stoc, userInformation: user).encoded
         }
@@ -166,7 +166,7 @@ public struct ServerSession {
     // MARK: services
 
     mutating func respond(to request: XDLMSRequest) -> XDLMSResponse {
-        if case .awaitingHLS(let stoc, let title) = state {
+        if case .awaitingHLS(let stoc) = state {
             guard case .action(let invoke, let m, let p) = request, m.classId == 15, m.instance == .currentAssociation, m.method == 1,
                   case .octetString(let reply)? = p else {
                 // Until HLS pass 3 succeeds nothing else is served; the refusal has the request's type.
@@ -178,7 +178,7 @@ public struct ServerSession {
                 case .action(let i, _, _): return .action(invoke: i, result: denied, nil)
                 }
             }
-            guard (try? SecuritySuite0.verifyChallengeResponse(reply, challenge: stoc, senderTitle: title, keys: security.keys)) != nil,
+            guard (try? SecuritySuite0.verifyChallengeResponse(reply, challenge: stoc, senderTitle: clientTitle, keys: security.keys)) != nil,
                   let counter = try? security.nextServerCounter(),
                   let answer = try? SecuritySuite0.challengeResponse(clientChallenge, senderTitle: security.systemTitle, counter: counter,
                                                                     keys: security.keys) else {

@@ -42,6 +42,37 @@ public struct FleetManifest: Codable, Sendable {
     }
 }
 
+extension FleetManifest {
+    /// Creates a fleet folder: for meter i (0 ..< count) the state file `PAN.json` from
+    /// `meter(i)`, its DLMS keys (`PAN.json.dlms`) and the head-end's copy (`PAN.keys.json`,
+    /// 0600), and `fleet.json` with port `basePort + i` (0: picked by the first run). Returns the
+    /// manifest and each meter's head-end keys. A folder that holds a fleet is refused.
+    @discardableResult
+    public static func create(folder: String, count: Int, basePort: Int, host: String,
+                              meter: (Int) throws -> SimulatedMeter, progress: (Int) -> Void = { _ in }) throws -> (FleetManifest, [DLMSClientKeys]) {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        guard !FileManager.default.fileExists(atPath: folder + "/fleet.json") else { throw DLMSMeterError.io("\(folder) already holds a fleet") }
+        var entries: [Entry] = []
+        var keys: [DLMSClientKeys] = []
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        for i in 0..<count {
+            let m = try meter(i)
+            let pan = m.state.pan.description
+            let path = folder + "/\(pan).json"
+            try StateFile.create(m, at: path)
+            let k = try DLMSMeter.setUp(statePath: path)
+            try OwnerOnlyFile.create(folder + "/\(pan).keys.json", contents: Array(try encoder.encode(k)) + [0x0A])
+            entries.append(Entry(pan: pan, state: "\(pan).json", keys: "\(pan).keys.json", port: basePort == 0 ? 0 : basePort + i))
+            keys.append(k)
+            progress(i + 1)
+        }
+        let manifest = FleetManifest(host: host, meters: entries)
+        try manifest.save(folder)
+        return (manifest, keys)
+    }
+}
+
 /// Many simulated meters in one process, one port each on one event-loop group, each drawing
 /// its household profile in (optionally accelerated) time and now and then raising an event.
 public final class MeterFleet: @unchecked Sendable {

@@ -111,7 +111,7 @@ extension StationServer {
             let station = self.station
             let (o, connected) = try await blocking { () -> (MeterOverview, ConnectedMeterView?) in
                 let o = try station.meterOverview(pan, sales: 50)
-                let c = try station.meterLink(pan.description) == nil ? nil : try station.connectedMeterView(pan.description, days: 7)
+                let c = try station.isConnected(pan.description) ? try station.connectedMeterView(pan.description, days: 7) : nil
                 return (o, c)
             }
             return self.html(MeterPages.meter(v, o, error: error, notice: notice, connected: connected), request, status: error == nil ? .ok : .conflict)

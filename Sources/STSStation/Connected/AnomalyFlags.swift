@@ -33,7 +33,7 @@ extension Station {
     /// Readings, hourly consumption, events and anomaly flags of `pan` over the last `days`.
     public func connectedMeterView(_ pan: String, days: Int64) throws -> ConnectedMeterView {
         let since = now() - days * 86_400
-        let connected = try read { tx in try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM meter_links WHERE pan = ?", arguments: [pan]) ?? false }
+        let connected = try isConnected(pan)
         let hourly = try consumption(pan, since: since, bucket: 3600).map { ($0.start, $0.wh) }
         let events = try meterEvents(pan, limit: 200).filter { $0.time >= since }.map { (time: $0.time, code: $0.code, name: Self.meterEventNames[$0.code] ?? "event \($0.code)") }
         let (readings, profile) = try read { tx in

@@ -81,6 +81,11 @@ extension Station {
         try read { tx in try String.fetchAll(tx.db, sql: "SELECT pan FROM meter_links ORDER BY pan") }
     }
 
+    /// Whether `pan` is connected (without opening its keys).
+    public func isConnected(_ pan: String) throws -> Bool {
+        try read { tx in try Bool.fetchOne(tx.db.cachedStatement(sql: "SELECT 1 FROM meter_links WHERE pan = ?"), arguments: [pan]) ?? false }
+    }
+
     /// A connected meter's link with its keys opened (for the head-end only; never shown).
     public func meterLink(_ pan: String) throws -> MeterLink? {
         try read { tx in
