@@ -42,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         // The HTTP load generator of `stsvend station bench-http` (keep-alive clients).
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // The station's PostgreSQL store (many stations, one database).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // OpenSSL's libcrypto (DES for DKGA02 and EA09), found through pkg-config, never vendored.
@@ -113,6 +115,9 @@ let package = Package(
             name: "STSStation",
             dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSTariff", "STSAuditLog", "STSCard",
                            .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "CryptoExtras", package: "swift-crypto")]
         ),

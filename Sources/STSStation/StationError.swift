@@ -51,6 +51,8 @@ public enum StationError: CodedError, Equatable {
         case kekFile = "kek-file", file, reason, amount, row, cardKey = "card-key"
         /// A sale CSV that cannot be used at all (unreadable, empty, no `meter` column).
         case csv
+        /// The database URL or its password (PostgreSQL), or a station name in it.
+        case database, stationName = "station-name"
     }
 
     /// The rules a well-formed request can break.
@@ -93,6 +95,8 @@ public enum StationError: CodedError, Equatable {
         case nothingForCard
         /// The head-end's invocation counters for a connected meter ran out: the meter needs new keys.
         case meterCounterExhausted(meter: String)
+        /// Only a shared (PostgreSQL) store holds more than one station.
+        case stationsNeedSharedStore
         /// Several cards of the meter carry a purchase with that number: the serial says which.
         case cardSerialNeeded(meter: String, sequence: UInt32)
         /// Another process changed the card purchase (voided or delivered it) during this operation.
@@ -119,6 +123,7 @@ public enum StationError: CodedError, Equatable {
             case .voidedAfterSale: "voided-after-sale"
             case .nothingForCard: "nothing-for-card"
             case .meterCounterExhausted: "meter-counter-exhausted"
+            case .stationsNeedSharedStore: "stations-need-shared-store"
             case .cardSerialNeeded: "card-serial-needed"
             case .cardPurchaseChanged: "card-purchase-changed"
             }
@@ -145,6 +150,7 @@ public enum StationError: CodedError, Equatable {
             case let .cardSaleNeedsVoid(id): "sale \(id) was sold onto a card: withdraw its purchase with 'stsvend card void' (a reversal cannot take it off the card)"
             case let .voidedAfterSale(id): "a card purchase of this account was voided after sale \(id): its credit is already back on the account, so sale \(id) cannot be reversed"
             case .meterCounterExhausted(let m): "the invocation counters for meter \(m) are used up: give the meter new DLMS keys and connect it again"
+            case .stationsNeedSharedStore: "an SQLite station file holds one station: move it to PostgreSQL ('stsvend station migrate') to add stations"
             case .nothingForCard: "the payment only covers what is owed (fees, arrears, charges): there is no energy to write to the card; sell it with --keypad to take the payment"
             case let .cardPurchaseChanged(seq, now): "card purchase \(seq) was changed by another station meanwhile (it is no longer \(now)); nothing was recorded"
             case let .cardSerialNeeded(pan, seq): "more than one card of meter \(pan) has a purchase \(seq): give the card's serial (--serial)"

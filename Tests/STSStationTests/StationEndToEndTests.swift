@@ -15,8 +15,8 @@ import Testing
     let m1 = "600727000000000009"
     let m2 = "000001000000000082"
 
-    func setUp() throws -> StationHarness {
-        let h = try StationHarness()
+    func setUp(_ store: StoreKind = .sqlite) throws -> StationHarness {
+        let h = try StationHarness(store: store)
         try h.station.importKey(name: "k1", bytes: Array(try VendingKey.hexBytes(StationHarness.k1)), attributes: StationHarness.attributes(), by: h.supervisor())
         try h.station.importKey(name: "k2", bytes: Array(try VendingKey.hexBytes(StationHarness.k2)), attributes: StationHarness.attributes(krn: 2), by: h.supervisor())
         let home = try Tariff(name: "home", blocks: [TariffBlock(upToTenths: 500, price: EnergyPrice("1.20")), TariffBlock(upToTenths: nil, price: EnergyPrice("1.80"))],
@@ -28,8 +28,8 @@ import Testing
         return h
     }
 
-    @Test func aDayAtTheStation() throws {
-        let h = try setUp()
+    @Test(arguments: StoreKind.allCases) func aDayAtTheStation(store: StoreKind) throws {
+        let h = try setUp(store)
         let olly = try h.user("olly")
         var meter1 = try StationHarness.meter(m1)
         var meter2 = try StationHarness.meter(m2)
@@ -131,8 +131,8 @@ import Testing
         #expect(!text.contains(StationHarness.k1) && !text.lowercased().contains(StationHarness.k1.lowercased()))
     }
 
-    @Test func reversingTheLatestSalesOneAfterAnother() throws {
-        let h = try setUp()
+    @Test(arguments: StoreKind.allCases) func reversingTheLatestSalesOneAfterAnother(store: StoreKind) throws {
+        let h = try setUp(store)
         let olly = try h.user("olly")
         let pan = try MeterPAN(meterNumber: m2)
         let start = try h.station.account(meter: pan).position
@@ -156,9 +156,9 @@ import Testing
         #expect(mode == 0o600)
     }
 
-    @Test func concurrentSalesFromTwoProcessesNeverShareATID() throws {
-        let h = try setUp()
-        let other = try Station.open(path: h.station.path)
+    @Test(arguments: StoreKind.allCases) func concurrentSalesFromTwoProcessesNeverShareATID(store: StoreKind) throws {
+        let h = try setUp(store)
+        let other = try h.reopen()
         let clock = h.clock
         other.now = { clock }
         let actorA = try h.user("olly"), actorB = try other.authenticate(user: "olly", password: h.password, action: "t")

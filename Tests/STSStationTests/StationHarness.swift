@@ -5,6 +5,14 @@ import STSStation
 import STSTariff
 import STSTokenFormat
 import STSVending
+import STSTestFixtures
+import Testing
+
+/// Which store a harness station lives on.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
 
 /// A station in a temporary folder with a settable clock, a supervisor, an operator and an
 /// auditor, and helpers that act as them.
@@ -17,10 +25,27 @@ final class StationHarness: @unchecked Sendable {
     static let k1 = "0123456789ABCDEF"
     static let k2 = "FEDCBA9876543210"
 
-    init() throws {
+    /// The database: the SQLite file's path or the PostgreSQL URL.
+    let database: String
+    let kekFile: String
+    let databasePasswordFile: String?
+
+    init(store: StoreKind = .sqlite) throws {
         folder = NSTemporaryDirectory() + "station-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let (s, secret) = try Station.create(path: folder + "/station.db", admin: "sue", password: password, now: clock, passwordCost: 10)
+        switch store {
+        case .sqlite:
+            database = folder + "/station.db"
+            kekFile = database + ".kek"
+            databasePasswordFile = nil
+        case .postgres:
+            guard let server = PostgresServer.shared else { throw PostgresServerError.unavailable }
+            database = try server.newDatabase()
+            kekFile = folder + "/station.kek"
+            databasePasswordFile = server.passwordFile
+        }
+        let (s, secret) = try Station.create(path: database, admin: "sue", password: password, kekPath: kekFile, now: clock, passwordCost: 10,
+                                             databasePasswordFile: databasePasswordFile, publicKeyOut: folder + "/station.pub")
         station = s
         supervisorSecret = secret
         station.now = { [unowned self] in self.clock }
@@ -29,7 +54,15 @@ final class StationHarness: @unchecked Sendable {
         _ = try station.addUser(name: "ada", role: .auditor, password: password, by: sue, passwordCost: 10)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: folder) }
+    deinit {
+        station.close()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// The same store opened again, as another process (or another station) would.
+    func reopen(stationName: String? = nil) throws -> Station {
+        try Station.open(path: database, kekPath: kekFile, stationName: stationName, passwordFile: databasePasswordFile)
+    }
 
     /// The supervisor with a fresh second-factor code (the clock moves one TOTP step each time).
     func supervisor() throws -> Actor {

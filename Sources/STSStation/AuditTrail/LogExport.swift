@@ -1,6 +1,5 @@
 import STSSupport
 import Foundation
-import GRDB
 import STSAuditLog
 
 extension Station {

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import STSAuditLog
 import STSBatch
 
@@ -20,15 +19,25 @@ extension StoreTransaction {
         func tampered(_ why: String) -> StationError {
             .tampered("sale \(id): \(why); the database was changed outside the station. Export and verify the log (stsvend audit export, audit verify) before selling on")
         }
+        // The chain that holds the entry: the selling station's (on a shared store, maybe another's).
+        let chain: String = (r["station"] as String?).flatMap { $0.isEmpty ? nil : $0 } ?? station.stationID
+        let key: Curve25519.Signing.PublicKey
+        if chain == station.stationID {
+            key = station.publicKey
+        } else {
+            guard let raw = try Data.fetchOne(db, sql: "SELECT public_key FROM station WHERE station_id = ?", arguments: [chain]),
+                  let k = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else { throw tampered("the station that sold it (\(chain)) is unknown") }
+            key = k
+        }
         let seq: Int64
         if let s = r["log_seq"] as Int64? {
             seq = s
-        } else if let s = try legacyLogSeq(saleID: id) {
+        } else if let s = try legacyLogSeq(saleID: id, chain: chain) {
             seq = s
         } else {
             throw tampered("its log entry is missing")
         }
-        guard let entry = try logLine(seq) else { throw tampered("its log entry \(seq) is missing") }
+        guard let entry = try logLine(seq, chain: chain) else { throw tampered("its log entry \(seq) is missing") }
         let entryHash = try checkedLine(entry, seq: seq, tampered).hash
         guard let data = Self.dataBytes(entry), data == receipt.json else {
             throw tampered("the stored receipt differs from its signed log entry (seq \(seq))")
@@ -37,16 +46,16 @@ extension StoreTransaction {
         guard Self.summary(of: data) == (receipt.tokens, receipt.tid, receipt.unitsTenths) else {
             throw tampered("the stored token, TID or units differ from the signed receipt (seq \(seq))")
         }
-        let sealedThrough = try Int64.fetchOne(db, sql: "SELECT checkpoint_seq FROM station") ?? 0
+        let sealedThrough = try Int64.fetchOne(db, sql: "SELECT checkpoint_seq FROM station WHERE station_id = ?", arguments: [chain]) ?? 0
         // Forward along the chain to the next checkpoint (at most a checkpoint interval away).
         var previous = entryHash
         var next = seq + 1
         var reachedCheckpoint = false
         var tape = JSONTape()
-        while let line = try logLine(next) {
+        while let line = try logLine(next, chain: chain) {
             let header = try checkedLine(line, seq: next, tampered)
             guard header.prev == previous else { throw tampered("log entry \(next) does not chain to entry \(next - 1)") }
-            if let sealed = checkpointSeal(line, through: next - 1, head: previous, tape: &tape) {
+            if let sealed = checkpointSeal(line, through: next - 1, head: previous, chain: chain, key: key, tape: &tape) {
                 guard sealed else { throw tampered("the checkpoint at log entry \(next) does not verify") }
                 reachedCheckpoint = true
                 break
@@ -62,8 +71,8 @@ extension StoreTransaction {
     }
 
     /// A stored line's bytes.
-    func logLine(_ seq: Int64) throws -> [UInt8]? {
-        try Data.fetchOne(db.cachedStatement(sql: "SELECT line FROM log WHERE seq = ?"), arguments: [seq]).map { Array($0) }
+    func logLine(_ seq: Int64, chain: String) throws -> [UInt8]? {
+        try Data.fetchOne(db.cachedStatement(sql: "SELECT line FROM log WHERE station = ? AND seq = ?"), arguments: [chain, seq]).map { Array($0) }
     }
 
     /// Checks a line's layout, seq and hash; returns its fixed fields.
@@ -104,20 +113,23 @@ extension StoreTransaction {
 
     /// nil when the line is not a checkpoint; else whether it seals `head` (the entry
     /// `through`) with a signature that verifies under the station's key.
-    private func checkpointSeal(_ line: [UInt8], through: Int64, head: LogDigest, tape: inout JSONTape) -> Bool? {
+    private func checkpointSeal(_ line: [UInt8], through: Int64, head: LogDigest, chain: String, key: Curve25519.Signing.PublicKey,
+                                tape: inout JSONTape) -> Bool? {
         line.withUnsafeBufferPointer { b in
             guard (try? tape.parse(b)) != nil, let type = tape.member(tape.root, "type"), tape.stringEquals(type, "checkpoint") else { return nil }
             guard let data = tape.member(tape.root, "data"),
                   let t = tape.member(data, "through"), tape.integer(t) == through,
                   let s = tape.member(data, "signature"), let text = tape.plainBytes(s), let signature = Base64.decode(text), signature.count == 64
             else { return false }
-            return station.publicKey.isValidSignature(Data(signature), for: Checkpoint.message(stationID: station.stationID, through: through, head: head.bytes))
+            return key.isValidSignature(Data(signature), for: Checkpoint.message(stationID: chain, through: through, head: head.bytes))
         }
     }
 
     /// Stations from before receipts kept their entry's seq: find the entry by its sale id.
-    private func legacyLogSeq(saleID: Int64) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT seq FROM log WHERE instr(line, ?) > 0 ORDER BY seq LIMIT 1",
-                           arguments: [Data(#","data":{"sale":\#(saleID),"#.utf8)])
+    private func legacyLogSeq(saleID: Int64, chain: String) throws -> Int64? {
+        // Only SQLite stations are old enough to lack it.
+        guard db.dialect == .sqlite else { return nil }
+        return try Int64.fetchOne(db, sql: "SELECT seq FROM log WHERE station = ? AND instr(line, ?) > 0 ORDER BY seq LIMIT 1",
+                                  arguments: [chain, Data(#","data":{"sale":\#(saleID),"#.utf8)])
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import STSAuditLog
 import STSCard
 import STSTariff
@@ -51,7 +50,11 @@ extension Station {
         let info = try cardStep("personalising the card") { try CardVending.issue(&session, master: issuer.key, meter: pan, issuer: issuer.issuerID) }
         let serial = serialText(info.serial)
         try write { tx in
-            try tx.db.execute(sql: "INSERT OR REPLACE INTO cards (serial, meter_pan, issuer_key, issued_at, issued_by) VALUES (?, ?, ?, ?, ?)",
+            try tx.db.execute(sql: """
+                INSERT INTO cards (serial, meter_pan, issuer_key, issued_at, issued_by) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (serial) DO UPDATE SET meter_pan = excluded.meter_pan, issuer_key = excluded.issuer_key,
+                    issued_at = excluded.issued_at, issued_by = excluded.issued_by
+                """,
                               arguments: [serial, pan.description, issuer.name, tx.now, actor.name])
             try tx.log(.cardIssue, actor: actor.name) { w in
                 w.field("pan", pan.description)

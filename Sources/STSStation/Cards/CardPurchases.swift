@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import STSCard
 import STSTokenFormat
 
@@ -85,7 +84,7 @@ extension StoreTransaction {
             """, arguments: [saleID, meter.description, serial, Int64(record.sequence), Int64(record.station), Int64(record.issuedMinute),
                              Int64(record.units), Int64(record.kind.rawValue), record.tokens.map(\.digits).joined(separator: " "),
                              Int64(record.tid), state.rawValue, source, now])
-        return db.lastInsertedRowID
+        return try db.lastInsertedRowID
     }
 
     /// Moves a purchase from the state it was read in to `state`; refused when another process moved it first

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import STSBatch
 import STSTariff
 import STSTokenFormat
@@ -167,7 +166,7 @@ extension StoreTransaction {
         if let id = try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE name = ?", arguments: [name]) { return id }
         guard !name.isEmpty else { throw StationError.invalid(.customer, "a customer needs a name") }
         try db.execute(sql: "INSERT INTO customers (name, created_at) VALUES (?, ?)", arguments: [name, now])
-        let id = db.lastInsertedRowID
+        let id = try db.lastInsertedRowID
         try log(.customer, actor: actor.name) { w in
             w.field("customer", Int(id))
             w.field("name", name)
@@ -181,7 +180,7 @@ extension StoreTransaction {
             INSERT INTO accounts (meter_pan, customer_id, opened_at, arrears, debt, debt_recovery_bp, fixed_monthly)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [meter, customerID, now, arrears.cents, debt.cents, recovery, fixedMonthly.cents])
-        let id = db.lastInsertedRowID
+        let id = try db.lastInsertedRowID
         try log(.accountOpen, actor: actor.name) { w in
             w.field("account", Int(id))
             w.field("pan", meter)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import STSCrypto
 import STSTokenFormat
 import STSVending

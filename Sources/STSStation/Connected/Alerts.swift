@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// An alert about a connected meter (low credit, supply cut, tamper).
 public struct MeterAlert: Sendable, Equatable {
@@ -84,7 +83,7 @@ extension Station {
             if email.isEmpty && phone.isEmpty {
                 try tx.db.execute(sql: "DELETE FROM meter_contacts WHERE pan = ?", arguments: [pan])
             } else {
-                try tx.db.execute(sql: "INSERT OR REPLACE INTO meter_contacts (pan, email, phone) VALUES (?, ?, ?)", arguments: [pan, email, phone])
+                try tx.db.execute(sql: "INSERT INTO meter_contacts (pan, email, phone) VALUES (?, ?, ?) ON CONFLICT (pan) DO UPDATE SET email = excluded.email, phone = excluded.phone", arguments: [pan, email, phone])
             }
             if let t = lowCreditTenths { try tx.db.execute(sql: "UPDATE meter_links SET low_credit_tenths = ? WHERE pan = ?", arguments: [t, pan]) }
         }

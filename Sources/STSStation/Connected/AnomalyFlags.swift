@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Something in a connected meter's readings that a supervisor should look at, with the time
 /// it starts (the console links to the readings and events behind it).

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import STSTariff
 
 /// One stored reading of a connected meter.
@@ -23,7 +22,11 @@ extension Station {
         try write { tx in
             let previous = try tx.db.cachedStatement(sql: "SELECT credit, relay_closed FROM readings WHERE pan = ? ORDER BY time DESC LIMIT 1")
             let threshold = try tx.db.cachedStatement(sql: "SELECT low_credit_tenths FROM meter_links WHERE pan = ?")
-            let reading = try tx.db.cachedStatement(sql: "INSERT OR REPLACE INTO readings (pan, time, energy_wh, power_w, credit, relay_closed) VALUES (?, ?, ?, ?, ?, ?)")
+            let reading = try tx.db.cachedStatement(sql: """
+                INSERT INTO readings (pan, time, energy_wh, power_w, credit, relay_closed) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (pan, time) DO UPDATE SET energy_wh = excluded.energy_wh, power_w = excluded.power_w,
+                    credit = excluded.credit, relay_closed = excluded.relay_closed
+                """)
             let profile = try tx.db.cachedStatement(sql: "INSERT OR IGNORE INTO load_profile (pan, time, energy_wh) VALUES (?, ?, ?)")
             let event = try tx.db.cachedStatement(sql: "INSERT OR IGNORE INTO meter_events (pan, time, code) VALUES (?, ?, ?)")
             for m in round {
@@ -101,7 +104,7 @@ extension StoreTransaction {
     func alert(_ pan: String, _ kind: String, _ time: Int64, _ detail: String, _ channels: [String]) throws {
         try db.execute(sql: "INSERT OR IGNORE INTO alerts (pan, kind, time, detail) VALUES (?, ?, ?, ?)", arguments: [pan, kind, time, detail])
         guard db.changesCount > 0 else { return }
-        let id = db.lastInsertedRowID
+        let id = try db.lastInsertedRowID
         for c in channels {
             try db.execute(sql: "INSERT INTO notifications (alert_id, channel, state, next_attempt_at) VALUES (?, ?, 'pending', ?)", arguments: [id, c, now])
         }

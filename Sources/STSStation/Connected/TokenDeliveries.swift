@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 extension Station {
     /// Deliveries whose next attempt is due, oldest first.

@@ -11,21 +11,22 @@ extension Station {
     /// are removed again.
     public static func create(path: String, name: String = "station", admin: String, password: [UInt8],
                               kekPath: String? = nil, now: Int64 = Int64(Date().timeIntervalSince1970),
-                              passwordCost: Int = 15, testClock: Bool = false, totpSecretOut: String) throws -> Station {
+                              passwordCost: Int = 15, testClock: Bool = false, totpSecretOut: String,
+                              databasePasswordFile: String? = nil, publicKeyOut: String? = nil) throws -> Station {
         let secretFile = try PrivateFile.reserve(totpSecretOut)
-        let kekFile = kekPath ?? path + ".kek"
+        let kekFile = kekPath ?? defaultKEKPath(for: path)
         let kekExisted = FileManager.default.fileExists(atPath: kekFile)
         let (station, secret): (Station, [UInt8])
         do {
             (station, secret) = try create(path: path, name: name, admin: admin, password: password, kekPath: kekPath, now: now,
-                                           passwordCost: passwordCost, testClock: testClock)
+                                           passwordCost: passwordCost, testClock: testClock, databasePasswordFile: databasePasswordFile, publicKeyOut: publicKeyOut)
         } catch {
             secretFile.discard()
             throw error
         }
         do { try fill(secretFile, with: secret) } catch {
             secretFile.discard()
-            station.removeFilesOfNewStation(createdKEK: kekExisted ? nil : kekFile)
+            station.removeFilesOfNewStation(createdKEK: kekExisted ? nil : kekFile, publicKeyOut: publicKeyOut)
             throw error
         }
         return station

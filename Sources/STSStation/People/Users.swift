@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import STSAuditLog
 
 extension Station {
@@ -14,28 +13,66 @@ extension Station {
     /// A `testClock` station takes its time from STSVEND_NOW (scripted tests); any other refuses it.
     public static func create(path: String, name: String = "station", admin: String, password: [UInt8],
                               kekPath: String? = nil, now: Int64 = Int64(Date().timeIntervalSince1970),
-                              passwordCost: Int = 15, testClock: Bool = false) throws -> (Station, totpSecret: [UInt8]) {
-        guard !FileManager.default.fileExists(atPath: path) else { throw StationError.alreadyExists("station database \(path)") }
+                              passwordCost: Int = 15, testClock: Bool = false, databasePasswordFile: String? = nil,
+                              publicKeyOut: String? = nil) throws -> (Station, totpSecret: [UInt8]) {
+        let shared = PostgresLocation.isURL(path)
+        if !shared {
+            guard !FileManager.default.fileExists(atPath: path) else { throw StationError.alreadyExists("station database \(path)") }
+        }
         guard password.count >= 8 else { throw StationError.invalid(.password, "a password needs at least 8 characters") }
         try validateUserName(admin)
+        // A station of a shared store is named on the command line and names its public key file.
+        if shared { try validateStationName(name) }
         var created: [String] = []
         do {
             return try create(path: path, name: name, admin: admin, password: password, kekPath: kekPath, now: now,
-                              passwordCost: passwordCost, testClock: testClock, created: &created)
+                              passwordCost: passwordCost, testClock: testClock, databasePasswordFile: databasePasswordFile,
+                              publicKeyOut: publicKeyOut, created: &created)
         } catch {
             for file in created.reversed() { unlink(file) }
             throw error
         }
     }
 
+    /// Where a new station's public key goes: `PATH.pub` beside an SQLite file, `NAME.pub` in the
+    /// current folder for a station of a PostgreSQL database.
+    public static func publicKeyPath(database: String, name: String) -> String {
+        PostgresLocation.isURL(database) ? name + ".pub" : database + ".pub"
+    }
+
     private static func create(path: String, name: String, admin: String, password: [UInt8], kekPath: String?, now: Int64,
-                               passwordCost: Int, testClock: Bool, created: inout [String]) throws -> (Station, totpSecret: [UInt8]) {
+                               passwordCost: Int, testClock: Bool, databasePasswordFile: String?, publicKeyOut: String?,
+                               created: inout [String]) throws -> (Station, totpSecret: [UInt8]) {
         var salt = [UInt8](repeating: 0, count: 16)
         var g = SystemRandomNumberGenerator()
         for i in salt.indices { salt[i] = g.next() }
-        try PrivateFile.create(path, contents: [])
-        created += [path, path + "-wal", path + "-shm", path + "-journal"]
-        let kekFile = kekPath ?? path + ".kek"
+        let store: StationStore
+        let displayPath: String
+        if PostgresLocation.isURL(path) {
+            let location = try PostgresLocation(url: path)
+            let pg = try PostgresStore(location: location, passwordFile: databasePasswordFile)
+            do {
+                try pg.migrate()
+                let existing = try pg.withConnection { db in try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM station") } ?? 0
+                guard existing == 0 else {
+                    pg.close()
+                    throw StationError.alreadyExists("a station database at \(location.displayURL) (add stations to it with 'stsvend station add')")
+                }
+            } catch let e as StoreDBError {
+                pg.close()
+                throw StationError.store(StoreFailure.describe(e))
+            }
+            store = .postgres(pg)
+            displayPath = location.displayURL
+        } else {
+            try PrivateFile.create(path, contents: [])
+            created += [path, path + "-wal", path + "-shm", path + "-journal"]
+            let db = try connect(path)
+            try migrate(db)
+            store = .sqlite(db)
+            displayPath = path
+        }
+        let kekFile = kekPath ?? defaultKEKPath(for: path)
         let kek: KeyEncryptionKey
         if FileManager.default.fileExists(atPath: kekFile) {
             kek = try KeyEncryptionKey.load(path: kekFile, salt: salt)
@@ -45,23 +82,18 @@ extension Station {
         }
         let signingKey = Curve25519.Signing.PrivateKey()
         let stationID = UUID().uuidString.lowercased()
-        let db = try connect(path)
-        try migrate(db)
-        let station = Station(path: path, db: db, kek: kek, signingKey: signingKey, stationID: stationID)
+        let station = Station(path: displayPath, store: store, kek: kek, signingKey: signingKey, stationID: stationID)
+        station.name = name
         station.testClock = testClock
         station.now = { now }
         var totp = [UInt8](repeating: 0, count: 20)
         for i in totp.indices { totp[i] = g.next() }
         let passwordHash = try PasswordHash.make(password, logN: passwordCost)
         let secret = totp
+        let pubPath = publicKeyOut ?? publicKeyPath(database: path, name: name)
+        guard !FileManager.default.fileExists(atPath: pubPath) else { throw StationError.alreadyExists("public key file \(pubPath)") }
         try station.write { tx in
-            try tx.db.execute(sql: """
-                INSERT INTO station (id, station_id, name, created_at, kdf_salt, kek_check, signing_key, public_key, test_clock)
-                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [stationID, name, now, Data(salt),
-                                 Data(try kek.seal(Array("ok".utf8), purpose: "kek-check:\(stationID)")),
-                                 Data(try kek.seal(Array(signingKey.rawRepresentation), purpose: "station-signing-key:\(stationID)")),
-                                 signingKey.publicKey.rawRepresentation, testClock ? 1 : 0])
+            try tx.insertStationRow(stationID: stationID, name: name, now: now, salt: salt, kek: kek, signingKey: signingKey, testClock: testClock)
             try tx.log(.station, actor: admin) { w in
                 w.field("station_id", stationID)
                 w.field("name", name)
@@ -76,10 +108,65 @@ extension Station {
             }
             tx.forceSeal = true
         }
-        try PrivateFile.create(path + ".pub", contents: Array(StationPublicKeyFile.text(signingKey.publicKey).utf8))
-        created.append(path + ".pub")
+        try PrivateFile.create(pubPath, contents: Array(StationPublicKeyFile.text(signingKey.publicKey).utf8))
+        created.append(pubPath)
         station.now = { Int64(Date().timeIntervalSince1970) }
         return (station, totp)
+    }
+
+    /// Adds another station to a shared (PostgreSQL) store (supervisors, with the second factor):
+    /// its own Ed25519 signing key, sealed under the store's key-encryption key, and its own log
+    /// chain, which starts with a `station` entry; the adding station logs the addition too. The
+    /// public half goes to `publicKeyOut` (0600; hand it to auditors). Returns the new station's id.
+    public func addStation(name: String, publicKeyOut: String, by actor: Actor) throws -> String {
+        try actor.require([.supervisor], to: "add a station", secondFactor: true)
+        guard isShared else { throw StationError.refused(.stationsNeedSharedStore) }
+        try Self.validateStationName(name)
+        guard !FileManager.default.fileExists(atPath: publicKeyOut) else { throw StationError.alreadyExists("public key file \(publicKeyOut)") }
+        let signingKey = Curve25519.Signing.PrivateKey()
+        let id = UUID().uuidString.lowercased()
+        let salt: [UInt8] = try read { tx in
+            guard let s = try Data.fetchOne(tx.db, sql: "SELECT kdf_salt FROM station WHERE station_id = ?", arguments: [stationID]) else {
+                throw StationError.store("the station row is missing")
+            }
+            return Array(s)
+        }
+        let newStation = Station(path: path, store: store, kek: kek, signingKey: signingKey, stationID: id)
+        newStation.name = name
+        newStation.now = now
+        try write { tx in
+            if try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM station WHERE name = ?", arguments: [name]) == true {
+                throw StationError.alreadyExists("station \(name)")
+            }
+            try tx.requireCurrentKEK()
+            try tx.insertStationRow(stationID: id, name: name, now: tx.now, salt: salt, kek: kek, signingKey: signingKey, testClock: testClock)
+            try tx.log(.station, actor: actor.name) { w in
+                w.field("action", "add")
+                w.field("station_id", id)
+                w.field("name", name)
+                w.field("public_key", signingKey.publicKey.rawRepresentation.base64EncodedString())
+            }
+            tx.forceSeal = true
+            // The new station's chain begins in the same transaction, on the same connection.
+            let first = StoreTransaction(db: tx.db, station: newStation)
+            try first.log(.station, actor: actor.name) { w in
+                w.field("station_id", id)
+                w.field("name", name)
+                w.field("public_key", signingKey.publicKey.rawRepresentation.base64EncodedString())
+                w.field("added_by_station", stationID)
+            }
+            try first.seal()
+        }
+        try PrivateFile.create(publicKeyOut, contents: Array(StationPublicKeyFile.text(signingKey.publicKey).utf8))
+        return id
+    }
+
+    static func validateStationName(_ name: String) throws(StationError) {
+        guard (1...64).contains(name.utf8.count),
+              name.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 45 || $0 == 95 || $0 == 46 }),
+              name.first != "." else {
+            throw .invalid(.stationName, "a station name is 1–64 letters, digits, '-', '_' or '.' (it names its files), not starting with '.'")
+        }
     }
 
     static func validateUserName(_ name: String) throws(StationError) {
@@ -273,8 +360,29 @@ extension StoreTransaction {
 extension Station {
     /// Removes the files of a station just created, when what had to follow its creation failed
     /// (the first supervisor's secret could not be written): init is all or nothing.
-    public func removeFilesOfNewStation(createdKEK: String?) {
-        for file in [path, path + "-wal", path + "-shm", path + "-journal", path + ".pub"] { unlink(file) }
+    public func removeFilesOfNewStation(createdKEK: String?, publicKeyOut: String? = nil) {
+        if isShared {
+            unlink(publicKeyOut ?? name + ".pub")
+        } else {
+            for file in [path, path + "-wal", path + "-shm", path + "-journal", path + ".pub"] { unlink(file) }
+        }
         if let createdKEK { unlink(createdKEK) }
+    }
+}
+
+extension StoreTransaction {
+    /// One station's row: its id, name, the store's KDF salt, the KEK check and its signing key sealed for it.
+    func insertStationRow(stationID: String, name: String, now: Int64, salt: [UInt8], kek: KeyEncryptionKey,
+                          signingKey: Curve25519.Signing.PrivateKey, testClock: Bool) throws {
+        let values: SQLArguments = [stationID, name, now, Data(salt),
+                                    Data(try kek.seal(Array("ok".utf8), purpose: "kek-check:\(stationID)")),
+                                    Data(try kek.seal(Array(signingKey.rawRepresentation), purpose: "station-signing-key:\(stationID)")),
+                                    signingKey.publicKey.rawRepresentation, testClock ? 1 : 0]
+        // SQLite's station table holds exactly one row (id 1); PostgreSQL's one per station.
+        let id = db.dialect == .sqlite ? "1" : "DEFAULT"
+        try db.execute(sql: """
+            INSERT INTO station (id, station_id, name, created_at, kdf_salt, kek_check, signing_key, public_key, test_clock)
+            VALUES (\(id), ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: values)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import STSAuditLog
 import STSSupport
 import STSTariff
@@ -57,7 +56,7 @@ extension Station {
                                              values: [row[2], row[3], row[4]]))
             }
             for row in try Row.fetchAll(tx.db, sql: """
-                SELECT kind, COUNT(*), SUM(length(tokens) - length(replace(tokens, ' ', '')) + (tokens != ''))
+                SELECT kind, COUNT(*), SUM(length(tokens) - length(replace(tokens, ' ', '')) + CASE WHEN tokens <> '' THEN 1 ELSE 0 END)
                 FROM sales WHERE \(live) GROUP BY 1 ORDER BY 1
                 """, arguments: [from, to]) {
                 r.tokens.append(ReportRow(group: [row[0]], count: row[1], values: [row[2]]))
@@ -82,7 +81,7 @@ extension Station {
         }
         guard try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM tariffs WHERE definition LIKE '%\"timeOfUse\"%'") == true else { return [] }
         var sums: [[String]: (Int64, Int64, Int64, Int64)] = [:]
-        let cursor = try Row.fetchCursor(tx.db, sql: """
+        var cursor = try Row.fetchCursor(tx.db, sql: """
             SELECT created_at, money, energy, units, receipt FROM sales
             WHERE kind = 'credit' AND reversed_at IS NULL AND created_at >= ? AND created_at < ?
             """, arguments: [from, to])

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What a key-encryption key rotation sealed again.
 public struct KEKRotation: Sendable {
@@ -39,22 +38,29 @@ extension Station {
         for i in salt.indices { salt[i] = g.next() }
         let newKEK = try KeyEncryptionKey.load(path: newKEKPath, salt: salt)
         // The same key material would "rotate" nothing while looking done.
-        if let check = try? read({ tx in try Data.fetchOne(tx.db, sql: "SELECT kek_check FROM station") }) ?? nil,
+        if let check = try? read({ tx in try Data.fetchOne(tx.db, sql: "SELECT kek_check FROM station WHERE station_id = ?", arguments: [stationID]) }) ?? nil,
            (try? newKEK.open(check, purpose: "kek-check:\(stationID)")) != nil {
             throw StationError.refused(.sameKeyEncryptionKey)
         }
         let rotation = try write { tx in
             var count = 0
+            count = 0
             func reseal(_ sealed: Data, _ purpose: String) throws -> Data {
                 var plain = try kek.open(sealed, purpose: purpose)
                 defer { for i in plain.indices { plain[i] = 0 } }
                 count += 1
                 return Data(try newKEK.seal(plain, purpose: purpose))
             }
-            guard let row = try Row.fetchOne(tx.db, sql: "SELECT kek_check, signing_key FROM station") else { throw StationError.store("the station row is missing") }
-            let check = try reseal(row["kek_check"], "kek-check:\(stationID)")
-            let signing = try reseal(row["signing_key"], "station-signing-key:\(stationID)")
-            try tx.db.execute(sql: "UPDATE station SET kdf_salt = ?, kek_check = ?, signing_key = ?", arguments: [Data(salt), check, signing])
+            // Every station of a shared store: they all open with the one key-encryption key.
+            let stations = try Row.fetchAll(tx.db, sql: "SELECT station_id, kek_check, signing_key FROM station")
+            guard !stations.isEmpty else { throw StationError.store("the station row is missing") }
+            for row in stations {
+                let id: String = row["station_id"]
+                let check = try reseal(row["kek_check"], "kek-check:\(id)")
+                let signing = try reseal(row["signing_key"], "station-signing-key:\(id)")
+                try tx.db.execute(sql: "UPDATE station SET kdf_salt = ?, kek_check = ?, signing_key = ? WHERE station_id = ?",
+                                  arguments: [Data(salt), check, signing, id])
+            }
             for r in try Row.fetchAll(tx.db, sql: "SELECT name, sealed FROM vending_keys") {
                 let name: String = r["name"]
                 try tx.db.execute(sql: "UPDATE vending_keys SET sealed = ? WHERE name = ?", arguments: [try reseal(r["sealed"], "vending-key:\(name)"), name])

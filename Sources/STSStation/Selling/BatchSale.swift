@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The outcome of one request of a batch: its receipt or why it was refused.
 public struct BatchSaleResult: Sendable {
@@ -38,7 +37,7 @@ extension Station {
                             result.receipt = try sell(requests[i], by: actor, tx)
                             return .commit
                         }
-                    } catch let e as DatabaseError {
+                    } catch let e as StoreDBError {
                         // Storage failed: the whole group stops (and is rolled back), in plain words.
                         throw e
                     } catch let e as StationError {

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import STSAuditLog
 import STSBatch
 import STSTokenFormat

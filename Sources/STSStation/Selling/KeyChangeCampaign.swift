@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Where one meter stands in a key-change campaign.
 public enum CampaignState: String, Sendable {

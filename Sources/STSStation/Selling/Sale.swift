@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import STSAuditLog
 import STSBatch
 import STSTariff
@@ -107,13 +106,18 @@ func writeTokens(_ tokens: [IssuedToken], to w: inout JSONLineWriter) { SaleEntr
 
 extension StoreTransaction {
     func nextSaleID() throws -> Int64 {
+        // Many stations sell at once on PostgreSQL: ids come from one sequence (gaps where a sale rolled back).
+        if db.dialect == .postgres {
+            guard let id = try Int64.fetchOne(db, sql: "SELECT nextval('sales_id_seq')"), id > 0 else { throw StationError.store("no sale number was given") }
+            return id
+        }
         let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(id) FROM sales")) ?? 0
         guard last >= 0, last < Int64.max else { throw StationError.tampered("the last sale number \(last) is impossible") }
         return last + 1
     }
 
     func sale(requestID: String) throws -> (request: String, receipt: SaleReceipt)? {
-        guard let r = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, request, receipt, tokens, tid, units, log_seq FROM sales WHERE request_id = ?"),
+        guard let r = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, request, receipt, tokens, tid, units, log_seq, station FROM sales WHERE request_id = ?"),
                                        arguments: [requestID]) else { return nil }
         return (r["request"], try provenReceipt(r))
     }
@@ -145,15 +149,15 @@ extension StoreTransaction {
         let seq = head + 1
         try db.cachedStatement(sql: """
             INSERT INTO sales (id, request_id, request, kind, meter_pan, account_id, operator, channel, created_at,
-                money, fee, arrears, debt, fixed, vat, energy, units, free_units, carried_in, carried_out, tokens, tid, receipt, log_seq)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                money, fee, arrears, debt, fixed, vat, energy, units, free_units, carried_in, carried_out, tokens, tid, receipt, log_seq, station)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 id, request?.requestID ?? requestID ?? "\(kind):\(id)", request?.fingerprint ?? fingerprint ?? kind, kind, meter, account,
                 actor.name, request?.channel ?? "station", now,
                 s?.paid.cents ?? 0, s?.deducted(.channelFee).cents ?? 0, s?.deducted(.arrears).cents ?? 0,
                 s?.deducted(.debtRecovery).cents ?? 0, s?.deducted(.fixedCharges).cents ?? 0, s?.deducted(.vat).cents ?? 0,
                 s?.energy.cents ?? 0, receipt.unitsTenths, s?.freeTenths ?? 0, s?.carriedIn.cents ?? 0, s?.carriedOut.cents ?? 0,
-                receipt.tokens.joined(separator: " "), receipt.tid, Data(receipt.json), seq])
+                receipt.tokens.joined(separator: " "), receipt.tid, Data(receipt.json), seq, station.stationID])
         let logged = try log(logType, actor: actor.name, data: receipt.json)
         guard logged == seq else { throw StationError.store("the log moved while a sale was recorded") }
         // A connected meter gets its tokens through the head-end: the delivery is part of the sale.

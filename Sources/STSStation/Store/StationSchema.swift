@@ -1,13 +1,13 @@
 import GRDB
+import Foundation
 
 /// The station database's schema, built by numbered migrations so an older station file is
 /// brought forward in place. Money is integer cents, energy integer tenths of a kWh, times
 /// Unix seconds (UTC).
 enum StationSchema {
-    static var migrator: DatabaseMigrator {
-        var m = DatabaseMigrator()
-        m.registerMigration("v1") { db in
-            try db.execute(sql: """
+    /// The migrations in order, as SQLite statements; ``migrations(for:)`` gives them in a store's dialect.
+    static let sqliteMigrations: [(String, String)] = [
+        ("v1", """
             CREATE TABLE station (
                 id INTEGER PRIMARY KEY CHECK (id = 1),
                 station_id TEXT NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT NULL,
@@ -67,22 +67,18 @@ enum StationSchema {
             CREATE TABLE campaign_meters (
                 campaign TEXT NOT NULL REFERENCES campaigns(name), meter_pan TEXT NOT NULL,
                 state TEXT NOT NULL, sale_id INTEGER, PRIMARY KEY (campaign, meter_pan));
-            """)
-        }
-        m.registerMigration("v2") { db in
-            try db.execute(sql: """
+            """),
+        ("v2", """
             ALTER TABLE station ADD COLUMN test_clock INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE sales ADD COLUMN log_seq INTEGER;
             CREATE TABLE login_throttle (
                 name TEXT NOT NULL, source TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0,
                 locked_until INTEGER NOT NULL DEFAULT 0, last_seconds INTEGER NOT NULL DEFAULT 0,
                 PRIMARY KEY (name, source));
-            """)
-        }
-        m.registerMigration("v3") { db in
-            // Card meters sold from the station: the issuer key, the cards issued, and every
-            // purchase written (or to be written) to a card, keyed to its sale.
-            try db.execute(sql: """
+            """),
+        // Card meters sold from the station: the issuer key, the cards issued, and every
+        // purchase written (or to be written) to a card, keyed to its sale.
+        ("v3", """
             CREATE TABLE card_issuer_keys (
                 name TEXT PRIMARY KEY, sealed BLOB NOT NULL, issuer_id INTEGER NOT NULL, created_at INTEGER NOT NULL);
             CREATE TABLE cards (
@@ -97,23 +93,17 @@ enum StationSchema {
             CREATE UNIQUE INDEX card_purchase_live ON card_purchases(serial, sequence) WHERE state != 'voided';
             CREATE INDEX card_purchases_by_meter ON card_purchases(meter_pan, sequence);
             ALTER TABLE meters ADD COLUMN credit TEXT NOT NULL DEFAULT 'energy';
-            """)
-        }
-        m.registerMigration("v4") { db in
-            // Set, in its own commit, before a purchase is first written to its card: a purchase
-            // whose write never started can be withdrawn without the card.
-            try db.execute(sql: "ALTER TABLE card_purchases ADD COLUMN write_started INTEGER NOT NULL DEFAULT 0")
-        }
-        m.registerMigration("v5") { db in
-            // Where a meter is installed (a flat, a shop): it stays with the meter across tenants,
-            // and counter staff find customers by it.
-            try db.execute(sql: "ALTER TABLE meters ADD COLUMN address TEXT NOT NULL DEFAULT ''")
-        }
-        m.registerMigration("v6") { db in
-            // Connected meters (DLMS/COSEM): where each listens and its suite 0 keys, sealed under
-            // the KEK like vending keys; one delivery per sale to such a meter, made in the sale's
-            // own transaction so a retry delivers the same tokens and never sells again; readings.
-            try db.execute(sql: """
+            """),
+        // Set, in its own commit, before a purchase is first written to its card: a purchase
+        // whose write never started can be withdrawn without the card.
+        ("v4", "ALTER TABLE card_purchases ADD COLUMN write_started INTEGER NOT NULL DEFAULT 0"),
+        // Where a meter is installed (a flat, a shop): it stays with the meter across tenants,
+        // and counter staff find customers by it.
+        ("v5", "ALTER TABLE meters ADD COLUMN address TEXT NOT NULL DEFAULT ''"),
+        // Connected meters (DLMS/COSEM): where each listens and its suite 0 keys, sealed under
+        // the KEK like vending keys; one delivery per sale to such a meter, made in the sale's
+        // own transaction so a retry delivers the same tokens and never sells again; readings.
+        ("v6", """
             CREATE TABLE meter_links (pan TEXT PRIMARY KEY REFERENCES meters(pan), host TEXT NOT NULL, port INTEGER NOT NULL,
                 sealed BLOB NOT NULL, server_title TEXT NOT NULL, supply TEXT NOT NULL DEFAULT 'auto' CHECK (supply IN ('auto', 'held-open')),
                 counter INTEGER NOT NULL DEFAULT 0, low_credit_tenths INTEGER NOT NULL DEFAULT 50, created_at INTEGER NOT NULL);
@@ -135,7 +125,57 @@ enum StationSchema {
                 state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'dead')), attempts INTEGER NOT NULL DEFAULT 0,
                 next_attempt_at INTEGER NOT NULL, last_error TEXT NOT NULL DEFAULT '', PRIMARY KEY (alert_id, channel));
             CREATE INDEX notifications_due ON notifications(state, next_attempt_at);
-            """)
+            """),
+        // Many stations on one store: every log entry and every sale names the station whose
+        // chain holds it (one hash chain per station); on SQLite the one station's id.
+        ("v7", """
+            ALTER TABLE log ADD COLUMN station TEXT NOT NULL DEFAULT '';
+            UPDATE log SET station = COALESCE((SELECT station_id FROM station), '');
+            ALTER TABLE sales ADD COLUMN station TEXT NOT NULL DEFAULT '';
+            UPDATE sales SET station = COALESCE((SELECT station_id FROM station), '');
+            """),
+    ]
+
+    /// What PostgreSQL needs beyond the shared migrations: the log's key is (station, seq), and
+    /// station names and ids are unique (the station table has one row per station).
+    static let postgresExtras: [String: String] = [
+        "v7": """
+            ALTER TABLE log DROP CONSTRAINT log_pkey;
+            ALTER TABLE log ADD PRIMARY KEY (station, seq);
+            CREATE UNIQUE INDEX station_names ON station(name);
+            CREATE UNIQUE INDEX station_ids ON station(station_id);
+            """,
+    ]
+
+    /// The migrations in a store's dialect. PostgreSQL's come from the same text: 64-bit
+    /// integers, BYTEA for blobs, generated ids for SQLite's row ids, and the station table
+    /// without SQLite's one-row check.
+    static func migrations(for dialect: SQLDialect) -> [(String, String)] {
+        switch dialect {
+        case .sqlite: return sqliteMigrations
+        case .postgres:
+            return sqliteMigrations.map { name, sql in
+                var t = sql.replacingOccurrences(of: "INTEGER PRIMARY KEY CHECK (id = 1)", with: "BIGSERIAL PRIMARY KEY")
+                t = t.replacingOccurrences(of: "INTEGER PRIMARY KEY", with: "BIGSERIAL PRIMARY KEY")
+                t = t.replacingOccurrences(of: "INTEGER", with: "BIGINT").replacingOccurrences(of: "BLOB", with: "BYTEA")
+                t = t.replacingOccurrences(of: " WITHOUT ROWID", with: "")
+                if let extra = postgresExtras[name] { t += "\n" + extra }
+                return (name, t)
+            }
+        }
+    }
+
+    /// A migration's text as single statements (comment lines dropped; no statement holds a `;`).
+    static func statements(_ sql: String) -> [String] {
+        let text = sql.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }.joined(separator: "\n")
+        return text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
+
+    /// SQLite's migrator (GRDB records what ran in `grdb_migrations`).
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        for (name, sql) in sqliteMigrations {
+            m.registerMigration(name) { db in try db.execute(sql: sql) }
         }
         return m
     }

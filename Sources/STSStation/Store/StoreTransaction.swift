@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import STSAuditLog
 import STSBatch
 
@@ -8,14 +7,14 @@ import STSBatch
 /// `Store/`, behind methods named for what they do; a PostgreSQL store for multi-station
 /// utilities implements the same methods.
 final class StoreTransaction {
-    let db: Database
+    let db: any StoreDB
     unowned let station: Station
     /// The log's head, read once per transaction.
     private var head: (seq: Int64, hash: [UInt8])?
     private var appended = 0
     var forceSeal = false
 
-    init(db: Database, station: Station) {
+    init(db: any StoreDB, station: Station) {
         self.db = db
         self.station = station
     }
@@ -37,8 +36,8 @@ final class StoreTransaction {
         let (seq, prev) = try currentHead()
         guard seq >= 0, seq < Int64.max else { throw StationError.tampered("the log's last entry number \(seq) is impossible") }
         let line = AuditEntryLine(seq: seq + 1, unixSeconds: now, type: type.rawValue, actor: actor, data: data, prev: prev)
-        try db.cachedStatement(sql: "INSERT INTO log (seq, line, hash) VALUES (?, ?, ?)")
-            .execute(arguments: [line.seq, Data(line.bytes), Data(line.hash)])
+        try db.cachedStatement(sql: "INSERT INTO log (station, seq, line, hash) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [station.stationID, line.seq, line.bytes, line.hash])
         head = (line.seq, line.hash)
         appended += 1
         return line.seq
@@ -47,7 +46,7 @@ final class StoreTransaction {
     /// Refuses to seal a new secret under a key-encryption key another process has rotated away
     /// (it would be sealed under a key the station no longer opens with).
     func requireCurrentKEK() throws {
-        guard let check = try Data.fetchOne(db, sql: "SELECT kek_check FROM station") else { throw StationError.store("the station row is missing") }
+        guard let check = try Data.fetchOne(db, sql: "SELECT kek_check FROM station WHERE station_id = ?", arguments: [station.stationID]) else { throw StationError.store("the station row is missing") }
         _ = try station.kek.open(check, purpose: "kek-check:\(station.stationID)")
     }
 
@@ -56,7 +55,7 @@ final class StoreTransaction {
 
     func currentHead() throws -> (Int64, [UInt8]) {
         if let head { return head }
-        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1")) {
+        if let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM log WHERE station = ? ORDER BY seq DESC LIMIT 1", arguments: [station.stationID]) {
             guard let seq = row[0] as Int64?, let hash = row[1] as Data?, hash.count == 32 else {
                 throw StationError.tampered("the log's last entry has no valid number or hash")
             }
@@ -71,7 +70,7 @@ final class StoreTransaction {
     /// or age, or when the transaction asked for one (station, key, tariff and user changes, exports).
     func sealIfDue() throws {
         guard appended > 0 else { return }
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT checkpoint_seq, checkpoint_time FROM station")) else {
+        guard let row = try Row.fetchOne(db, sql: "SELECT checkpoint_seq, checkpoint_time FROM station WHERE station_id = ?", arguments: [station.stationID]) else {
             throw StationError.store("the station row is missing")
         }
         let lastSeq: Int64 = row[0] ?? 0, lastTime: Int64 = row[1] ?? 0
@@ -89,7 +88,7 @@ final class StoreTransaction {
         let (seq, hash) = try currentHead()
         let data = try Checkpoint.data(stationID: station.stationID, through: seq, head: hash, signingKey: station.signingKey)
         let cp = try log(.checkpoint, actor: "station", data: data)
-        try db.execute(sql: "UPDATE station SET checkpoint_seq = ?, checkpoint_time = ?", arguments: [cp, now])
+        try db.execute(sql: "UPDATE station SET checkpoint_seq = ?, checkpoint_time = ? WHERE station_id = ?", arguments: [cp, now, station.stationID])
         appended = 0
     }
 
@@ -99,7 +98,13 @@ final class StoreTransaction {
     }
 
     func logLines(after first: Int64, through last: Int64, _ body: (Data) throws -> Void) throws {
-        let cursor = try Data.fetchCursor(db, sql: "SELECT line FROM log WHERE seq > ? AND seq <= ? ORDER BY seq", arguments: [first, last])
-        while let line = try cursor.next() { try body(line) }
+        // In pages, so a long log is never held in memory at once.
+        var from = first
+        while from < last {
+            let to = from + min(last - from, 5_000)
+            for line in try Data.fetchAll(db, sql: "SELECT line FROM log WHERE station = ? AND seq > ? AND seq <= ? ORDER BY seq",
+                                          arguments: [station.stationID, from, to]) { try body(line) }
+            from = to
+        }
     }
 }

@@ -1,4 +1,4 @@
-import GRDB
+import Foundation
 import STSAuditLog
 import STSTokenFormat
 

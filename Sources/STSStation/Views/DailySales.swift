@@ -1,4 +1,4 @@
-import GRDB
+import Foundation
 
 /// Credit sales of one day through one channel: what the console's charts draw.
 public struct DailySales: Sendable, Equatable {
@@ -19,8 +19,9 @@ extension Station {
     /// reversed sales left out, oldest day first.
     public func dailySales(from: Int64, to: Int64) throws -> [DailySales] {
         try read { tx in
-            try Row.fetchAll(tx.db, sql: """
-                SELECT date(created_at, 'unixepoch') AS day, channel, COUNT(*) AS n, SUM(money) AS money, SUM(units) AS units
+            let day = tx.db.dialect == .postgres ? "to_char(to_timestamp(created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD')" : "date(created_at, 'unixepoch')"
+            return try Row.fetchAll(tx.db, sql: """
+                SELECT \(day) AS day, channel, COUNT(*) AS n, SUM(money) AS money, SUM(units) AS units
                 FROM sales WHERE kind = 'credit' AND reversed_at IS NULL AND created_at >= ? AND created_at < ?
                 GROUP BY day, channel ORDER BY day, channel
                 """, arguments: [from, to]).map { r in

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import STSTariff
 
 /// A user as supervisors see them: never a password hash or a second-factor secret.

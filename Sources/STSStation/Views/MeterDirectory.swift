@@ -1,4 +1,4 @@
-import GRDB
+import Foundation
 import STSTariff
 import STSTokenFormat
 
