@@ -182,7 +182,8 @@ let package = Package(
                                                             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                                                             .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "STSFuzzTargetsTests", dependencies: ["STSFuzzTargets", "STSTestFixtures"]),
-        .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures", "STSStation", .product(name: "GRDB", package: "GRDB.swift"),
+        .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures", "STSStation", "STSTariff", "STSTokenFormat", "STSVending", "STSMeter", "STSCrypto",
+                                                          .product(name: "GRDB", package: "GRDB.swift"),
                                                           .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

@@ -166,8 +166,11 @@ public final class Station: @unchecked Sendable {
     static let serializationAttempts = 64
 
     /// Runs `body` as one durable write transaction; it is rolled back if `body` throws. On
-    /// PostgreSQL it is SERIALIZABLE: when another station's transaction conflicts, it is run
-    /// again from the start (so `body` must do nothing but read and write the store).
+    /// PostgreSQL it is REPEATABLE READ (snapshot isolation): when another station's transaction
+    /// changed a row this one changes (a meter's last TID, an account, a station's log head) or
+    /// added a unique key this one adds (a request id), it fails, is rolled back and is run again
+    /// from the start, then seeing the other's commit (so `body` must do nothing but read and
+    /// write the store). Every read-modify-write the station does is on the row it changes.
     func write<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         switch store {
         case .sqlite(let queue):
@@ -193,7 +196,7 @@ public final class Station: @unchecked Sendable {
                 attempt += 1
                 do {
                     return try pg.withConnection { db in
-                        try db.execute(sql: "BEGIN ISOLATION LEVEL SERIALIZABLE")
+                        try db.execute(sql: "BEGIN ISOLATION LEVEL REPEATABLE READ")
                         do {
                             let tx = StoreTransaction(db: db, station: self)
                             let result = try body(tx)
@@ -205,7 +208,7 @@ public final class Station: @unchecked Sendable {
                             throw error
                         }
                     }
-                } catch let e as StoreDBError where e.kind == .retry && attempt < Self.serializationAttempts {
+                } catch let e as StoreDBError where (e.kind == .retry || e.kind == .duplicate) && attempt < Self.serializationAttempts {
                     // Another station changed what this transaction read: wait a little, run it again.
                     usleep(UInt32.random(in: 100...UInt32(min(20_000, 500 * attempt))))
                     continue
@@ -264,7 +267,7 @@ enum StoreFailure {
         case .cannotOpen: return e.message.contains("does not exist") ? e.message : "the database file cannot be opened (check the path and permissions)"
         case .io: return "a disk error while reading or writing (check the disk)"
         case .permission: return e.message.contains("refused the login") ? e.message : "the database refused access (check the permissions)"
-        case .constraint: return "the change conflicts with data already recorded"
+        case .constraint, .duplicate: return "the change conflicts with data already recorded"
         case .retry: return "other stations kept changing the same records (try again)"
         case .unreachable: return "\(e.message.hasPrefix("postgres://") ? e.message : "the database cannot be reached or the connection was lost") (try again: a sale retried with the same request id is never sold twice)"
         case .other: return "the database failed (\(e.message))"

@@ -19,13 +19,29 @@ struct AuditExportCommand: ParsableCommand {
         commandName: "export", abstract: "Seal the log (export entry + signed checkpoint) and write it as JSON lines (auditors, supervisors).")
     @OptionGroup var station: StationOptions
     @OptionGroup var actor: ActorOptions
-    @Option(help: "Where to write the log (not overwritten until complete).") var out: String
+    @Option(help: "Where to write the log (not overwritten until complete); with --all-stations, a folder.") var out: String
+    @Flag(help: "A shared PostgreSQL database: write every station's chain to OUT/STATION.jsonl with its OUT/STATION.pub.") var allStations = false
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         try runStation {
             let s = try station.open()
+            defer { s.close() }
             let who = try actor.authenticate(s, action: "audit export")
+            if allStations {
+                let all = try s.exportAllLogs(to: out, by: who)
+                if output.json {
+                    printLine(MeterView.json { w in
+                        w.field("folder", out)
+                        w.array("stations") { w in
+                            for e in all { w.element { $0.field("station", e.station); $0.field("entries", Int(e.entries)); $0.field("head", e.head) } }
+                        }
+                    })
+                } else {
+                    for e in all { printLine("\(e.station): \(e.entries) entries written to \(out)/\(e.station).jsonl (key \(out)/\(e.station).pub); head \(e.head)") }
+                }
+                return
+            }
             let (count, head) = try s.exportLog(to: out, by: who)
             if output.json {
                 printLine(MeterView.json { w in w.field("entries", Int(count)); w.field("head", head); w.field("file", out) })

@@ -10,7 +10,7 @@ struct StationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "station",
         abstract: "Create a vending station (SQLite file, signing key, first supervisor) and manage its users.",
-        subcommands: [StationInitCommand.self, StationUserCommand.self, StationKEKCommand.self, StationDemoCommand.self, StationBenchCommand.self, StationHTTPBenchCommand.self,
+        subcommands: [StationInitCommand.self, StationAddCommand.self, StationMigrateCommand.self, StationUserCommand.self, StationKEKCommand.self, StationDemoCommand.self, StationBenchCommand.self, StationHTTPBenchCommand.self,
                       UserAddAlias.self, UserUnlockAlias.self]
     )
 }
@@ -18,9 +18,16 @@ struct StationCommand: ParsableCommand {
 struct StationInitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create the station: DB, DB.pub (Ed25519 public key for auditors), DB.kek (unless --kek-file exists) and the first supervisor.")
+        abstract: "Create the station: DB, DB.pub (Ed25519 public key for auditors), DB.kek (unless --kek-file exists) and the first supervisor.",
+        discussion: """
+        With --db postgres://USER@HOST:PORT/DBNAME this creates a utility's shared database and its first station \
+        (--name, default 'station'): the schema, NAME.pub, DBNAME.kek (unless --kek-file exists) and the first supervisor. \
+        The database itself must exist (createdb) and be empty of stations; add more stations with 'stsvend station add'.
+        """)
 
-    @Option(help: "The station database to create.") var db: String
+    @Option(help: "The station database to create: an SQLite file, or a PostgreSQL URL (postgres://USER@HOST:PORT/DBNAME).") var db: String
+    @Option(help: "PostgreSQL: file holding the database password (mode 0600); else PGPASSWORD or ~/.pgpass.") var dbPasswordFile: String?
+    @Option(help: "Where to write the station's public key (default: DB.pub, or NAME.pub for PostgreSQL).") var publicKeyOut: String?
     @Option(help: "Name of the first supervisor.") var admin: String
     @Option(help: "File holding the supervisor's password (mode 0600).") var passwordFile: String?
     @Option(help: "Where to write the supervisor's TOTP secret (base32, mode 0600).") var totpSecretOut: String
@@ -37,12 +44,82 @@ struct StationInitCommand: ParsableCommand {
             let clock = try ClockOverride.value()
             if clock != nil, !testClock { throw StationError.clockOverrideRefused }
             let station = try Station.create(path: db, name: name, admin: admin, password: password, kekPath: kekFile,
-                                             now: clock ?? Int64(Date().timeIntervalSince1970), testClock: testClock, totpSecretOut: totpSecretOut)
+                                             now: clock ?? Int64(Date().timeIntervalSince1970), testClock: testClock, totpSecretOut: totpSecretOut,
+                                             databasePasswordFile: dbPasswordFile, publicKeyOut: publicKeyOut)
+            defer { station.close() }
+            let pub = publicKeyOut ?? Station.publicKeyPath(database: db, name: name)
             if output.json {
-                printLine(MeterView.json { w in w.field("station_id", station.stationID); w.field("public_key_file", db + ".pub"); w.field("admin", admin) })
+                printLine(MeterView.json { w in
+                    w.field("station_id", station.stationID); w.field("name", station.name); w.field("public_key_file", pub); w.field("admin", admin)
+                    w.field("kek_file", kekFile ?? Station.defaultKEKPath(for: db))
+                })
             } else {
-                printLine("station \(station.stationID) created in \(db)")
-                printLine("public key for auditors: \(db).pub; TOTP secret of \(admin): \(totpSecretOut)")
+                printLine("station \(station.name) (\(station.stationID)) created in \(station.path)")
+                printLine("public key for auditors: \(pub); TOTP secret of \(admin): \(totpSecretOut)")
+            }
+        }
+    }
+}
+
+struct StationAddCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add a station to a shared PostgreSQL database (supervisor + --totp): its own signing key and log chain; NAME.pub for auditors.",
+        discussion: """
+        The new station's Ed25519 key is sealed under the database's key-encryption key (the same --kek-file every \
+        station of the database uses); its public half is written to NAME.pub (or --public-key-out). Run it with \
+        'stsvend serve --db URL --station NAME'. The acting station (--station, default the first) logs the addition.
+        """)
+    @OptionGroup var station: StationOptions
+    @OptionGroup var actor: ActorOptions
+    @Option(help: "The new station's name (letters, digits, '-', '_', '.').") var name: String
+    @Option(help: "Where to write the new station's public key (default: NAME.pub).") var publicKeyOut: String?
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runStation {
+            let s = try station.open()
+            defer { s.close() }
+            let who = try actor.authenticate(s, action: "station add")
+            let pub = publicKeyOut ?? name + ".pub"
+            let id = try s.addStation(name: name, publicKeyOut: pub, by: who)
+            if output.json {
+                printLine(MeterView.json { w in w.field("station_id", id); w.field("name", name); w.field("public_key_file", pub) })
+            } else {
+                printLine("station \(name) (\(id)) added to \(s.path); public key for auditors: \(pub)")
+            }
+        }
+    }
+}
+
+struct StationMigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Move an SQLite station into an empty PostgreSQL database (keys stay sealed, the log chain stays byte for byte).",
+        discussion: """
+        Every row is copied in one PostgreSQL transaction from a snapshot of the file; the station keeps its name, id, \
+        signing key and key-encryption key (use the same --kek-file afterwards). The SQLite file is not changed: after \
+        the move, sell only from the PostgreSQL database. Exit 6 when either database cannot be used.
+        """)
+    @Option(help: "The SQLite station file to move.") var from: String
+    @Option(help: "The PostgreSQL database to move it into: postgres://USER@HOST:PORT/DBNAME (created with createdb, empty).") var to: String
+    @Option(help: "Key-encryption key file of the station (default: FROM.kek).") var kekFile: String?
+    @Option(help: "File holding the PostgreSQL password (mode 0600); else PGPASSWORD or ~/.pgpass.") var dbPasswordFile: String?
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try runStation {
+            guard PostgresLocation.isURL(to) else { throw ValidationError("--to takes a PostgreSQL URL: postgres://USER@HOST:PORT/DBNAME") }
+            let summary = try Station.migrateStore(from: from, kekPath: kekFile, to: to, passwordFile: dbPasswordFile)
+            if output.json {
+                printLine(MeterView.json { w in
+                    w.field("station", summary.stationName); w.field("station_id", summary.stationID); w.field("log_entries", summary.logEntries)
+                    w.object("rows") { w in for (t, n) in summary.rows { w.field(t, n) } }
+                })
+            } else {
+                let rows = summary.rows.filter { $0.count > 0 }.map { "\($0.table) \($0.count)" }.joined(separator: ", ")
+                printLine("station \(summary.stationName) (\(summary.stationID)) moved to \(to): \(rows)")
+                printLine("the log chain (\(summary.logEntries) entries) moved unchanged; sell only from the PostgreSQL database from now on")
             }
         }
     }

@@ -4,21 +4,27 @@ import STSBatch
 import STSStation
 import STSTariff
 
-/// Which station file, and the key that opens its secrets.
+/// Which station, and the key that opens its secrets.
 struct StationOptions: ParsableArguments {
-    @Option(help: "The station database (SQLite).")
+    @Option(help: "The station database: an SQLite file, or postgres://USER@HOST:PORT/DBNAME[?sslmode=…] shared by many stations.")
     var db: String
 
-    @Option(help: "Key-encryption key file: 64 hex digits, or a passphrase (default: DB.kek; mode 0600).")
+    @Option(help: "Key-encryption key file: 64 hex digits, or a passphrase (default: DB.kek beside an SQLite file, DBNAME.kek for PostgreSQL; mode 0600).")
     var kekFile: String?
+
+    @Option(help: "Which station of a PostgreSQL database acts (default: the first one made).")
+    var station: String?
+
+    @Option(help: "File holding the PostgreSQL password (mode 0600); else PGPASSWORD or ~/.pgpass. Never in the URL.")
+    var dbPasswordFile: String?
 
     /// Opens the station. STSVEND_NOW sets the clock of test stations only: a station that keeps
     /// real time refuses it rather than write a false time into its signed log.
-    func open() throws -> Station { try Self.open(db: db, kekFile: kekFile) }
+    func open() throws -> Station { try Self.open(db: db, kekFile: kekFile, station: station, dbPasswordFile: dbPasswordFile) }
 
-    static func open(db: String, kekFile: String?) throws -> Station {
+    static func open(db: String, kekFile: String?, station name: String? = nil, dbPasswordFile: String? = nil) throws -> Station {
         let clock = try ClockOverride.value()
-        let station = try Station.open(path: db, kekPath: kekFile)
+        let station = try Station.open(path: db, kekPath: kekFile, stationName: name, passwordFile: dbPasswordFile)
         if let clock {
             guard station.testClock else { throw StationError.clockOverrideRefused }
             station.now = { clock }

@@ -138,7 +138,7 @@ public final class PostgresServer: @unchecked Sendable {
 
 public struct PostgresServerError: Error, CustomStringConvertible {
     public let description: String
-    init(_ d: String) { description = d }
+    public init(_ d: String) { description = d }
     /// The shared server could not start (PostgreSQL 15 missing, or initdb failed).
     public static let unavailable = PostgresServerError("the test PostgreSQL server did not start (is postgresql-15 installed?)")
 }

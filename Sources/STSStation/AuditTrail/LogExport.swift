@@ -1,3 +1,4 @@
+import Crypto
 import STSSupport
 import Foundation
 import STSAuditLog
@@ -94,5 +95,57 @@ final class ExportFile {
 
     func close() {
         if fd >= 0 { Glibc.close(fd); fd = -1 }
+    }
+}
+
+extension Station {
+    /// The stations of this station's store (one for an SQLite file), oldest first.
+    public func stations() throws -> [(name: String, id: String)] {
+        try read { tx in
+            try Row.fetchAll(tx.db, sql: "SELECT name, station_id FROM station ORDER BY id").map { ($0["name"], $0["station_id"]) }
+        }
+    }
+
+    /// Another station of the same shared store, acting with its own signing key (opened with
+    /// the store's key-encryption key): so its chain is sealed by its own key, never by ours.
+    func sibling(named name: String) throws -> Station {
+        if name == self.name { return self }
+        let row: Row? = try read { tx in
+            try Row.fetchOne(tx.db, sql: "SELECT station_id, name, signing_key, test_clock FROM station WHERE name = ?", arguments: [name])
+        }
+        guard let row else { throw StationError.notFound("station \(name)") }
+        let id: String = row["station_id"]
+        var raw = try kek.open(row["signing_key"] as Data, purpose: "station-signing-key:\(id)")
+        defer { for i in raw.indices { raw[i] = 0 } }
+        let other = Station(path: path, store: store, kek: kek, signingKey: try Curve25519.Signing.PrivateKey(rawRepresentation: raw), stationID: id)
+        other.name = row["name"]
+        other.testClock = (row["test_clock"] as Int64? ?? 0) == 1
+        other.now = now
+        other.checkpointEvery = checkpointEvery
+        other.checkpointSeconds = checkpointSeconds
+        return other
+    }
+
+    /// Exports every station's chain of the store (auditors, supervisors): `DIR/NAME.jsonl`, each
+    /// sealed by its own station's export entry and checkpoint (``exportLog(to:by:)``), and
+    /// `DIR/NAME.pub`. Returns, per station, its entry count and head.
+    public func exportAllLogs(to folder: String, by actor: Actor) throws -> [(station: String, entries: Int64, head: String)] {
+        try actor.require([.auditor, .supervisor], to: "export the log")
+        var isFolder: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+            guard mkdir(folder, 0o700) == 0 else { throw StationError.invalid(.file, "cannot create folder \(folder)") }
+        } else if !isFolder.boolValue {
+            throw StationError.invalid(.file, "\(folder) is not a folder")
+        }
+        var out: [(String, Int64, String)] = []
+        for (name, _) in try stations() {
+            let station = try sibling(named: name)
+            let (entries, head) = try station.exportLog(to: folder + "/" + name + ".jsonl", by: actor)
+            let pub = folder + "/" + name + ".pub"
+            unlink(pub)
+            try PrivateFile.create(pub, contents: Array(StationPublicKeyFile.text(station.publicKey).utf8))
+            out.append((name, entries, head))
+        }
+        return out
     }
 }

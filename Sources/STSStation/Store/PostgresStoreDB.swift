@@ -180,6 +180,7 @@ enum PostgresFailure {
             let message = p.serverInfo?[.message] ?? state
             switch state {
             case "40001", "40P01": return StoreDBError(kind: .retry, message: message)
+            case "23505": return StoreDBError(kind: .duplicate, message: message)
             case "53100": return StoreDBError(kind: .full, message: message)
             case "25006": return StoreDBError(kind: .readOnly, message: message)
             case "55P03": return StoreDBError(kind: .busy, message: message)

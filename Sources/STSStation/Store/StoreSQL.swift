@@ -129,6 +129,8 @@ enum SQLDialect: Sendable { case sqlite, postgres }
 struct StoreDBError: Error, CustomStringConvertible {
     enum Kind: Sendable {
         case full, readOnly, busy, damaged, cannotOpen, io, permission, constraint
+        /// A unique key another transaction added meanwhile (PostgreSQL 23505): run it again, it then sees that row.
+        case duplicate
         /// Another transaction changed what this one read (PostgreSQL serialization failure, deadlock): run it again.
         case retry
         /// The database cannot be reached or the connection was lost: the outcome of a commit in flight is unknown.
