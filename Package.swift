@@ -183,6 +183,7 @@ let package = Package(
                                                             .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "STSFuzzTargetsTests", dependencies: ["STSFuzzTargets", "STSTestFixtures"]),
         .testTarget(name: "stsvendTests", dependencies: ["STSTestFixtures", "STSStation", "STSTariff", "STSTokenFormat", "STSVending", "STSMeter", "STSCrypto",
+                                                          .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                           .product(name: "GRDB", package: "GRDB.swift"),
                                                           .product(name: "Crypto", package: "swift-crypto")]),
     ]

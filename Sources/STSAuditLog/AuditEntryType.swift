@@ -44,6 +44,9 @@ public enum AuditEntryType: String, CaseIterable, Sendable {
     case meterConnect = "meter_connect"
     /// A supply relay opened or closed from the head-end by a supervisor.
     case remoteSwitch = "remote_switch"
+    /// Another station added to a shared store by this one (its id, name and public key); the new
+    /// station's own chain begins with its `station` entry.
+    case stationAdd = "station_add"
 
     /// The type named by `bytes` (an entry's `type` text), if the station writes it.
     public init?(bytes: UnsafeBufferPointer<UInt8>) {

@@ -25,6 +25,9 @@ struct AuditLink {
     /// The seq of the line after the last valid checkpoint (where an unsealed tail starts).
     var seqAfterCheckpoint: Int64?
 
+    /// One chain of a shared store: account continuity is the union's check (``ChainUnion``).
+    var sharedAccounts = false
+
     init(publicKey: Curve25519.Signing.PublicKey) { self.publicKey = publicKey }
 
     mutating func problem(_ line: Int, _ seq: Int64?, _ code: String, _ message: String) {
@@ -101,13 +104,18 @@ struct AuditLink {
                 ledger.carry = f.carriedOut
                 ledger.liveSales.append(id)
             }
-            if let carried = problem {
+            if let carried = problem, !sharedAccounts {
                 add("money", "carried in \(f.carriedIn) cents, but the account's last sale carried out \(carried)")
             }
         case .reversal:
             report.reversals += 1
             guard let id = f.refundedSale else { break }
-            guard let sale = sales[id] else { add("reference", "reverses sale \(id), which the log does not hold before it"); break }
+            guard let sale = sales[id] else {
+                // Another station's sale: the union of the chains checks it.
+                if !sharedAccounts { add("reference", "reverses sale \(id), which the log does not hold before it") }
+                if Self.saturatingAdd(&report.refundedCents, f.paid, &saturated.refunded) { totalsOverflow() }
+                break
+            }
             if sale.reversed {
                 add("reference", "sale \(id) is reversed twice")
                 break
@@ -128,7 +136,7 @@ struct AuditLink {
             if accounts[sale.account]?.liveSales.last == id {
                 accounts[sale.account]?.liveSales.removeLast()
                 accounts[sale.account]?.carry = sale.carriedIn
-            } else {
+            } else if !sharedAccounts {
                 add("reference", "sale \(id) is not the latest unreversed sale on account \(sale.account)")
             }
         case .cardVoid:
@@ -138,7 +146,10 @@ struct AuditLink {
                 if f.carriedIn != 0 { add("money", "a card void without a sale restores \(f.carriedIn) cents") }
                 break
             }
-            guard var sale = sales[id] else { add("reference", "voids the card purchase of sale \(id), which the log does not hold before it"); break }
+            guard var sale = sales[id] else {
+                if !sharedAccounts { add("reference", "voids the card purchase of sale \(id), which the log does not hold before it") }
+                break
+            }
             if sale.reversed || sale.voided { add("reference", "voids the card purchase of sale \(id), which is already reversed or voided"); break }
             if sale.account != account { add("reference", "voids sale \(id) of account \(sale.account) as account \(account)"); break }
             if !sale.onCard { add("reference", "voids sale \(id), which was not sold onto a card"); break }

@@ -28,10 +28,16 @@ public struct AuditVerifier: Sendable {
     /// The vending keys by name (the keys file), to decrypt and check every token; nil skips the
     /// token checks.
     public let keys: [String: VendingKey]?
+    /// True for one chain of a shared store (many stations selling to the same accounts): an
+    /// account's carried credit and a reversal of another station's sale cannot be judged from one
+    /// chain, so those checks are left to ``ChainUnion``, which sees every station's chain.
+    public let sharedAccounts: Bool
+
     /// A verifier for one station's key, with or without the vending keys.
-    public init(publicKey: Curve25519.Signing.PublicKey, keys: [String: VendingKey]? = nil) {
+    public init(publicKey: Curve25519.Signing.PublicKey, keys: [String: VendingKey]? = nil, sharedAccounts: Bool = false) {
         self.publicKey = publicKey
         self.keys = keys
+        self.sharedAccounts = sharedAccounts
     }
 
     /// Verifies a whole exported log (JSON lines). With `head`, the last line's hash must be it.
@@ -43,6 +49,7 @@ public struct AuditVerifier: Sendable {
     /// the last line's hash must be it, else an `unsealed` problem.
     public func verify(_ log: UnsafeBufferPointer<UInt8>, head: String? = nil) -> AuditReport {
         var link = AuditLink(publicKey: publicKey)
+        link.sharedAccounts = sharedAccounts
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let reader = WindowReader(log: log, keys: keys, chunks: workers * 4)
         // Two windows in flight: while one is joined on this thread, the next is read on the others.
@@ -171,6 +178,7 @@ extension AuditVerifier {
             }
             let t0 = DispatchTime.now().uptimeNanoseconds
             var link = AuditLink(publicKey: publicKey)
+        link.sharedAccounts = sharedAccounts
             for f in all { link.add(f) }
             _ = link.finish(head: nil)
             return (linesSeconds, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)

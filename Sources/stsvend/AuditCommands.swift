@@ -56,14 +56,28 @@ struct AuditVerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify an exported log offline: chain, signatures, no TID twice, money sums, and tokens (with --keys).",
-        discussion: "Exit 0 only when the log is clean; 1 when any problem was found (each printed with its line); 64 on unusable inputs.")
-    @Argument(help: "The exported log (JSON lines).") var log: String
-    @Option(help: "The station's public key file (DB.pub).") var publicKey: String
+        discussion: """
+        Exit 0 only when the log is clean; 1 when any problem was found (each printed with its line); 64 on unusable inputs. \
+        Given a folder (from 'audit export --all-stations'), every STATION.jsonl is verified against its STATION.pub, and \
+        then what only the union shows: no meter got one TID from two stations, and every account's carried credit runs \
+        on from station to station. Compare each STATION.pub with the key that station published.
+        """)
+    @Argument(help: "The exported log (JSON lines), or a folder of STATION.jsonl and STATION.pub files.") var log: String
+    @Option(help: "The station's public key file (DB.pub); not with a folder.") var publicKey: String?
     @Option(help: "Vending keys (JSON: name to hex, mode 0600) to decrypt and check every token.") var keys: String?
     @Option(help: "Also require the log's last hash to be this (the head published at export).") var head: String?
     @OptionGroup var output: OutputOptions
 
     func run() throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: log, isDirectory: &isFolder), isFolder.boolValue {
+            try verifyFolder()
+            return
+        }
+        guard let publicKey else {
+            printError("error: give --public-key (the station's DB.pub) to verify a log file")
+            throw ExitCode(64)
+        }
         // Inputs in the documented order: public key, log, keys. The log is read, not mapped: a
         // file truncated while it is checked must not crash the auditor's tool.
         let key: Curve25519.Signing.PublicKey
@@ -115,6 +129,80 @@ struct AuditVerifyCommand: ParsableCommand {
             printLine("\(report.isClean ? "CLEAN" : "NOT CLEAN"): \(report.entries) entries, \(report.checkpoints) checkpoints, \(report.sales) sales, \(report.reversals) reversals, \(report.tokens) tokens (\(report.tokensDecrypted) decrypted), \(report.problemCount) problems; head \(report.head) (\(String(format: "%.0f", Double(report.entries) / max(seconds, 1e-9))) entries/s)")
         }
         if !report.isClean { throw ExitCode(1) }
+    }
+
+    /// Every station's chain of a shared store, then their union.
+    func verifyFolder() throws {
+        var vendingKeys: [String: VendingKey]? = nil
+        var chains: [(name: String, key: Curve25519.Signing.PublicKey, bytes: [UInt8])] = []
+        do {
+            if publicKey != nil { throw ValidationError("a folder's keys are its STATION.pub files: leave out --public-key") }
+            let names = try FileManager.default.contentsOfDirectory(atPath: log).filter { $0.hasSuffix(".jsonl") }.sorted()
+            guard !names.isEmpty, names.count <= 10_000 else { throw ValidationError("\(log) holds no STATION.jsonl files") }
+            for file in names {
+                let name = String(file.dropLast(6))
+                let key = try StationPublicKeyFile.parse(AuditInputFile.text(log + "/" + name + ".pub"))
+                chains.append((name, key, try AuditInputFile.bytes(log + "/" + file)))
+            }
+            if let keys { vendingKeys = try SecretFile.vendingKeys(keys) }
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(64)
+        }
+        var union = ChainUnion()
+        var clean = true
+        var totals = (entries: 0, sales: 0, tokens: 0, problems: 0)
+        var w = JSONLineWriter()
+        w.begin()
+        w.array("stations") { w in
+            for c in chains {
+                let report = AuditVerifier(publicKey: c.key, keys: vendingKeys, sharedAccounts: chains.count > 1).verify(c.bytes)
+                union.add(station: c.name, log: c.bytes)
+                clean = clean && report.isClean
+                totals.entries += report.entries
+                totals.sales += report.sales
+                totals.tokens += report.tokens
+                totals.problems += report.problemCount
+                if !output.json {
+                    for p in report.problems { printLine("\(c.name): \(p.description)") }
+                    printLine("\(c.name): \(report.isClean ? "CLEAN" : "NOT CLEAN"): \(report.entries) entries, \(report.checkpoints) checkpoints, \(report.sales) sales, \(report.tokens) tokens, \(report.problemCount) problems; head \(report.head)")
+                }
+                w.element { w in
+                    w.field("station", c.name)
+                    w.field("clean", report.isClean)
+                    w.field("entries", report.entries)
+                    w.field("sales", report.sales)
+                    w.field("tokens", report.tokens)
+                    w.field("head", report.head)
+                    w.array("problems") { w in
+                        for p in report.problems {
+                            w.element { $0.field("line", p.line); $0.field("code", p.code); $0.field("message", p.message) }
+                        }
+                    }
+                }
+            }
+        }
+        let across = union.problems()
+        clean = clean && across.isEmpty
+        w.field("clean", clean)
+        w.field("stations", chains.count)
+        w.field("entries", totals.entries)
+        w.field("sales", totals.sales)
+        w.field("tokens", totals.tokens)
+        w.field("meters", union.meters)
+        w.array("union_problems") { w in
+            for p in across.prefix(1_000) {
+                w.element { $0.field("station", p.station); $0.field("line", p.problem.line); $0.field("code", p.problem.code); $0.field("message", p.problem.message) }
+            }
+        }
+        w.end()
+        if output.json {
+            FileHandle.standardOutput.write(Data(w.bytes))
+        } else {
+            for p in across.prefix(1_000) { printLine(p.description) }
+            printLine("\(clean ? "CLEAN" : "NOT CLEAN"): \(chains.count) stations, \(totals.entries) entries, \(totals.sales) sales, \(totals.tokens) tokens to \(union.meters) meters; \(totals.problems) problems in the chains, \(across.count) across them")
+        }
+        if !clean { throw ExitCode(1) }
     }
 }
 

@@ -61,6 +61,10 @@ public final class PostgresServer: @unchecked Sendable {
         try start()
         // The password file is the tests' (root's): owner-only again.
         if geteuid() == 0 { _ = try Self.run("/bin/chown", ["root:root", passwordFile]) }
+        // Should the test process die without its exit handlers (a crash, SIGKILL), a watchdog
+        // stops the server and removes its folder once the process is gone.
+        let stop = (geteuid() == 0 ? "/usr/sbin/runuser -u postgres -- " : "") + "\(Self.bin)/pg_ctl -D '\(base)/data' -m immediate stop"
+        _ = try? ChildProcess("/bin/sh", ["-c", "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; \(stop) >/dev/null 2>&1; rm -rf '\(base)'"])
         Self.all.lock()
         Self.started.append(self)
         if Self.started.count == 1 { atexit { PostgresServer.stopAll() } }

@@ -1,7 +1,6 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
 import STSStation
 import STSTariff
 import STSTestFixtures
@@ -155,19 +154,28 @@ struct ClientSale: Sendable {
     var token: String?
     var tid: Int64?
     var attempts = 0
+    /// What the first failed attempt got (a status or an error), for the test's message.
+    var firstFailure: String?
 }
 
+/// A real HTTP client (AsyncHTTPClient: keep-alive connections, honest timeouts).
 enum HTTP {
+    static let client: HTTPClient = {
+        var config = HTTPClient.Configuration()
+        config.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+    }()
+
     static func request(_ url: String, _ method: String, body: String? = nil, token: String? = nil, key: String? = nil,
-                        timeout: TimeInterval = 30) async throws -> (Int, [String: Any]) {
-        var r = URLRequest(url: URL(string: url)!)
-        r.httpMethod = method
-        r.timeoutInterval = timeout
-        if let body { r.httpBody = Data(body.utf8); r.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let key { r.setValue(key, forHTTPHeaderField: "Idempotency-Key") }
-        let (data, response) = try await URLSession.shared.data(for: r)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
+                        timeout: Int64 = 30) async throws -> (Int, [String: Any]) {
+        var r = HTTPClientRequest(url: url)
+        r.method = .init(rawValue: method)
+        if let body { r.body = .bytes(ByteBuffer(string: body)); r.headers.add(name: "Content-Type", value: "application/json") }
+        if let token { r.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let key { r.headers.add(name: "Idempotency-Key", value: key) }
+        let response = try await client.execute(r, timeout: .seconds(timeout))
+        let data = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), (try? JSONSerialization.jsonObject(with: Data(buffer: data))) as? [String: Any] ?? [:])
     }
 
     /// Sells until the station answers 201 (a 503 or a lost connection is retried with the same
@@ -180,14 +188,17 @@ enum HTTP {
                 let (code, body) = try await request(base() + "/api/v1/sales", "POST", body: #"{"meter": "\#(meter)", "money": "5.00"}"#,
                                                      token: token(), key: key, timeout: 20)
                 sale.status = code
-                if code == 201 {
+                // 201 sold now; 200 the sale an earlier attempt committed (its answer was lost).
+                if code == 201 || code == 200 {
                     sale.token = body["token"] as? String
                     sale.tid = (body["tid"] as? NSNumber)?.int64Value
                     return sale
                 }
+                if sale.firstFailure == nil { sale.firstFailure = "\(code) \(body)" }
                 if code != 503 && code != 401 { return sale }
             } catch {
                 sale.status = 0
+                if sale.firstFailure == nil { sale.firstFailure = "\(error)" }
             }
             try? await Task.sleep(nanoseconds: 100_000_000)
         }
@@ -253,8 +264,10 @@ extension CommandLineSuites {
                 return { await HTTP.sell({ base }, token: { token }, meter: meter, key: "multi-\(i)") }
             }
             let sales = await runConcurrently(jobs, width: 64)
-            #expect(sales.count == 2_000 && sales.allSatisfy { $0.status == 201 && $0.token != nil },
-                    "not sold: \(sales.filter { $0.status != 201 }.prefix(5).map { "\($0.key) \($0.status)" })")
+            #expect(sales.count == 2_000 && sales.allSatisfy { ($0.status == 201 || $0.status == 200) && $0.token != nil },
+                    "not sold: \(sales.filter { $0.token == nil }.prefix(5).map { "\($0.key) \($0.status)" })")
+            let retried = sales.filter { $0.attempts > 1 }
+            #expect(retried.count < 20, "\(retried.count) sales needed a retry: \(retried.prefix(3).map { "\($0.key): \($0.firstFailure ?? "")" })")
             let pairs = sales.compactMap { s in s.tid.map { "\(s.meter)/\($0)" } }
             #expect(Set(pairs).count == pairs.count, "a meter got the same TID twice")
             #expect(Set(sales.compactMap(\.token)).count == sales.count)
@@ -294,15 +307,18 @@ extension CommandLineSuites {
                     return s
                 }
             }
-            let restart = Task.detached {
-                try? await Task.sleep(nanoseconds: 700_000_000)
-                try? server.stop(mode: "fast")
-                try? await Task.sleep(nanoseconds: 1_000_000_000)
-                try? server.start()
+            // On a thread of its own: pg_ctl blocks, and the test's async threads serve the clients.
+            let restarted = DispatchSemaphore(value: 0)
+            let restartError = Locked<String?>(nil)
+            Thread.detachNewThread {
+                usleep(700_000)
+                do { try server.stop(mode: "fast"); usleep(1_000_000); try server.start() } catch { restartError.set("\(error)") }
+                restarted.signal()
             }
             let sales = await runConcurrently(jobs, width: 32)
-            await restart.value
-            #expect(sales.allSatisfy { $0.status == 201 && $0.token != nil }, "\(sales.filter { $0.status != 201 }.prefix(5).map { "\($0.key) \($0.status)" })")
+            restarted.wait()
+            #expect(restartError.get() == nil, "\(restartError.get() ?? "")")
+            #expect(sales.allSatisfy { ($0.status == 201 || $0.status == 200) && $0.token != nil }, "\(sales.filter { $0.status != 201 }.prefix(5).map { "\($0.key) \($0.status)" })")
             #expect(refusals.value > 0, "the restart refused no sale: it came too late to test anything")
             let pairs = sales.compactMap { s in s.tid.map { "\(s.meter)/\($0)" } }
             #expect(Set(pairs).count == pairs.count)
@@ -338,7 +354,7 @@ extension CommandLineSuites {
             let sales = await runConcurrently(jobs, width: 32)
             await killer.value
             utility.stop("s1", signal: SIGKILL)
-            #expect(sales.allSatisfy { $0.status == 201 && $0.token != nil })
+            #expect(sales.allSatisfy { ($0.status == 201 || $0.status == 200) && $0.token != nil })
             let pairs = sales.compactMap { s in s.tid.map { "\(s.meter)/\($0)" } }
             #expect(Set(pairs).count == pairs.count)
             try Self.checkMeters(utility, sales)
@@ -349,6 +365,14 @@ extension CommandLineSuites {
             #expect(verify.status == 0 && report["sales"] as? Int == 300, "\(verify.stdout)")
         }
     }
+}
+
+final class Locked<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var v: T
+    init(_ v: T) { self.v = v }
+    func set(_ n: T) { lock.lock(); v = n; lock.unlock() }
+    func get() -> T { lock.lock(); defer { lock.unlock() }; return v }
 }
 
 final class Counter: @unchecked Sendable {

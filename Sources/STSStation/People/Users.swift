@@ -140,8 +140,7 @@ extension Station {
             }
             try tx.requireCurrentKEK()
             try tx.insertStationRow(stationID: id, name: name, now: tx.now, salt: salt, kek: kek, signingKey: signingKey, testClock: testClock)
-            try tx.log(.station, actor: actor.name) { w in
-                w.field("action", "add")
+            try tx.log(.stationAdd, actor: actor.name) { w in
                 w.field("station_id", id)
                 w.field("name", name)
                 w.field("public_key", signingKey.publicKey.rawRepresentation.base64EncodedString())
