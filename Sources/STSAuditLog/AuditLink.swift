@@ -171,7 +171,7 @@ struct AuditLink {
         case .engineering, .keyChange:
             if let id = f.saleID { otherRecords.insert(id) }
         case .reprint:
-            if let id = f.saleID, sales[id] == nil, !otherRecords.contains(id) {
+            if let id = f.saleID, sales[id] == nil, !otherRecords.contains(id), !sharedAccounts {
                 add("reference", "reprints sale \(id), which the log does not hold before it")
             }
         case .export, .other:

@@ -105,13 +105,28 @@ public final class BenchmarkStation: @unchecked Sendable {
     /// The clock the station reads.
     public let clock = Clock()
 
-    /// Creates the station in `folder`.
-    public init(folder: String, meters count: Int) throws {
+    /// The stations' names (one on SQLite; `bench-1` … on PostgreSQL).
+    public private(set) var stationNames: [String] = []
+    /// Where the station lives: the SQLite file, or the PostgreSQL URL.
+    public let database: String
+    /// The key-encryption key file.
+    public let kekFile: String
+
+    /// Creates the station in `folder` (SQLite), or with `database` a PostgreSQL URL, in that
+    /// (empty) database with `stations` stations sharing it.
+    public init(folder: String, meters count: Int, database: String? = nil, databasePasswordFile: String? = nil, stations: Int = 1) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let password = Array(Self.password.utf8)
-        let (station, secret) = try Station.create(path: folder + "/bench.db", admin: "sue", password: password, passwordCost: 10)
+        self.database = database ?? folder + "/bench.db"
+        kekFile = database == nil ? folder + "/bench.db.kek" : folder + "/bench.kek"
+        let (station, secret) = try Station.create(path: self.database, name: database == nil ? "station" : "bench-1", admin: "sue", password: password,
+                                                   kekPath: kekFile, now: Int64(Date().timeIntervalSince1970) - 3_600, passwordCost: 10,
+                                                   databasePasswordFile: databasePasswordFile, publicKeyOut: database == nil ? nil : folder + "/bench-1.pub")
         self.station = station
+        stationNames = [station.name]
         let clock = self.clock
+        // Set-up actions are dated in the hour before now (one TOTP step each), so the sales that follow at real time come later.
+        clock.t = Int64(Date().timeIntervalSince1970) - 3_600
         station.now = { clock.t }
         func freshSupervisor() throws -> Actor {
             clock.t += 30
@@ -135,5 +150,11 @@ public final class BenchmarkStation: @unchecked Sendable {
         }
         supervisor = sue
         meters = pans
+        if database != nil {
+            for n in 2...max(2, stations) where n <= stations {
+                _ = try station.addStation(name: "bench-\(n)", publicKeyOut: folder + "/bench-\(n).pub", by: freshSupervisor())
+                stationNames.append("bench-\(n)")
+            }
+        }
     }
 }

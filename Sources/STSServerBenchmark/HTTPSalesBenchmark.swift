@@ -102,3 +102,86 @@ public enum HTTPSalesBenchmark {
         return String(text[range.upperBound..<end])
     }
 }
+
+extension HTTPSalesBenchmark {
+    /// One station count on a shared PostgreSQL database.
+    public struct StationsRow: Sendable {
+        /// Station servers, each its own ``StationServer`` with its own station (chain, signing key, writer).
+        public var stations: Int
+        /// The measurement over all of them (clients spread evenly).
+        public var row: Row
+    }
+
+    /// Durable sales with 1, 2, 4 … station servers against one PostgreSQL database (an empty one
+    /// at `database`): the stations are made once, then each count in `stationCounts` runs
+    /// `clients` keep-alive clients in total for `seconds`, spread over that many servers.
+    public static func runStations(folder: String, database: String, passwordFile: String?, meters: Int = 1_000, stationCounts: [Int],
+                                   clients: Int, seconds: Double, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> [StationsRow] {
+        let most = stationCounts.max() ?? 1
+        let bench = try BenchmarkStation(folder: folder, meters: meters, database: database, databasePasswordFile: passwordFile, stations: most)
+        bench.station.close()
+        progress("\(most) stations and \(meters) meters in \(database)")
+        var config = HTTPClient.Configuration()
+        config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(clients, 1))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        defer { _ = client.shutdown() }
+        var rows: [StationsRow] = []
+        for (round, n) in stationCounts.enumerated() where n >= 1 && n <= most {
+            var urls: [String] = [], tokens: [String] = [], serving: [Task<Void, Error>] = [], stations: [Station] = []
+            for name in bench.stationNames.prefix(n) {
+                let station = try Station.open(path: database, kekPath: bench.kekFile, stationName: name, passwordFile: passwordFile)
+                stations.append(station)
+                let server = StationServer(station: station, configuration: .init(host: "127.0.0.1", port: 0), logLines: { _ in })
+                let ready = AsyncStream<String>.makeStream()
+                serving.append(Task { try await server.run(signals: false) { url in ready.continuation.yield(url) } })
+                var it = ready.stream.makeAsyncIterator()
+                guard let url = await it.next() else { throw StationError.store("a server did not start") }
+                urls.append(url)
+                tokens.append(try await logIn(client, url))
+            }
+            let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+            let start = DispatchTime.now().uptimeNanoseconds
+            let pans = bench.meters
+            let results = try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
+                for c in 0..<clients {
+                    let url = urls[c % n], token = tokens[c % n]
+                    group.addTask {
+                        var latencies: [Double] = []
+                        var errors = 0
+                        var i = 0
+                        while DispatchTime.now().uptimeNanoseconds < deadline {
+                            let pan = pans[(c * 7_919 + i) % pans.count]
+                            var request = HTTPClientRequest(url: url + "/api/v1/sales")
+                            request.method = .POST
+                            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                            request.headers.add(name: "Idempotency-Key", value: "pg-\(round)-\(c)-\(i)")
+                            request.headers.add(name: "Content-Type", value: "application/json")
+                            request.body = .bytes(ByteBuffer(string: "{\"meter\":\"\(pan)\",\"money\":\"20.00\"}"))
+                            let t0 = DispatchTime.now().uptimeNanoseconds
+                            let response = try await client.execute(request, timeout: .seconds(30))
+                            _ = try await response.body.collect(upTo: 1 << 20)
+                            if response.status.code == 201 { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1_000) } else { errors += 1 }
+                            i += 1
+                        }
+                        return (latencies, errors)
+                    }
+                }
+                var all: [Double] = []
+                var errors = 0
+                for try await (l, e) in group { all += l; errors += e }
+                return (all, errors)
+            }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            for t in serving { t.cancel() }
+            for t in serving { _ = try? await t.value }
+            for s in stations { s.close() }
+            let sorted = results.0.sorted()
+            func pct(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+            let row = Row(clients: clients, sales: sorted.count, errors: results.1, perSecond: Double(sorted.count) / elapsed,
+                          p50: pct(0.50), p99: pct(0.99), p999: pct(0.999))
+            progress("\(n) stations, \(clients) clients: \(Int(row.perSecond)) sales/s")
+            rows.append(StationsRow(stations: n, row: row))
+        }
+        return rows
+    }
+}

@@ -35,6 +35,9 @@ public final class Station: @unchecked Sendable {
     var cardIssuerCache: CachedCardIssuer?
     /// Decoded tariffs (name → latest version seen).
     var tariffCache: [String: (Tariff, Int)] = [:]
+    /// Guards the caches above: on PostgreSQL, reads run in parallel.
+    let cacheLock = NSLock()
+    func cached<T>(_ body: () -> T) -> T { cacheLock.lock(); defer { cacheLock.unlock() }; return body() }
     /// One write transaction at a time from this process (SQLite's queue does this itself):
     /// the station's log chain has one head.
     let writeLock = NSLock()
@@ -195,8 +198,7 @@ public final class Station: @unchecked Sendable {
             while true {
                 attempt += 1
                 do {
-                    return try pg.withConnection { db in
-                        try db.execute(sql: "BEGIN ISOLATION LEVEL REPEATABLE READ")
+                    return try pg.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ") { db in
                         do {
                             let tx = StoreTransaction(db: db, station: self)
                             let result = try body(tx)
@@ -229,8 +231,7 @@ public final class Station: @unchecked Sendable {
             }
         case .postgres(let pg):
             do {
-                return try pg.withConnection { db in
-                    try db.execute(sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                return try pg.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { db in
                     do {
                         let result = try body(StoreTransaction(db: db, station: self))
                         try db.execute(sql: "COMMIT")

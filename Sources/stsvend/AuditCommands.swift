@@ -154,7 +154,7 @@ struct AuditVerifyCommand: ParsableCommand {
         var totals = (entries: 0, sales: 0, tokens: 0, problems: 0)
         var w = JSONLineWriter()
         w.begin()
-        w.array("stations") { w in
+        w.array("chains") { w in
             for c in chains {
                 let report = AuditVerifier(publicKey: c.key, keys: vendingKeys, sharedAccounts: chains.count > 1).verify(c.bytes)
                 union.add(station: c.name, log: c.bytes)

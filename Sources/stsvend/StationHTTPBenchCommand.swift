@@ -14,9 +14,17 @@ struct StationHTTPBenchCommand: ParsableCommand {
     @Option(help: "Client counts, comma-separated.") var clients = "1,8,64,256"
     @Option(help: "Seconds per client count.") var seconds = 5.0
     @Option(help: "Sales through the command line for comparison (0: none).") var cli = 50
+    @Option(help: "An empty PostgreSQL database (postgres://USER@HOST:PORT/DBNAME): measure 1, 2, 4 … station servers sharing it instead of SQLite.")
+    var db: String?
+    @Option(help: "With --db: station counts, comma-separated (the clients are spread over them).") var stations = "1,2,4"
+    @Option(help: "With --db: file holding the PostgreSQL password (mode 0600); else PGPASSWORD or ~/.pgpass.") var dbPasswordFile: String?
     @OptionGroup var output: OutputOptions
 
     func run() throws {
+        if let db {
+            try runShared(db)
+            return
+        }
         let levels = clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { (1...4_096).contains($0) }
         guard !levels.isEmpty, seconds > 0, seconds <= 3_600 else { throw ValidationError("--clients takes counts like 1,8,64 and --seconds 0…3600") }
         try runStation {
@@ -53,6 +61,49 @@ struct StationHTTPBenchCommand: ParsableCommand {
         }
     }
 
+    /// Station servers sharing one PostgreSQL database.
+    func runShared(_ db: String) throws {
+        let counts = stations.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { (1...64).contains($0) }
+        guard let total = clients.split(separator: ",").compactMap({ Int($0.trimmingCharacters(in: .whitespaces)) }).first, (1...4_096).contains(total),
+              !counts.isEmpty, seconds > 0, seconds <= 3_600 else {
+            throw ValidationError("with --db: --stations takes counts like 1,2,4, --clients one total like 64, --seconds 0…3600")
+        }
+        try runStation {
+            let folder = dir + "/\(getpid())"
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let done = DispatchSemaphore(value: 0)
+            let box = SharedResultBox()
+            let duration = seconds, passwordFile = dbPasswordFile
+            Task {
+                do {
+                    box.rows = try await HTTPSalesBenchmark.runStations(folder: folder, database: db, passwordFile: passwordFile, stationCounts: counts,
+                                                                        clients: total, seconds: duration) { printError($0) }
+                } catch { box.error = error }
+                done.signal()
+            }
+            done.wait()
+            if let e = box.error { throw e }
+            if output.json {
+                printLine(MeterView.json { w in
+                    w.array("postgres") { a in
+                        for s in box.rows {
+                            let r = s.row
+                            a.element { e in
+                                e.field("stations", s.stations); e.field("clients", r.clients); e.field("sales", r.sales); e.field("errors", r.errors)
+                                e.field("per_second", Int(r.perSecond)); e.field("p50_us", Int(r.p50)); e.field("p99_us", Int(r.p99)); e.field("p999_us", Int(r.p999))
+                            }
+                        }
+                    }
+                })
+            } else {
+                for s in box.rows {
+                    let r = s.row
+                    printLine("PostgreSQL \(s.stations) station\(s.stations == 1 ? "" : "s"), \(r.clients) clients: \(Int(r.perSecond)) durable sales/s, p50 \(Int(r.p50)) µs, p99 \(Int(r.p99)) µs, p99.9 \(Int(r.p999)) µs (\(r.sales) sales, \(r.errors) errors)")
+                }
+            }
+        }
+    }
+
     /// `count` sales, each its own `stsvend sell` process (open the station, log in, sell, print).
     static func commandLineSales(folder: String, count: Int) throws -> (Double, Double) {
         let bench = try BenchmarkStation(folder: folder, meters: 100)
@@ -78,6 +129,11 @@ struct StationHTTPBenchCommand: ParsableCommand {
         latencies.sort()
         return (Double(count) / Date().timeIntervalSince(start), latencies[latencies.count / 2])
     }
+}
+
+private final class SharedResultBox: @unchecked Sendable {
+    var rows: [HTTPSalesBenchmark.StationsRow] = []
+    var error: Error?
 }
 
 private final class ResultBox: @unchecked Sendable {

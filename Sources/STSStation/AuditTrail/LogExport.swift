@@ -138,13 +138,15 @@ extension Station {
             throw StationError.invalid(.file, "\(folder) is not a folder")
         }
         var out: [(String, Int64, String)] = []
-        for (name, _) in try stations() {
+        for (name, id) in try stations() {
             let station = try sibling(named: name)
-            let (entries, head) = try station.exportLog(to: folder + "/" + name + ".jsonl", by: actor)
-            let pub = folder + "/" + name + ".pub"
+            // A name that could leave the folder (an SQLite station's free-text name) is replaced by the station's id.
+            let file = (try? Self.validateStationName(name)) != nil ? name : id
+            let (entries, head) = try station.exportLog(to: folder + "/" + file + ".jsonl", by: actor)
+            let pub = folder + "/" + file + ".pub"
             unlink(pub)
             try PrivateFile.create(pub, contents: Array(StationPublicKeyFile.text(station.publicKey).utf8))
-            out.append((name, entries, head))
+            out.append((file, entries, head))
         }
         return out
     }

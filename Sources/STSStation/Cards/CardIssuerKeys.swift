@@ -30,15 +30,18 @@ extension Station {
             }
             tx.forceSeal = true
         }
-        cardIssuerCache = nil
+        cached { cardIssuerCache = nil }
     }
 
     /// The station's current card issuer key (the one imported last), or the key named.
     func cardIssuer(_ tx: StoreTransaction, named: String? = nil) throws -> CachedCardIssuer {
-        if named == nil, let c = cardIssuerCache { return c }
-        let found = try named.map {
+        // The latest key's name is read every time: another station of a shared store may have imported one.
+        let latest = tx.db.dialect == .sqlite ? "ORDER BY created_at DESC, rowid DESC LIMIT 1" : "ORDER BY created_at DESC, name DESC LIMIT 1"
+        let current = try named ?? String.fetchOne(tx.db, sql: "SELECT name FROM card_issuer_keys \(latest)")
+        if named == nil, let c = cached({ cardIssuerCache }), c.name == current { return c }
+        let found = try current.map {
             try Row.fetchOne(tx.db, sql: "SELECT name, sealed, issuer_id FROM card_issuer_keys WHERE name = ?", arguments: [$0])
-        } ?? Row.fetchOne(tx.db, sql: "SELECT name, sealed, issuer_id FROM card_issuer_keys ORDER BY created_at DESC, rowid DESC LIMIT 1")
+        } ?? nil
         guard let row = found else { throw StationError.refused(.noCardIssuerKey) }
         let name: String = row["name"]
         var bytes = try kek.open(row["sealed"] as Data, purpose: "card-issuer-key:\(name)")
@@ -48,9 +51,9 @@ extension Station {
         }
         let key: IssuerMasterKey
         do { key = try IssuerMasterKey(bytes: bytes) } catch { throw StationError.tampered("card issuer key \(name) is not an AES-128 key") }
-        let cached = CachedCardIssuer(name: name, key: key, issuerID: issuerID)
-        if named == nil { cardIssuerCache = cached }
-        return cached
+        let issuer = CachedCardIssuer(name: name, key: key, issuerID: issuerID)
+        if named == nil { cached { cardIssuerCache = issuer } }
+        return issuer
     }
 
     /// The issuer key a presented card was issued with: the one recorded for its serial when the

@@ -55,7 +55,7 @@ extension Station {
 
     /// A vending key, decrypted once per process.
     func vendingKey(_ name: String, _ tx: StoreTransaction) throws -> CachedVendingKey {
-        if let k = vendingKeyCache[name] { return k }
+        if let k = cached({ vendingKeyCache[name] }) { return k }
         guard let row = try Row.fetchOne(tx.db.cachedStatement(sql: "SELECT * FROM vending_keys WHERE name = ?"), arguments: [name]) else {
             throw StationError.notFound("vending key \(name)")
         }
@@ -66,9 +66,9 @@ extension Station {
             baseDate: try BaseDate(year: row["base_date"]), supplyGroup: try SupplyGroupCode(row["sgc"] as String),
             revision: try KeyRevisionNumber(row["krn"]), keyType: try KeyType(row["kt"]), tariffIndex: try TariffIndex(row["ti"]),
             expiry: try KeyExpiryNumber(row["ken"]))
-        let cached = CachedVendingKey(key: try VendingKey(bytes: bytes), attributes: attributes)
-        vendingKeyCache[name] = cached
-        return cached
+        let opened = CachedVendingKey(key: try VendingKey(bytes: bytes), attributes: attributes)
+        cached { vendingKeyCache[name] = opened }
+        return opened
     }
 
     /// Vending keys with their attributes and how long they last (no key bytes).

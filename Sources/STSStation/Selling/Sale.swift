@@ -89,9 +89,9 @@ extension Station {
     /// The latest version of a tariff, decoded once per process.
     func cachedTariff(_ name: String, _ tx: StoreTransaction) throws -> (Tariff, Int) {
         let version = try Int.fetchOne(tx.db.cachedStatement(sql: "SELECT MAX(version) FROM tariffs WHERE name = ?"), arguments: [name])
-        if let version, let t = tariffCache[name], t.1 == version { return t }
+        if let version, let t = cached({ tariffCache[name] }), t.1 == version { return t }
         let t = try tariff(name, tx)
-        tariffCache[name] = t
+        cached { tariffCache[name] = t }
         return t
     }
 }

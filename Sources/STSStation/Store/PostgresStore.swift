@@ -54,6 +54,25 @@ final class PostgresStore: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// Runs `body` in a transaction opened with `begin` on a pooled connection. An idle connection
+    /// the database dropped meanwhile (a restart) fails at `begin`, before anything was sent that
+    /// could commit: it is thrown away and the transaction starts on a fresh connection.
+    func inTransaction<T>(_ begin: String, _ body: (PostgresStoreDB) throws -> T) throws -> T {
+        for attempt in 0..<capacity + 1 {
+            var begun = false
+            do {
+                return try withConnection { db in
+                    try db.execute(sql: begin)
+                    begun = true
+                    return try body(db)
+                }
+            } catch let e as StoreDBError where e.kind == .unreachable && !begun && attempt < capacity {
+                continue
+            }
+        }
+        throw StoreDBError(kind: .unreachable, message: "the database connection failed")
+    }
+
     /// Runs `body` on a pooled connection. A connection that failed is closed, not returned.
     func withConnection<T>(_ body: (PostgresStoreDB) throws -> T) throws -> T {
         let connection = try checkOut()
@@ -95,8 +114,9 @@ final class PostgresStore: @unchecked Sendable {
         if broken || closed {
             opened -= 1
             condition.unlock()
+            // The connection must outlive its close (postgres-nio checks that it was closed before it goes).
             let closing: EventLoopFuture<Void> = c.close()
-            _ = closing
+            closing.whenComplete { _ in withExtendedLifetime(c) {} }
         } else {
             idle.append(c)
             condition.unlock()
