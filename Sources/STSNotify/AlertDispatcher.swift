@@ -24,6 +24,8 @@ public final class AlertDispatcher: @unchecked Sendable {
         var sent = 0
         for n in due {
             guard let notifier = notifiers[n.channel] else { continue }
+            // Another station of a shared database (or another process) may be sending it already.
+            guard (try? station.claimNotification(alert: n.alert.id, channel: n.channel)) == true else { continue }
             do {
                 try notifier.send(n)
                 try? station.recordNotification(alert: n.alert.id, channel: n.channel, error: nil)

@@ -44,15 +44,26 @@ extension Station {
         }
     }
 
+    /// Claims a due notification for one sender for `lease` seconds: true for the one process
+    /// that gets it, so stations sharing a database never send the same alert twice at once.
+    public func claimNotification(alert: Int64, channel: String, lease: Int64 = 120) throws -> Bool {
+        try write { tx in
+            try tx.db.execute(sql: """
+                UPDATE notifications SET next_attempt_at = ? WHERE alert_id = ? AND channel = ? AND state = 'pending' AND next_attempt_at <= ?
+                """, arguments: [tx.now + lease, alert, channel, tx.now])
+            return tx.db.changesCount == 1
+        }
+    }
+
     /// Records a sending attempt: sent, or retried with back-off (2, 4 … s, at most 10 min) and dead after ``notificationAttempts``.
     public func recordNotification(alert: Int64, channel: String, error: String?) throws {
         try write { tx in
             let attempts = (try Int.fetchOne(tx.db, sql: "SELECT attempts FROM notifications WHERE alert_id = ? AND channel = ?", arguments: [alert, channel]) ?? 0) + 1
             if error == nil {
-                try tx.db.execute(sql: "UPDATE notifications SET state = 'sent', attempts = ?, last_error = '' WHERE alert_id = ? AND channel = ?",
+                try tx.db.execute(sql: "UPDATE notifications SET state = 'sent', attempts = ?, last_error = '' WHERE alert_id = ? AND channel = ? AND state = 'pending'",
                                   arguments: [attempts, alert, channel])
             } else {
-                try tx.db.execute(sql: "UPDATE notifications SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE alert_id = ? AND channel = ?",
+                try tx.db.execute(sql: "UPDATE notifications SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE alert_id = ? AND channel = ? AND state = 'pending'",
                                   arguments: [attempts >= Self.notificationAttempts ? "dead" : "pending", attempts, tx.now + Int64(min(600, 1 << min(attempts, 10))),
                                               String((error ?? "").prefix(200)), alert, channel])
             }
