@@ -165,8 +165,6 @@ struct StoreStatement {
     func execute(arguments: SQLArguments = []) throws { _ = try db.run(sql, arguments.sqlValues) }
 }
 
-private let savepointCounter = AtomicCounter()
-
 extension StoreDB {
     func execute(sql: String, arguments: SQLArguments = []) throws { _ = try run(sql, arguments.sqlValues) }
     func cachedStatement(sql: String) throws -> StoreStatement { StoreStatement(db: self, sql: sql) }
@@ -174,7 +172,10 @@ extension StoreDB {
 
     /// Runs `body` in a savepoint: its changes are undone when it throws or asks for `.rollback`.
     func inSavepoint(_ body: () throws -> SavepointCompletion) throws {
-        let name = "sp\(savepointCounter.next())"
+        // One name for every savepoint (SQLite and PostgreSQL release the latest of that name):
+        // a new name per savepoint would be a new prepared statement each time, and SQLite slows
+        // with every statement it keeps prepared.
+        let name = "sts_savepoint"
         try execute(sql: "SAVEPOINT \(name)")
         let completion: SavepointCompletion
         do { completion = try body() } catch {
@@ -188,13 +189,6 @@ extension StoreDB {
         if completion == .rollback { try execute(sql: "ROLLBACK TO SAVEPOINT \(name)") }
         try execute(sql: "RELEASE SAVEPOINT \(name)")
     }
-}
-
-/// A process-wide counter (savepoint names).
-final class AtomicCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: UInt64 = 0
-    func next() -> UInt64 { lock.lock(); defer { lock.unlock() }; value &+= 1; return value }
 }
 
 /// Reading rows, as call sites write it: `Row.fetchOne(tx.db, sql: …, arguments: […])`.
