@@ -29,8 +29,13 @@ extension Station {
                 """)
             let profile = try tx.db.cachedStatement(sql: "INSERT OR IGNORE INTO load_profile (pan, time, energy_wh) VALUES (?, ?, ?)")
             let event = try tx.db.cachedStatement(sql: "INSERT OR IGNORE INTO meter_events (pan, time, code) VALUES (?, ?, ?)")
+            // Touching the meter's link row makes two stations' rounds on one meter conflict (on
+            // PostgreSQL the later is run again and sees the earlier's reading), so an alert that
+            // compares with the previous reading is raised once, not once per station.
+            let claim = try tx.db.cachedStatement(sql: "UPDATE meter_links SET counter = counter WHERE pan = ?")
             for m in round {
                 let r = m.reading
+                try claim.execute(arguments: [m.pan])
                 let before = try Row.fetchOne(previous, arguments: [m.pan])
                 let low = try Int64.fetchOne(threshold, arguments: [m.pan]) ?? 50
                 try reading.execute(arguments: [m.pan, r.time, r.energyWh, r.powerW, r.credit, r.relayClosed])

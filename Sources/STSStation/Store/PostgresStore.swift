@@ -54,6 +54,11 @@ final class PostgresStore: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// The database connections' own event loops. Station calls block their thread until the
+    /// answer comes; were the connections on the loops the HTTP server's handlers run on, a handler
+    /// waiting on a connection of its own loop would wait for ever.
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+
     /// Runs `body` in a transaction opened with `begin` on a pooled connection. An idle connection
     /// the database dropped meanwhile (a restart) fails at `begin`, before anything was sent that
     /// could commit: it is thrown away and the transaction starts on a fresh connection.
@@ -98,7 +103,7 @@ final class PostgresStore: @unchecked Sendable {
         let id = nextID
         condition.unlock()
         do {
-            return try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
+            return try PostgresConnection.connect(on: Self.eventLoops.next(), configuration: configuration,
                                                   id: id, logger: logger).wait()
         } catch {
             condition.lock()

@@ -31,7 +31,7 @@ final class PostgresStoreDB: StoreDB {
         }
         let result: PostgresQueryResult
         do {
-            result = try connection.query(PostgresQuery(unsafeSQL: text, binds: binds), logger: logger).wait()
+            result = try Self.wait(for: connection.query(PostgresQuery(unsafeSQL: text, binds: binds), logger: logger), on: connection)
         } catch {
             throw PostgresFailure.storeError(error)
         }
@@ -39,6 +39,23 @@ final class PostgresStoreDB: StoreDB {
         guard let first = result.rows.first else { return [] }
         let names = first.map(\.columnName)
         return result.rows.map { row in Row(columns: names, values: row.map(PostgresCellValue.value)) }
+    }
+
+    /// The longest the station waits for one statement's answer. A connection the database
+    /// dropped can leave a request unanswered (seen when PostgreSQL restarts under load): after
+    /// this the connection is closed and the statement fails as unreachable, never hangs a station.
+    static let answerTimeout: DispatchTimeInterval = .seconds(30)
+
+    static func wait<T: Sendable>(for future: EventLoopFuture<T>, on connection: PostgresConnection) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox<T>()
+        future.whenComplete { r in box.set(r); done.signal() }
+        guard done.wait(timeout: .now() + answerTimeout) == .success, let r = box.get() else {
+            let closing: EventLoopFuture<Void> = connection.close()
+            closing.whenComplete { _ in withExtendedLifetime(connection) {} }
+            throw StoreDBError(kind: .unreachable, message: "the database did not answer within \(answerTimeout)")
+        }
+        return try r.get()
     }
 
     var lastInsertedRowID: Int64 {
@@ -195,4 +212,12 @@ enum PostgresFailure {
         }
         return StoreDBError(kind: .unreachable, message: "the database connection failed (\(p.code))")
     }
+}
+
+/// One result handed from an event loop to the waiting thread.
+final class ResultBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Result<T, Error>?
+    func set(_ r: Result<T, Error>) { lock.lock(); value = r; lock.unlock() }
+    func get() -> Result<T, Error>? { lock.lock(); defer { lock.unlock() }; return value }
 }
