@@ -47,45 +47,53 @@ public enum HTTPSalesBenchmark {
         for n in clients where n >= 1 {
             serial += 1
             let round = serial
-            let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
-            let start = DispatchTime.now().uptimeNanoseconds
-            let results = try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
-                for c in 0..<n {
-                    group.addTask {
-                        var latencies: [Double] = []
-                        var errors = 0
-                        var i = 0
-                        while DispatchTime.now().uptimeNanoseconds < deadline {
-                            let pan = bench.meters[(c * 7_919 + i) % bench.meters.count]
-                            var request = HTTPClientRequest(url: url + "/api/v1/sales")
-                            request.method = .POST
-                            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                            request.headers.add(name: "Idempotency-Key", value: "http-\(round)-\(c)-\(i)")
-                            request.headers.add(name: "Content-Type", value: "application/json")
-                            request.body = .bytes(ByteBuffer(string: "{\"meter\":\"\(pan)\",\"money\":\"20.00\"}"))
-                            let t0 = DispatchTime.now().uptimeNanoseconds
-                            let response = try await client.execute(request, timeout: .seconds(30))
-                            _ = try await response.body.collect(upTo: 1 << 20)
-                            if response.status.code == 201 { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1_000) } else { errors += 1 }
-                            i += 1
-                        }
-                        return (latencies, errors)
-                    }
-                }
-                var all: [Double] = []
-                var errors = 0
-                for try await (l, e) in group { all += l; errors += e }
-                return (all, errors)
-            }
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let sorted = results.0.sorted()
-            func pct(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-            let row = Row(clients: n, sales: sorted.count, errors: results.1, perSecond: Double(sorted.count) / elapsed,
-                          p50: pct(0.50), p99: pct(0.99), p999: pct(0.999))
+            let row = try await measure(client, urls: [url], tokens: [token], meters: bench.meters.map(\.description), clients: n, seconds: seconds, keyPrefix: "http-\(round)")
             progress("\(n) clients: \(Int(row.perSecond)) sales/s")
             rows.append(row)
         }
         return rows
+    }
+
+    /// `clients` keep-alive clients selling in a loop for `seconds`, client `c` at `urls[c % urls.count]`,
+    /// each sale with a fresh Idempotency-Key; latencies of the sales answered 201.
+    static func measure(_ client: HTTPClient, urls: [String], tokens: [String], meters: [String], clients: Int, seconds: Double,
+                        keyPrefix: String) async throws -> Row {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let results = try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
+            for c in 0..<clients {
+                let url = urls[c % urls.count], token = tokens[c % tokens.count]
+                group.addTask {
+                    var latencies: [Double] = []
+                    var errors = 0
+                    var i = 0
+                    while DispatchTime.now().uptimeNanoseconds < deadline {
+                        let pan = meters[(c * 7_919 + i) % meters.count]
+                        var request = HTTPClientRequest(url: url + "/api/v1/sales")
+                        request.method = .POST
+                        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                        request.headers.add(name: "Idempotency-Key", value: "\(keyPrefix)-\(c)-\(i)")
+                        request.headers.add(name: "Content-Type", value: "application/json")
+                        request.body = .bytes(ByteBuffer(string: "{\"meter\":\"\(pan)\",\"money\":\"20.00\"}"))
+                        let t0 = DispatchTime.now().uptimeNanoseconds
+                        let response = try await client.execute(request, timeout: .seconds(30))
+                        _ = try await response.body.collect(upTo: 1 << 20)
+                        if response.status.code == 201 { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1_000) } else { errors += 1 }
+                        i += 1
+                    }
+                    return (latencies, errors)
+                }
+            }
+            var all: [Double] = []
+            var errors = 0
+            for try await (l, e) in group { all += l; errors += e }
+            return (all, errors)
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let sorted = results.0.sorted()
+        func pct(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        return Row(clients: clients, sales: sorted.count, errors: results.1, perSecond: Double(sorted.count) / elapsed,
+                   p50: pct(0.50), p99: pct(0.99), p999: pct(0.999))
     }
 
     static func logIn(_ client: HTTPClient, _ url: String) async throws -> String {
@@ -139,46 +147,10 @@ extension HTTPSalesBenchmark {
                 urls.append(url)
                 tokens.append(try await logIn(client, url))
             }
-            let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
-            let start = DispatchTime.now().uptimeNanoseconds
-            let pans = bench.meters
-            let results = try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
-                for c in 0..<clients {
-                    let url = urls[c % n], token = tokens[c % n]
-                    group.addTask {
-                        var latencies: [Double] = []
-                        var errors = 0
-                        var i = 0
-                        while DispatchTime.now().uptimeNanoseconds < deadline {
-                            let pan = pans[(c * 7_919 + i) % pans.count]
-                            var request = HTTPClientRequest(url: url + "/api/v1/sales")
-                            request.method = .POST
-                            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                            request.headers.add(name: "Idempotency-Key", value: "pg-\(round)-\(c)-\(i)")
-                            request.headers.add(name: "Content-Type", value: "application/json")
-                            request.body = .bytes(ByteBuffer(string: "{\"meter\":\"\(pan)\",\"money\":\"20.00\"}"))
-                            let t0 = DispatchTime.now().uptimeNanoseconds
-                            let response = try await client.execute(request, timeout: .seconds(30))
-                            _ = try await response.body.collect(upTo: 1 << 20)
-                            if response.status.code == 201 { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1_000) } else { errors += 1 }
-                            i += 1
-                        }
-                        return (latencies, errors)
-                    }
-                }
-                var all: [Double] = []
-                var errors = 0
-                for try await (l, e) in group { all += l; errors += e }
-                return (all, errors)
-            }
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let row = try await measure(client, urls: urls, tokens: tokens, meters: bench.meters.map(\.description), clients: clients, seconds: seconds, keyPrefix: "pg-\(round)")
             for t in serving { t.cancel() }
             for t in serving { _ = try? await t.value }
             for s in stations { s.close() }
-            let sorted = results.0.sorted()
-            func pct(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-            let row = Row(clients: clients, sales: sorted.count, errors: results.1, perSecond: Double(sorted.count) / elapsed,
-                          p50: pct(0.50), p99: pct(0.99), p999: pct(0.999))
             progress("\(n) stations, \(clients) clients: \(Int(row.perSecond)) sales/s")
             rows.append(StationsRow(stations: n, row: row))
         }

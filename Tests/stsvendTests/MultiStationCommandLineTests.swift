@@ -98,6 +98,17 @@ final class Utility: @unchecked Sendable {
         s.process.wait()
     }
 
+    /// Starts every station's server and logs the operator in at each: (URL, token) per station.
+    func serveAll() async throws -> (bases: [String], tokens: [String]) {
+        var bases: [String] = [], tokens: [String] = []
+        for name in stationNames {
+            let base = try serve(name)
+            bases.append(base)
+            tokens.append(try await login(base))
+        }
+        return (bases, tokens)
+    }
+
     /// An operator's bearer token at one server.
     func login(_ base: String) async throws -> String {
         let (status, body) = try await HTTP.request(base + "/api/v1/session", "POST", body: #"{"user": "olly", "password": "\#(operatorPassword)"}"#)
@@ -252,13 +263,7 @@ extension CommandLineSuites {
         func fourStationsShareMeters() async throws {
             guard let server = PostgresServer.shared else { throw PostgresServerError.unavailable }
             let utility = try Utility(server: server, stations: 4, meters: 50)
-            var bases: [String] = []
-            var tokens: [String] = []
-            for name in utility.stationNames {
-                let base = try utility.serve(name)
-                bases.append(base)
-                tokens.append(try await utility.login(base))
-            }
+            let (bases, tokens) = try await utility.serveAll()
             let meters = utility.meters.map(\.description)
             let jobs: [@Sendable () async -> ClientSale] = (0..<2_000).map { i in
                 let base = bases[i % 4], token = tokens[i % 4], meter = meters[i % 50]
@@ -266,7 +271,7 @@ extension CommandLineSuites {
             }
             let sales = await runConcurrently(jobs, width: 64)
             #expect(sales.count == 2_000 && sales.allSatisfy { ($0.status == 201 || $0.status == 200) && $0.token != nil },
-                    "not sold: \(sales.filter { $0.token == nil }.prefix(5).map { "\($0.key) \($0.status)" })")
+                    "not sold: \(sales.filter { $0.token == nil }.prefix(5).map { "\($0.key) \($0.status): \($0.firstFailure ?? "")" })")
             // Retries are the protocol (a lost answer is asked again with its key); how many there are
             // depends on the machine (a disk that stalls PostgreSQL's fsync for 20 s makes every
             // client in flight time out), so it is not asserted: only that each key sold once.
@@ -292,13 +297,7 @@ extension CommandLineSuites {
             let server = try PostgresServer()
             defer { server.destroy() }
             let utility = try Utility(server: server, stations: 2, meters: 10)
-            var bases: [String] = []
-            var tokens: [String] = []
-            for name in utility.stationNames {
-                let base = try utility.serve(name)
-                bases.append(base)
-                tokens.append(try await utility.login(base))
-            }
+            let (bases, tokens) = try await utility.serveAll()
             let meters = utility.meters.map(\.description)
             let refusals = Counter()
             let jobs: [@Sendable () async -> ClientSale] = (0..<400).map { i in

@@ -44,7 +44,6 @@ extension Station {
         }
         let rotation = try write { tx in
             var count = 0
-            count = 0
             func reseal(_ sealed: Data, _ purpose: String) throws -> Data {
                 var plain = try kek.open(sealed, purpose: purpose)
                 defer { for i in plain.indices { plain[i] = 0 } }

@@ -91,7 +91,7 @@ enum PostgresSQL {
         out.reserveCapacity(sql.utf8.count + 16)
         var n = 0
         var quote: Character?
-        var chars = Array(sql)
+        let chars = Array(sql)
         var i = 0
         while i < chars.count {
             let c = chars[i]
@@ -111,7 +111,6 @@ enum PostgresSQL {
             }
             i += 1
         }
-        chars = []
         var ignore = false
         if let r = out.range(of: "INSERT OR IGNORE INTO") { out.replaceSubrange(r, with: "INSERT INTO"); ignore = true }
         out = out.replacingOccurrences(of: " LIKE ", with: " ILIKE ")
