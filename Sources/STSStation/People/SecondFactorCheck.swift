@@ -8,6 +8,7 @@ extension Station {
     /// logged on failure; the error never says which part failed.
     public func confirmSecondFactor(_ actor: Actor, totp: String, action: String,
                                     source: String = LoginThrottle.localSource) throws -> Actor {
+        let givenAt = now()
         let attempt: LoginThrottle.State? = try write { tx in
             let t = try tx.throttle(name: actor.name, source: source)
             if t.lockedUntil > tx.now {
@@ -27,7 +28,7 @@ extension Station {
         if let row, (row["active"] as Int64) == 1, Role(rawValue: row["role"]) == actor.role {
             var secret = try kek.open(row["totp_secret"] as Data, purpose: "totp:\(actor.name)")
             defer { for i in secret.indices { secret[i] = 0 } }
-            if let s = TOTP(secret: secret).matchingStep(totp, atUnixSeconds: now()), s > (row["totp_last_step"] as Int64) { step = s }
+            if let s = TOTP(secret: secret).matchingStep(totp, atUnixSeconds: givenAt), s > (row["totp_last_step"] as Int64) { step = s }
         }
         var ok = false
         if let step {

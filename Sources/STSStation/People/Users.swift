@@ -180,6 +180,9 @@ extension Station {
     /// throttled per name (``LoginThrottle``): a locked name is refused without checking anything.
     public func authenticate(user: String, password: [UInt8], totp: String? = nil, action: String,
                              source: String = LoginThrottle.localSource) throws -> Actor {
+        // The code is checked against the time it was given, not the time the password hash
+        // finished: scrypt takes seconds in a debug build, long enough to cross a 30 s step.
+        let givenAt = now()
         // The attempt is counted before the password is checked, in one write transaction with
         // the lock check, so attempts running at the same time are all counted and none passes a
         // lock another one set; a success takes the count back.
@@ -205,7 +208,7 @@ extension Station {
             if ok, let totp {
                 var secret = try kek.open(row["totp_secret"] as Data, purpose: "totp:\(user)")
                 defer { for i in secret.indices { secret[i] = 0 } }
-                step = TOTP(secret: secret).matchingStep(totp, atUnixSeconds: now())
+                step = TOTP(secret: secret).matchingStep(totp, atUnixSeconds: givenAt)
                 if let s = step, s > (row["totp_last_step"] as Int64) {} else { ok = false }
             }
         } else {
