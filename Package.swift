@@ -175,7 +175,7 @@ let package = Package(
         .testTarget(name: "STSAuditLogTests", dependencies: ["STSAuditLog", "STSBatch", "STSTariff", "STSVending", "STSCrypto", "STSTokenFormat",
                                                               .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "STSStationTests", dependencies: ["STSStation", "STSCard", "STSMeterSimulator", "STSAuditLog", "STSTariff", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSBatch", "STSTestFixtures",
-                                                             .product(name: "Crypto", package: "swift-crypto")]),
+                                                             .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "STSServerTests", dependencies: ["STSServer", "STSConsole", "STSStation", "STSSupport", "STSMeter", "STSMeterSimulator",
                                                             "STSTokenFormat", "STSCrypto", "STSVending", "STSTariff", "STSAuditLog", "STSTestFixtures",
                                                             "STSDLMS", "STSHeadEnd",

@@ -47,6 +47,13 @@ public enum AuditEntryType: String, CaseIterable, Sendable {
     /// Another station added to a shared store by this one (its id, name and public key); the new
     /// station's own chain begins with its `station` entry.
     case stationAdd = "station_add"
+    /// Meters handed to this station's offline lane (a local store that sells them while the
+    /// central one may be unreachable), with the sale numbers reserved for it; the chain goes on
+    /// in the local store from the checkpoint after this entry.
+    case offlineOut = "offline_out"
+    /// The offline lane closed by a supervisor at the local store: its last entry there; after
+    /// its upload the meters are sold centrally again.
+    case offlineReturn = "offline_return"
 
     /// The type named by `bytes` (an entry's `type` text), if the station writes it.
     public init?(bytes: UnsafeBufferPointer<UInt8>) {

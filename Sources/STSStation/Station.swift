@@ -25,6 +25,8 @@ public final class Station: @unchecked Sendable {
     public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     /// Whether the station was created as a test station, whose clock scripted tests may set.
     public internal(set) var testClock = false
+    /// This station's part in an offline lane (``OfflineLaneRole``), read when it is opened.
+    var offlineLane = OfflineLaneRole.none
     /// Entries between signed checkpoints, and the longest time a sealed log may lag.
     public var checkpointEvery = 1_000
     /// Seconds after the last signed checkpoint at which the next change also writes one.
@@ -157,6 +159,7 @@ public final class Station: @unchecked Sendable {
         let station = Station(path: path, store: store, kek: kek, signingKey: key, stationID: stationID)
         station.name = row["name"]
         station.testClock = (row["test_clock"] as Int64? ?? 0) == 1
+        try station.loadOfflineLane()
         return station
     }
 

@@ -101,6 +101,20 @@ public enum StationError: CodedError, Equatable {
         case cardSerialNeeded(meter: String, sequence: UInt32)
         /// Another process changed the card purchase (voided or delivered it) during this operation.
         case cardPurchaseChanged(sequence: UInt32, now: String)
+        /// The meter is held by another station's offline lane: only that lane sells it until it is returned.
+        case meterHeldOffline(meter: String, station: String)
+        /// An offline lane's local store sells its meters and records nothing else.
+        case offlineLaneSellsOnly(action: String)
+        /// This station's chain goes on in its offline lane's local store: it writes nothing centrally until the lane is uploaded and returned.
+        case stationOffline(station: String)
+        /// The offline lane has used every sale number it reserved.
+        case offlineSaleNumbersUsed(reserved: Int)
+        /// The offline lane was returned: its local store is closed.
+        case offlineLaneClosed
+        /// The offline lane's chain was not accepted by the central store (nothing was stored).
+        case offlineChainRefused(String)
+        /// Only keypad meters can be handed to an offline lane.
+        case offlineKeypadOnly(meter: String)
 
         var code: String {
             switch self {
@@ -126,6 +140,13 @@ public enum StationError: CodedError, Equatable {
             case .stationsNeedSharedStore: "stations-need-shared-store"
             case .cardSerialNeeded: "card-serial-needed"
             case .cardPurchaseChanged: "card-purchase-changed"
+            case .meterHeldOffline: "meter-held-offline"
+            case .offlineLaneSellsOnly: "offline-lane-sells-only"
+            case .stationOffline: "station-offline"
+            case .offlineSaleNumbersUsed: "offline-sale-numbers-used"
+            case .offlineLaneClosed: "offline-lane-closed"
+            case .offlineChainRefused: "offline-chain-refused"
+            case .offlineKeypadOnly: "offline-keypad-only"
             }
         }
 
@@ -154,6 +175,13 @@ public enum StationError: CodedError, Equatable {
             case .nothingForCard: "the payment only covers what is owed (fees, arrears, charges): there is no energy to write to the card; sell it with --keypad to take the payment"
             case let .cardPurchaseChanged(seq, now): "card purchase \(seq) was changed by another station meanwhile (it is no longer \(now)); nothing was recorded"
             case let .cardSerialNeeded(pan, seq): "more than one card of meter \(pan) has a purchase \(seq): give the card's serial (--serial)"
+            case let .meterHeldOffline(pan, station): "meter \(pan) is sold by station \(station)'s offline lane until that lane is returned ('stsvend station offline return' at its local store)"
+            case let .offlineLaneSellsOnly(action): "this is an offline lane's local store: it sells its own meters and records nothing else (\(action) at a station on the central database)"
+            case let .stationOffline(station): "station \(station) sells from its offline lane: its chain goes on in the local store, so nothing is recorded for it here until the lane is uploaded and returned"
+            case let .offlineSaleNumbersUsed(n): "the offline lane has used all \(n) sale numbers it reserved: upload and return it, then prepare a new one"
+            case .offlineLaneClosed: "this offline lane was returned: its local store sells no more (prepare a new lane at the central database)"
+            case let .offlineChainRefused(why): "the central store refused the offline lane's chain, and stored nothing of it: \(why)"
+            case let .offlineKeypadOnly(pan): "meter \(pan) is a card meter: only keypad meters can be sold from an offline lane"
             }
         }
     }

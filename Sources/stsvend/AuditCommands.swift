@@ -34,11 +34,20 @@ struct AuditExportCommand: ParsableCommand {
                     printLine(MeterView.json { w in
                         w.field("folder", out)
                         w.array("stations") { w in
-                            for e in all { w.element { $0.field("station", e.station); $0.field("entries", Int(e.entries)); $0.field("head", e.head) } }
+                            for e in all {
+                                w.element {
+                                    $0.field("station", e.station)
+                                    if e.offline { $0.field("offline", true) } else { $0.field("entries", Int(e.entries)); $0.field("head", e.head) }
+                                }
+                            }
                         }
                     })
                 } else {
-                    for e in all { printLine("\(e.station): \(e.entries) entries written to \(out)/\(e.station).jsonl (key \(out)/\(e.station).pub); head \(e.head)") }
+                    for e in all {
+                        if e.offline { printLine("\(e.station): not exported, its offline lane is out (upload it, then export again)") } else {
+                            printLine("\(e.station): \(e.entries) entries written to \(out)/\(e.station).jsonl (key \(out)/\(e.station).pub); head \(e.head)")
+                        }
+                    }
                 }
                 return
             }

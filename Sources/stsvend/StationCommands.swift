@@ -10,7 +10,7 @@ struct StationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "station",
         abstract: "Create a vending station (SQLite file, signing key, first supervisor) and manage its users.",
-        subcommands: [StationInitCommand.self, StationAddCommand.self, StationMigrateCommand.self, StationUserCommand.self, StationKEKCommand.self, StationDemoCommand.self, StationBenchCommand.self, StationHTTPBenchCommand.self,
+        subcommands: [StationInitCommand.self, StationAddCommand.self, StationMigrateCommand.self, StationOfflineCommand.self, StationUserCommand.self, StationKEKCommand.self, StationDemoCommand.self, StationBenchCommand.self, StationHTTPBenchCommand.self,
                       UserAddAlias.self, UserUnlockAlias.self]
     )
 }

@@ -123,13 +123,26 @@ extension Station {
         other.now = now
         other.checkpointEvery = checkpointEvery
         other.checkpointSeconds = checkpointSeconds
+        try other.loadOfflineLane()
         return other
+    }
+
+    /// The last entry of a station's chain in this store (its seq and hash, hex): what an offline
+    /// lane's upload extends, and what a supervisor compares with the lane's own head.
+    public func chainHead(ofStation name: String) throws -> (seq: Int64, head: String) {
+        try read { tx in
+            guard let id = try String.fetchOne(tx.db, sql: "SELECT station_id FROM station WHERE name = ?", arguments: [name]) else { throw StationError.notFound("station \(name)") }
+            guard let r = try Row.fetchOne(tx.db, sql: "SELECT seq, hash FROM log WHERE station = ? ORDER BY seq DESC LIMIT 1", arguments: [id]) else { return (0, "") }
+            return (r[0], Hex.string(r[1] as Data))
+        }
     }
 
     /// Exports every station's chain of the store (auditors, supervisors): `DIR/NAME.jsonl`, each
     /// sealed by its own station's export entry and checkpoint (``exportLog(to:by:)``), and
-    /// `DIR/NAME.pub`. Returns, per station, its entry count and head.
-    public func exportAllLogs(to folder: String, by actor: Actor) throws -> [(station: String, entries: Int64, head: String)] {
+    /// `DIR/NAME.pub`. Returns, per station, its entry count and head. A station whose offline
+    /// lane is out is not exported (its chain goes on in the lane's local store, and an export
+    /// entry here would fork it): it is listed with `offline` set; export it after the upload.
+    public func exportAllLogs(to folder: String, by actor: Actor) throws -> [(station: String, entries: Int64, head: String, offline: Bool)] {
         try actor.require([.auditor, .supervisor], to: "export the log")
         var isFolder: ObjCBool = false
         if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
@@ -137,16 +150,20 @@ extension Station {
         } else if !isFolder.boolValue {
             throw StationError.invalid(.file, "\(folder) is not a folder")
         }
-        var out: [(String, Int64, String)] = []
+        var out: [(String, Int64, String, Bool)] = []
         for (name, id) in try stations() {
             let station = try sibling(named: name)
             // A name that could leave the folder (an SQLite station's free-text name) is replaced by the station's id.
             let file = (try? Self.validateStationName(name)) != nil ? name : id
+            if station.offlineLane == .centralOut {
+                out.append((file, 0, "", true))
+                continue
+            }
             let (entries, head) = try station.exportLog(to: folder + "/" + file + ".jsonl", by: actor)
             let pub = folder + "/" + file + ".pub"
             unlink(pub)
             try PrivateFile.create(pub, contents: Array(StationPublicKeyFile.text(station.publicKey).utf8))
-            out.append((file, entries, head))
+            out.append((file, entries, head, false))
         }
         return out
     }

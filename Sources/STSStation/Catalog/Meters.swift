@@ -157,8 +157,12 @@ extension StoreTransaction {
     func allocateTID(_ m: StationMeter) throws -> TokenIdentifier {
         let issued = m.lastTIDBaseDate == m.profile.baseDate.year ? [TokenIdentifier(field: m.lastTID)] : []
         let tid = try TokenIdentifierAllocator.next(atUnixSeconds: now, baseDate: m.profile.baseDate, after: issued)
-        try db.cachedStatement(sql: "UPDATE meters SET last_tid = ?, last_tid_base_date = ? WHERE pan = ?")
-            .execute(arguments: [Int64(tid.value), m.profile.baseDate.year, m.profile.pan.description])
+        // A meter held by another station's offline lane gets its TIDs only there (no extra round trip: the update finds no row).
+        try db.cachedStatement(sql: """
+            UPDATE meters SET last_tid = ?, last_tid_base_date = ? WHERE pan = ?
+            AND NOT EXISTS (SELECT 1 FROM offline_meters o WHERE o.pan = meters.pan AND o.station <> ?)
+            """).execute(arguments: [Int64(tid.value), m.profile.baseDate.year, m.profile.pan.description, station.stationID])
+        if db.changesCount != 1 { try refuseHeldMeter(pan: m.profile.pan.description) }
         return tid
     }
 

@@ -75,8 +75,10 @@ extension StoreTransaction {
         let p = a.position
         try db.cachedStatement(sql: """
             UPDATE accounts SET arrears = ?, debt = ?, fixed_due = ?, month = ?, month_purchased = ?, month_free = ?, carried = ?
-            WHERE id = ?
+            WHERE id = ? AND NOT EXISTS (SELECT 1 FROM offline_meters o WHERE o.pan = accounts.meter_pan AND o.station <> ?)
             """).execute(arguments: [p.arrears.cents, p.debt.cents, p.fixedChargesDue.cents, a.month,
-                                     p.monthPurchasedTenths, p.monthFreeTenths, p.carriedCredit.cents, a.id])
+                                     p.monthPurchasedTenths, p.monthFreeTenths, p.carriedCredit.cents, a.id, station.stationID])
+        // A meter held by another station's offline lane: its account changes only there.
+        if db.changesCount != 1 { try refuseHeldMeter(accountID: a.id) }
     }
 }

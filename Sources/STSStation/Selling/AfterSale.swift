@@ -87,7 +87,9 @@ extension Station {
         try actor.require(sellers, to: "change tenants")
         return try write { tx in
             let old = try tx.openAccount(meter: pan.description)
-            try tx.db.execute(sql: "UPDATE accounts SET closed_at = ? WHERE id = ?", arguments: [tx.now, old.id])
+            try tx.db.execute(sql: "UPDATE accounts SET closed_at = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM offline_meters o WHERE o.pan = accounts.meter_pan AND o.station <> ?)",
+                              arguments: [tx.now, old.id, tx.station.stationID])
+            if tx.db.changesCount != 1 { try tx.refuseHeldMeter(accountID: old.id) }
             try tx.log(.accountClose, actor: actor.name) { w in
                 w.field("account", Int(old.id))
                 w.field("pan", pan.description)

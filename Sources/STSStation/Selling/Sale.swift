@@ -106,6 +106,8 @@ func writeTokens(_ tokens: [IssuedToken], to w: inout JSONLineWriter) { SaleEntr
 
 extension StoreTransaction {
     func nextSaleID() throws -> Int64 {
+        // An offline lane numbers its sales from the block the central store reserved for it.
+        if station.offlineLane == .local { return try nextOfflineSaleID() }
         // Many stations sell at once on PostgreSQL: ids come from one sequence (gaps where a sale rolled back).
         if db.dialect == .postgres {
             guard let id = try Int64.fetchOne(db, sql: "SELECT nextval('sales_id_seq')"), id > 0 else { throw StationError.store("no sale number was given") }

@@ -134,6 +134,18 @@ enum StationSchema {
             ALTER TABLE sales ADD COLUMN station TEXT NOT NULL DEFAULT '';
             UPDATE sales SET station = COALESCE((SELECT station_id FROM station), '');
             """),
+        // Offline lanes: a station that sells some meters from a local SQLite store while the
+        // central one may be unreachable. The central store holds those meters for it (no other
+        // station sells them) and sale numbers reserved for it; the local store has the same
+        // tables, naming itself 'local'. Its chain is uploaded back exactly once.
+        ("v8", """
+            CREATE TABLE offline_lanes (station TEXT PRIMARY KEY,
+                state TEXT NOT NULL CHECK (state IN ('out', 'returned', 'local', 'returning', 'closed')),
+                fork_seq INTEGER NOT NULL, uploaded_seq INTEGER NOT NULL DEFAULT 0, prepared_at INTEGER NOT NULL,
+                prepared_by TEXT NOT NULL, uploaded_at INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE offline_meters (pan TEXT PRIMARY KEY REFERENCES meters(pan), station TEXT NOT NULL);
+            CREATE TABLE offline_sale_ids (id INTEGER NOT NULL PRIMARY KEY, station TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+            """),
     ]
 
     /// What PostgreSQL needs beyond the shared migrations: the log's key is (station, seq), and

@@ -33,6 +33,7 @@ final class StoreTransaction {
 
     @discardableResult
     func log(_ type: AuditEntryType, actor: String, data: [UInt8]) throws -> Int64 {
+        if station.offlineLane != .none { try station.offlineLane.allow(type, station: station.name) }
         let (seq, prev) = try currentHead()
         guard seq >= 0, seq < Int64.max else { throw StationError.tampered("the log's last entry number \(seq) is impossible") }
         let line = AuditEntryLine(seq: seq + 1, unixSeconds: now, type: type.rawValue, actor: actor, data: data, prev: prev)
