@@ -122,12 +122,15 @@ let package = Package(
                            .product(name: "CryptoExtras", package: "swift-crypto")]
         ),
         // The operator console's pages: HTML templates, EN / 简体中文 catalogs, SVG charts (no I/O).
+        // The Electrum Prepaid Utility Service Interface v3: its messages read and written, I/O-free.
+        .target(name: "STSPrepaidUtility", dependencies: ["STSStation", "STSSupport", "STSTariff", "STSTokenFormat"]),
         .target(name: "STSConsole", dependencies: ["STSStation", "STSSupport", "STSTokenFormat", "STSTariff"],
                 resources: [.copy("Catalogs")]),
         // The station as a service: /api/v1 (OpenAPI 3.1), sessions, group-committed sales, the console.
         .target(
             name: "STSServer",
             dependencies: ["STSStation", "STSConsole", "STSSupport", "STSTokenFormat", "STSTariff", "STSAuditLog", "STSHeadEnd", "STSDLMS", "STSNotify",
+                           "STSPrepaidUtility",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
                            .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -176,7 +179,7 @@ let package = Package(
                                                               .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "STSStationTests", dependencies: ["STSStation", "STSCard", "STSMeterSimulator", "STSAuditLog", "STSTariff", "STSMeter", "STSVending", "STSCrypto", "STSTokenFormat", "STSBatch", "STSTestFixtures",
                                                              .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "STSServerTests", dependencies: ["STSServer", "STSConsole", "STSStation", "STSSupport", "STSMeter", "STSMeterSimulator",
+        .testTarget(name: "STSServerTests", dependencies: ["STSServer", "STSConsole", "STSPrepaidUtility", "STSStation", "STSSupport", "STSMeter", "STSMeterSimulator",
                                                             "STSTokenFormat", "STSCrypto", "STSVending", "STSTariff", "STSAuditLog", "STSTestFixtures",
                                                             "STSDLMS", "STSHeadEnd",
                                                             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),

@@ -54,6 +54,15 @@ public enum AuditEntryType: String, CaseIterable, Sendable {
     /// The offline lane closed by a supervisor at the local store: its last entry there; after
     /// its upload the meters are sold centrally again.
     case offlineReturn = "offline_return"
+    /// A meter blocked from every sale by a supervisor (with the reason), or unblocked.
+    case meterBlock = "meter_block"
+    /// A point-of-sale client (an aggregator) added, changed or disabled: its name, limits and
+    /// allowed addresses, never its secret.
+    case posClient = "pos_client"
+    /// A point-of-sale advice that changed a purchase: a confirmation, or a reversal taken or declined.
+    case posAdvice = "pos_advice"
+    /// A fault report received from a point of sale, and its resolution by a supervisor.
+    case posFault = "pos_fault"
 
     /// The type named by `bytes` (an entry's `type` text), if the station writes it.
     public init?(bytes: UnsafeBufferPointer<UInt8>) {

@@ -53,6 +53,8 @@ public enum StationError: CodedError, Equatable {
         case csv
         /// The database URL or its password (PostgreSQL), or a station name in it.
         case database, stationName = "station-name"
+        /// A point-of-sale client's name, allowed addresses, currency or purchase limits.
+        case posClient = "pos-client", allowedAddresses = "allowed-addresses", currency, limits
     }
 
     /// The rules a well-formed request can break.
@@ -115,6 +117,18 @@ public enum StationError: CodedError, Equatable {
         case offlineChainRefused(String)
         /// Only keypad meters can be handed to an offline lane.
         case offlineKeypadOnly(meter: String)
+        /// A supervisor blocked the meter from every sale.
+        case meterBlocked(meter: String, reason: String)
+        /// A point-of-sale message id was used before (by another message, or another client).
+        case posDuplicateMessage(id: String)
+        /// A purchase retry differs from the purchase it retries.
+        case posRetryDiffers(id: String)
+        /// A reversal for this purchase id arrived first: the purchase is not made.
+        case posPurchaseReversed(id: String)
+        /// The purchase cannot be reversed (the client may not, it was confirmed or handed out, or the account's rules refuse).
+        case posReversalDeclined(id: String, why: String)
+        /// The point-of-sale client is disabled, unknown, or the address is not allowed (which, is not said).
+        case posClientRefused
 
         var code: String {
             switch self {
@@ -147,6 +161,12 @@ public enum StationError: CodedError, Equatable {
             case .offlineLaneClosed: "offline-lane-closed"
             case .offlineChainRefused: "offline-chain-refused"
             case .offlineKeypadOnly: "offline-keypad-only"
+            case .meterBlocked: "meter-blocked"
+            case .posDuplicateMessage: "pos-duplicate-message"
+            case .posRetryDiffers: "pos-retry-differs"
+            case .posPurchaseReversed: "pos-purchase-reversed"
+            case .posReversalDeclined: "pos-reversal-declined"
+            case .posClientRefused: "pos-client-refused"
             }
         }
 
@@ -182,6 +202,12 @@ public enum StationError: CodedError, Equatable {
             case .offlineLaneClosed: "this offline lane was returned: its local store sells no more (prepare a new lane at the central database)"
             case let .offlineChainRefused(why): "the central store refused the offline lane's chain, and stored nothing of it: \(why)"
             case let .offlineKeypadOnly(pan): "meter \(pan) is a card meter: only keypad meters can be sold from an offline lane"
+            case let .meterBlocked(pan, reason): "meter \(pan) is blocked from sales (\(reason)): a supervisor unblocks it with 'stsvend meter unblock'"
+            case let .posDuplicateMessage(id): "message id \(id) was used before: every message needs a new id (a lost purchase answer is fetched with its retry)"
+            case let .posRetryDiffers(id): "the retry of purchase \(id) is not the purchase it retries (meter or amount differ)"
+            case let .posPurchaseReversed(id): "purchase \(id) was reversed before it arrived: it is not made"
+            case let .posReversalDeclined(id, why): "purchase \(id) is not reversed: \(why)"
+            case .posClientRefused: "the point-of-sale client's credentials are not accepted"
             }
         }
     }

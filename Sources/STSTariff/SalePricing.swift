@@ -25,7 +25,10 @@ public struct SalePricing: Sendable {
 
     /// The sale a payment of `money` makes.
     public func price(money: Money, account: AccountPosition) throws(TariffError) -> SaleBreakdown {
-        guard money.cents > 0 else { throw .nothingToSell("a sale needs money: \(money) buys nothing") }
+        // Nothing paid sells only the free basic electricity still due this month.
+        guard money.cents > 0 || (money.cents == 0 && freeUnitsDue(account: account) > 0) else {
+            throw .nothingToSell("a sale needs money: \(money) buys nothing")
+        }
         return try price(money: money, account: account, unitCap: nil)
     }
 
@@ -53,6 +56,10 @@ public struct SalePricing: Sendable {
         sale.unitsAsked = tenths
         return sale
     }
+
+    /// Tenths of a kWh of free basic electricity the account may still have this month (its
+    /// month's counters brought up to date).
+    public func freeUnitsDue(account: AccountPosition) -> Int64 { max(0, tariff.freeBasicTenthsPerMonth - account.monthFreeTenths) }
 
     func price(money: Money, account: AccountPosition, unitCap: Int64?) throws(TariffError) -> SaleBreakdown {
         guard money.cents >= 0 else { throw .invalidAmount(what: "money amount", text: "\(money)", decimals: 2) }

@@ -73,6 +73,8 @@ struct StationMeter {
     var tariff: String
     var lastTID: UInt32
     var lastTIDBaseDate: Int
+    /// Why a supervisor blocked the meter from sales; nil when it is not blocked.
+    var blockedReason: String?
 }
 
 extension Station {
@@ -133,7 +135,7 @@ extension StoreTransaction {
     func meter(_ pan: String) throws -> StationMeter {
         // Columns by position: every sale reads this row, and GRDB's lookup by name lowercases each name.
         guard let r = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT pan, sgc, ti, krn, kt, ken, base_date, dkga, ea, kind, credit, key_name, tariff, last_tid, last_tid_base_date
+            SELECT pan, sgc, ti, krn, kt, ken, base_date, dkga, ea, kind, credit, key_name, tariff, last_tid, last_tid_base_date, blocked_reason
             FROM meters WHERE pan = ?
             """), arguments: [pan]) else {
             throw StationError.notFound("meter \(pan)")
@@ -149,7 +151,8 @@ extension StoreTransaction {
         guard let v = r[13] as Int64?, let lastTID = UInt32(exactly: v), lastTID <= TokenIdentifier.maximum else {
             throw StationError.tampered("meter \(pan): its last TID is not a 24-bit value")
         }
-        return StationMeter(profile: profile, keyName: r[11], kind: kind, credit: credit, tariff: r[12], lastTID: lastTID, lastTIDBaseDate: r[14])
+        return StationMeter(profile: profile, keyName: r[11], kind: kind, credit: credit, tariff: r[12], lastTID: lastTID, lastTIDBaseDate: r[14],
+                            blockedReason: r[15])
     }
 
     /// The next TID for a meter, recorded as used in this transaction: after every TID the meter

@@ -172,6 +172,8 @@ extension Station {
         guard (1...64).contains(name.utf8.count), name.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != 34 && $0 != 92 }) else {
             throw .invalid(.userName, "a user name is 1–64 printable characters without spaces or quotes")
         }
+        // The log names a point-of-sale client as the actor "pos:NAME": no user may look like one.
+        guard !name.hasPrefix("pos:") else { throw .invalid(.userName, "user names beginning with \"pos:\" are reserved for point-of-sale clients") }
     }
 
     /// Checks a user's password (and second-factor code, when given) and returns who acts. A

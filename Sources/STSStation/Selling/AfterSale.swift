@@ -27,7 +27,12 @@ extension Station {
     public func reverse(sale id: Int64, reason: String, by actor: Actor) throws -> Money {
         try actor.require([.supervisor], to: "reverse sales")
         guard !reason.isEmpty else { throw StationError.invalid(.reason, "a reversal needs a reason") }
-        return try write { tx in
+        return try write { tx in try reverse(sale: id, reason: reason, actor: actor.name, tx) }
+    }
+
+    /// A reversal inside `tx` by the station's rules; every refusal comes before anything is written.
+    func reverse(sale id: Int64, reason: String, actor: String, _ tx: StoreTransaction) throws -> Money {
+        do {
             let (row, _) = try tx.sale(id: id)
             guard (row["kind"] as String) == "credit" else { throw StationError.refused(.notACreditSale(sale: id)) }
             guard row["reversed_at"] as Int64? == nil else { throw StationError.refused(.alreadyReversed(sale: id)) }
@@ -67,9 +72,9 @@ extension Station {
             p.carriedCredit = Money(cents: try figure("carried_in"))
             account.position = p
             try tx.save(account)
-            try tx.db.execute(sql: "UPDATE sales SET reversed_at = ?, reversed_by = ? WHERE id = ?", arguments: [tx.now, actor.name, id])
+            try tx.db.execute(sql: "UPDATE sales SET reversed_at = ?, reversed_by = ? WHERE id = ?", arguments: [tx.now, actor, id])
             let refund = Money(cents: try figure("money"))
-            try tx.log(.reversal, actor: actor.name) { w in
+            try tx.log(.reversal, actor: actor) { w in
                 w.field("sale", Int(id))
                 w.field("account", Int(account.id))
                 w.field("refund", refund.description)

@@ -25,6 +25,7 @@ extension Station {
         }
         let pan = request.meter.description
         let meter = try tx.meter(pan)
+        if let reason = meter.blockedReason { throw StationError.refused(.meterBlocked(meter: pan, reason: reason)) }
         // A card meter's credit reaches it only on its card; a keypad meter has none.
         if meter.kind == .card, card == nil, request.delivery != .keypad { throw StationError.refused(.cardMeterNeedsCard(meter: pan)) }
         if meter.kind != .card, card != nil { throw StationError.refused(.notACardMeter(meter: pan)) }
@@ -61,14 +62,22 @@ extension Station {
             tid = t
         } else if sale.unitsEncoded > 0 {
             let issuer = try TokenIssuer(meter: meter.profile, vendingKey: key.key)
-            let t = try tx.allocateTID(meter)
-            do {
-                tokens.append(try issuer.credit(.electricity, units: UInt64(sale.unitsEncoded), tid: t, rnd: randomNibble()))
-            } catch VendingError.keyExpired { throw StationError.keyExpired(name: meter.keyName) }
-            guard tokens[0].encodedUnits == UInt64(sale.unitsEncoded) else {
-                throw StationError.vending("internal: the token carries \(tokens[0].encodedUnits ?? 0) tenths, priced \(sale.unitsEncoded)")
+            // Free basic electricity as its own token first (where the channel asks for it and
+            // units were also bought), then the bought units: each with its own TID, in order.
+            let parts: [Int64] = request.separateFreeToken && sale.freeTenths > 0 && sale.purchasedTenths > 0
+                ? [sale.freeTenths, sale.purchasedTenths] : [sale.unitsEncoded]
+            for units in parts {
+                let t = try tx.allocateTID(meter)
+                let token: IssuedToken
+                do {
+                    token = try issuer.credit(.electricity, units: UInt64(units), tid: t, rnd: randomNibble())
+                } catch VendingError.keyExpired { throw StationError.keyExpired(name: meter.keyName) }
+                guard token.encodedUnits == UInt64(units) else {
+                    throw StationError.vending("internal: the token carries \(token.encodedUnits ?? 0) tenths, priced \(units)")
+                }
+                tokens.append(token)
+                tid = t
             }
-            tid = t
         }
         account.position = sale.applied(to: account.position)
         try tx.save(account)
@@ -81,6 +90,7 @@ extension Station {
         let receipt = SaleReceipt(json: entry.bytes, saleID: saleID, tokens: tokens.map { $0.number.description },
                                   tid: tid.map { Int64($0.value) }, unitsTenths: sale.unitsEncoded)
         var result = receipt
+        result.breakdown = sale
         result.queuedForDelivery = try tx.insertSale(id: saleID, request: request, kind: "credit", meter: pan, account: account.id, actor: actor,
                                                      sale: sale, receipt: receipt, logType: .sale)
         return result

@@ -22,6 +22,9 @@ public struct SaleRequest: Sendable, Equatable {
     /// How the credit reaches a card meter: on its card (the default), or as a printed token the
     /// customer types on the meter's keypad. Keypad meters always take printed tokens.
     public var delivery: Delivery
+    /// Whether free basic electricity due is issued as a token of its own (before the token for
+    /// the units bought), as point-of-sale interfaces list it; one token carries both otherwise.
+    public var separateFreeToken = false
 
     /// How a sale's token reaches the meter.
     public enum Delivery: String, Sendable, Equatable {
@@ -46,7 +49,8 @@ public struct SaleRequest: Sendable, Equatable {
         case let .money(m): "credit|\(meter)|money:\(m)|\(channel)"
         case let .units(u): "credit|\(meter)|units:\(u)|\(channel)"
         }
-        return delivery == .keypad ? base + "|keypad" : base
+        let printed = delivery == .keypad ? base + "|keypad" : base
+        return separateFreeToken ? printed + "|free-token" : printed
     }
 }
 
@@ -68,4 +72,6 @@ public struct SaleReceipt: Sendable {
     /// Whether the sale's meter is connected: a delivery through its token gateway was queued
     /// with the sale (``Station/delivery(sale:)``).
     public var queuedForDelivery = false
+    /// How the sale was priced (set on a new sale; nil on a record read back).
+    public internal(set) var breakdown: SaleBreakdown?
 }

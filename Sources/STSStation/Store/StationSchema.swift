@@ -146,6 +146,27 @@ enum StationSchema {
             CREATE TABLE offline_meters (pan TEXT PRIMARY KEY REFERENCES meters(pan), station TEXT NOT NULL);
             CREATE TABLE offline_sale_ids (id INTEGER NOT NULL PRIMARY KEY, station TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0);
             """),
+        // Point-of-sale networks: a supervisor blocks a meter from all sales; POS clients (an
+        // aggregator each) with a hashed secret, allowed addresses and purchase limits; every
+        // message of theirs that has an effect, by its id, with the answer it got (a retry or a
+        // repeated advice gets the same answer) and the envelope that settles it; fault reports.
+        ("v9", """
+            ALTER TABLE meters ADD COLUMN blocked_reason TEXT;
+            CREATE TABLE pos_clients (name TEXT PRIMARY KEY, secret_hash BLOB NOT NULL, allowed_sources TEXT NOT NULL,
+                currency TEXT NOT NULL, min_cents INTEGER NOT NULL, max_cents INTEGER NOT NULL,
+                reversals INTEGER NOT NULL DEFAULT 0, enabled INTEGER NOT NULL DEFAULT 1,
+                created_at INTEGER NOT NULL, created_by TEXT NOT NULL);
+            CREATE TABLE pos_messages (id TEXT PRIMARY KEY, client TEXT NOT NULL REFERENCES pos_clients(name),
+                kind TEXT NOT NULL, original_id TEXT, fingerprint TEXT NOT NULL, state TEXT NOT NULL,
+                sale_id INTEGER, meter_pan TEXT, response BLOB NOT NULL,
+                institution TEXT NOT NULL, merchant TEXT NOT NULL, terminal TEXT NOT NULL, settlement TEXT NOT NULL,
+                created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, station TEXT NOT NULL);
+            CREATE INDEX pos_messages_original ON pos_messages(original_id);
+            CREATE INDEX pos_messages_sale ON pos_messages(sale_id);
+            CREATE TABLE pos_faults (id INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, client TEXT NOT NULL,
+                meter_pan TEXT NOT NULL, fault_type TEXT NOT NULL, description TEXT NOT NULL, contact TEXT NOT NULL,
+                customer TEXT NOT NULL, created_at INTEGER NOT NULL, resolved_at INTEGER, resolved_by TEXT, station TEXT NOT NULL);
+            """),
     ]
 
     /// What PostgreSQL needs beyond the shared migrations: the log's key is (station, seq), and

@@ -18,9 +18,10 @@ extension Station {
         "station", "users", "login_throttle", "vending_keys", "tariffs", "customers", "meters", "accounts",
         "sales", "sale_blocks", "log", "campaigns", "campaign_meters", "card_issuer_keys", "cards", "card_purchases",
         "meter_links", "deliveries", "readings", "load_profile", "meter_events", "meter_contacts", "alerts", "notifications",
+        "pos_clients", "pos_messages", "pos_faults",
     ]
     /// Tables whose ids PostgreSQL generates: their sequences continue after the moved rows.
-    static let tablesWithGeneratedIDs = ["station", "users", "customers", "accounts", "sales", "card_purchases", "alerts"]
+    static let tablesWithGeneratedIDs = ["station", "users", "customers", "accounts", "sales", "card_purchases", "alerts", "pos_faults"]
 
     /// Moves an SQLite station into an empty PostgreSQL database, in one PostgreSQL transaction:
     /// every row as it is, so sealed keys stay sealed under the same key-encryption key (which

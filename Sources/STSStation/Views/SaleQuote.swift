@@ -11,6 +11,7 @@ extension Station {
         return try read { tx in
             let pan = request.meter.description
             let meter = try tx.meter(pan)
+            if let reason = meter.blockedReason { throw StationError.refused(.meterBlocked(meter: pan, reason: reason)) }
             let account = try tx.openAccount(meter: pan)
             let (tariff, _) = try cachedTariff(meter.tariff, tx)
             let pricing = SalePricing(tariff: tariff, channel: request.channel)
