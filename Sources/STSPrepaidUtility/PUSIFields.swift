@@ -63,10 +63,10 @@ struct PUSIFields {
 }
 
 /// Formats the interface's identifiers and times take.
-enum PUSIFormat {
+public enum PUSIFormat {
     /// A UUID in its canonical form: 36 characters, lower-case hex in 8-4-4-4-12 groups (the
     /// interface's validator accepts exactly what `UUID.toString()` prints).
-    static func isUUID(_ s: String) -> Bool {
+    public static func isUUID(_ s: String) -> Bool {
         let b = Array(s.utf8)
         guard b.count == 36 else { return false }
         for (i, c) in b.enumerated() {
@@ -76,7 +76,7 @@ enum PUSIFormat {
     }
 
     /// An RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS`, optional fraction, then `Z` or `±HH:MM`.
-    static func isDateTime(_ s: String) -> Bool {
+    public static func isDateTime(_ s: String) -> Bool {
         let b = Array(s.utf8)
         guard b.count >= 20, b.count <= 40 else { return false }
         func digits(_ r: Range<Int>) -> Int? {

@@ -7,6 +7,7 @@ import NIOCore
 import NIOSSL
 import STSHeadEnd
 import STSNotify
+import STSPrepaidUtility
 import STSStation
 
 /// The station as a service: the JSON API under `/api/v1` (described by the OpenAPI 3.1 document
@@ -35,6 +36,11 @@ public final class StationServer: Sendable {
         /// Where alerts about connected meters go (webhook, email, SMS); none by default.
         public var notifiers: [any Notifier] = []
         public var cardSale: (@Sendable (Station, SaleRequest, Actor, String?) throws -> CardSaleResult)?
+        /// The utility the point-of-sale interface's answers name (nil: the station's name).
+        public var prepaidUtility: PUSIUtility?
+        /// A fault point for tests: the process kills itself after a point-of-sale purchase
+        /// committed, before its answer is sent (`STSVEND_FAULT_KILL_AFTER_POS_COMMIT=1`).
+        public var killAfterPOSCommit = false
 
         /// Listening on `host:port`, plain HTTP.
         public init(host: String = "127.0.0.1", port: Int = 8080) {
@@ -76,6 +82,7 @@ public final class StationServer: Sendable {
         router.add(middleware: SecurityHeaders(tls: configuration.tls))
         router.get("/healthz") { _, _ in JSONResponse.object { w in w.field("status", "ok") } }
         addAPIRoutes(to: router)
+        addPrepaidUtilityRoutes(to: router)
         addConsoleRoutes(to: router)
         return router
     }

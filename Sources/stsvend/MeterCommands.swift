@@ -30,7 +30,7 @@ struct MeterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meter",
         abstract: "Meters at the station: register them and assign their tariffs (the simulator is 'stsvend sim').",
-        subcommands: [MeterAddCommand.self, MeterTariffCommand.self, MeterConnectCommand.self, MeterReadCommand.self, MeterSupplyCommand.self,
+        subcommands: [MeterAddCommand.self, MeterTariffCommand.self, MeterBlockCommand.self, MeterUnblockCommand.self, MeterConnectCommand.self, MeterReadCommand.self, MeterSupplyCommand.self,
                       MeterDeliverCommand.self, MeterAlertsCommand.self, HeadEndBenchCommand.self,
                       SimAlias<MeterInitCommand>.self, SimAlias<MeterEnterCommand>.self, SimAlias<MeterStatusCommand>.self,
                       SimAlias<MeterRunCommand>.self, SimAlias<MeterKeypadCommand>.self, SimAlias<MeterTamperCommand>.self,

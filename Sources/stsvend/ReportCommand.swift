@@ -3,6 +3,8 @@ import Foundation
 import STSStation
 import STSTokenFormat
 
+extension POSSettlement.Grouping: ExpressibleByArgument {}
+
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
@@ -18,6 +20,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "First day (YYYY-MM-DD, UTC).") var from: String
     @Option(help: "Last day, included (YYYY-MM-DD, UTC).") var to: String
     @Flag(help: "CSV instead of text.") var csv = false
+    @Option(help: "Point-of-sale settlement instead: purchases per client, merchant or terminal (client|merchant|terminal).")
+    var by: POSSettlement.Grouping?
     @OptionGroup var output: OutputOptions
 
     func run() throws {
@@ -25,6 +29,11 @@ struct ReportCommand: ParsableCommand {
             let start = try CivilTime.parseISO8601(from + "T00:00:00Z"), end = try CivilTime.parseISO8601(to + "T00:00:00Z") + 86_400
             let s = try station.open()
             _ = try actor.authenticate(s, action: "report")
+            if let by {
+                let r = try s.posSettlement(from: start, to: end, by: by)
+                FileHandle.standardOutput.write(Data(output.json ? r.json() : Array((csv ? r.csv() : r.text()).utf8)))
+                return
+            }
             let r = try s.report(from: start, to: end)
             let text = output.json ? r.json() : Array((csv ? r.csv() : r.text()).utf8)
             FileHandle.standardOutput.write(Data(text))

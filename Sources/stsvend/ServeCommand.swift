@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import STSBatch
 import STSNotify
+import STSPrepaidUtility
 import STSServer
 import STSStation
 
@@ -25,6 +26,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Card meters: the PC/SC reader on this machine that console and API card sales write to (default: the only reader with a card).")
     var reader: String?
     @OptionGroup var connected: ConnectedMeterOptions
+    @OptionGroup var utility: PrepaidUtilityOptions
 
     func validate() throws {
         _ = try ListenAddress(listen)
@@ -35,19 +37,26 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         try runStation {
             let s = try station.open()
-            try Self.serve(s, listen: try ListenAddress(listen), tlsCert: tlsCert, tlsKey: tlsKey, reader: reader, connected: connected) { url in printLine("listening on \(url)") }
+            try Self.serve(s, listen: try ListenAddress(listen), tlsCert: tlsCert, tlsKey: tlsKey, reader: reader, connected: connected,
+                           utility: utility) { url in printLine("listening on \(url)") }
         }
     }
 
     /// Runs the server until SIGTERM/SIGINT; `ready` gets the URL once it listens.
     static func serve(_ s: Station, listen: ListenAddress, tlsCert: String?, tlsKey: String?, reader: String?,
-                      connected: ConnectedMeterOptions = ConnectedMeterOptions(), ready: @escaping @Sendable (String) -> Void) throws {
+                      connected: ConnectedMeterOptions = ConnectedMeterOptions(), utility: PrepaidUtilityOptions = PrepaidUtilityOptions(),
+                      ready: @escaping @Sendable (String) -> Void) throws {
         if let tlsKey { _ = try SecretFile.read(tlsKey, what: "TLS key file") }
         var config = StationServer.Configuration(host: listen.host, port: listen.port)
         config.tlsCertificate = tlsCert
         config.tlsKey = tlsKey
         config.readingInterval = connected.readingInterval
         config.notifiers = try connected.notifiers()
+        if let name = utility.utilityName {
+            config.prepaidUtility = PUSIUtility(name: name, address: utility.utilityAddress ?? "", vatRegistration: utility.utilityVatNumber ?? "",
+                                                message: utility.utilityMessage ?? "")
+        }
+        config.killAfterPOSCommit = ProcessInfo.processInfo.environment["STSVEND_FAULT_KILL_AFTER_POS_COMMIT"] == "1"
         let defaultReader = reader
         config.cardSale = { station, request, actor, chosen in
             try withStationCard(reader: chosen ?? defaultReader, wait: 10) { try station.sellOnCard(request, by: actor, card: &$0) }
@@ -65,6 +74,14 @@ struct ServeCommand: ParsableCommand {
 }
 
 private final class ServeFailure: @unchecked Sendable { var error: Error? }
+
+/// What the point-of-sale interface's answers say about the utility (printed on slips).
+struct PrepaidUtilityOptions: ParsableArguments {
+    @Option(help: "Point-of-sale slips: the utility's name (default: the station's name).") var utilityName: String?
+    @Option(help: "Point-of-sale slips: the utility's address.") var utilityAddress: String?
+    @Option(help: "Point-of-sale slips: the utility's VAT registration number.") var utilityVatNumber: String?
+    @Option(help: "Point-of-sale slips: a message printed on every slip.") var utilityMessage: String?
+}
 
 /// `--listen HOST:PORT`.
 struct ListenAddress {

@@ -16,7 +16,7 @@ struct Stsvend: ParsableCommand {
         version: "0.1.0",
         subcommands: [StationCommand.self, StationKeyCommand.self, TariffCommand.self, SellCommand.self, SellBatchCommand.self, ReprintCommand.self,
                       ReverseCommand.self, TenantCommand.self, EngineeringCommand.self, CampaignCommand.self, ReportCommand.self, AuditCommand.self,
-                      TokenCommand.self, SimCommand.self, MeterCommand.self, CardCommand.self, ServeCommand.self,
+                      TokenCommand.self, SimCommand.self, MeterCommand.self, CardCommand.self, POSCommand.self, ServeCommand.self,
                       TopLevelAlias<DemoCommand>.self, TopLevelAlias<BenchCommand>.self]
     )
 }
