@@ -66,8 +66,12 @@ extension Station {
             // units were also bought), then the bought units: each with its own TID, in order.
             let parts: [Int64] = request.separateFreeToken && sale.freeTenths > 0 && sale.purchasedTenths > 0
                 ? [sale.freeTenths, sale.purchasedTenths] : [sale.unitsEncoded]
+            var held = meter
             for units in parts {
-                let t = try tx.allocateTID(meter)
+                // Each token its own TID: the next one is allocated after the one just given.
+                let t = try tx.allocateTID(held)
+                held.lastTID = UInt32(t.value)
+                held.lastTIDBaseDate = held.profile.baseDate.year
                 let token: IssuedToken
                 do {
                     token = try issuer.credit(.electricity, units: UInt64(units), tid: t, rnd: randomNibble())
@@ -76,7 +80,8 @@ extension Station {
                     throw StationError.vending("internal: the token carries \(token.encodedUnits ?? 0) tenths, priced \(units)")
                 }
                 tokens.append(token)
-                tid = t
+                // The sale's TID is its first token's, as the signed receipt lists them.
+                if tid == nil { tid = t }
             }
         }
         account.position = sale.applied(to: account.position)
