@@ -160,7 +160,7 @@ let package = Package(
             ]
         ),
         // The parsers of untrusted input as fuzz targets (libFuzzer and a property harness).
-        .target(name: "STSFuzzTargets", dependencies: ["STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSAuditLog", "STSMeter", "STSTariff",
+        .target(name: "STSFuzzTargets", dependencies: ["STSPrepaidUtility", "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSAuditLog", "STSMeter", "STSTariff",
                                                        "STSMeterSimulator", "STSCard", "STSCardEmulator", "STSDLMS",
                                                        .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "stsfuzz", dependencies: ["STSFuzzTargets"]),

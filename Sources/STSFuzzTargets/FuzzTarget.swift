@@ -39,6 +39,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// A DLMS/COSEM connection's APDUs (2-byte length each; the first byte of each picks the
     /// client SAP) into the meter's server session, and each APDU into every decoder.
     case dlmsAPDU = "dlms-apdu"
+    /// A point-of-sale message body (Electrum Prepaid Utility v3) read as every request and advice.
+    case pusiMessage = "pusi-message"
 
     /// Runs the target on one input. Returns normally for every input; a crash is a bug.
     public func run(_ data: [UInt8]) {
@@ -52,6 +54,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .touTable: Fixture.touTable(data)
         case .consoleForm: Fixture.consoleForm(data)
         case .dlmsAPDU: DLMSFixture.run(data)
+        case .pusiMessage: PUSIFixture.run(data)
         }
     }
 }
