@@ -91,6 +91,11 @@ public struct DemoStation {
         let operatorSecret = try station.addUser(name: "operator", role: .operator, password: operatorPassword, by: admin)
         try PrivateFile.create(folder + "/operator.password", contents: operatorPassword + [10])
         try PrivateFile.create(folder + "/operator.totp", contents: Array((Base32.encode(operatorSecret) + "\n").utf8))
+        // A point-of-sale aggregator (the Electrum interface at /prepaidutility/v3): HTTP Basic
+        // user corner-shop, its secret beside the passwords.
+        let posSecret = try station.addPOSClient(POSClient(name: "corner-shop", currency: "710", minimum: try Money("5.00"), maximum: try Money("2000.00")),
+                                                 by: admin)
+        try PrivateFile.create(folder + "/pos-client.secret", contents: Array((posSecret + "\n").utf8))
         try extra?(station, admin)
         return station
     }

@@ -8,7 +8,7 @@ documented hooks only (form fields user/password/totp, meter/money, the receipt'
 and prints one JSON object on stdout: the tokens it saw, for the caller to enter into the
 meter simulator. Exits 1 with a message on the first failed check.
 """
-import base64, hashlib, hmac, json, os, struct, sys, time
+import base64, hashlib, hmac, json, os, struct, sys, time, urllib.request, uuid
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -195,6 +195,31 @@ try:
     check("saved as version" in driver.page_source, "the supervisor's tariff change is saved")
     check("1.2500" in driver.page_source, "the new price is listed")
     driver.save_screenshot(os.path.join(shots, "tariffs.png"))
+
+    # A point of sale reports a fault through the Electrum interface; the supervisor sees it
+    # with the POS clients on /pos and resolves it.
+    fault_id = str(uuid.uuid4())
+    fault = {"id": fault_id, "time": "2026-12-03T10:00:00.000Z",
+             "originator": {"institution": {"id": "77", "name": "Corner"}, "terminalId": "POS00001",
+                            "merchant": {"merchantId": "000000000000077", "merchantType": "5411",
+                                         "merchantName": {"name": "Corner Shop", "city": "Durban", "region": "KZ", "country": "ZA"}}},
+             "client": {"id": "77", "name": "Corner"}, "thirdPartyIdentifiers": [],
+             "meter": {"meterId": "600727000000000181"}, "contactNumber": "0821234567", "faultType": "METER_DEAD",
+             "faultDescription": "display blank since the storm"}
+    req = urllib.request.Request(url + "/prepaidutility/v3/faultReports/" + fault_id, data=json.dumps(fault).encode(), method="POST")
+    req.add_header("Content-Type", "application/json")
+    req.add_header("Authorization", "Basic " + base64.b64encode(("corner-shop:" + read("pos-client.secret")).encode()).decode())
+    with urllib.request.urlopen(req, timeout=30) as r:
+        check(r.status == 201, "the point of sale's fault report is taken")
+        reference = json.loads(r.read())["reference"]
+    driver.get(url + "/pos")
+    check(len(driver.find_elements(By.CSS_SELECTOR, '#pos-clients tr[data-client="corner-shop"]')) == 1, "the POS clients are listed")
+    check(len(driver.find_elements(By.CSS_SELECTOR, '#pos-faults tr[data-fault="%s"]' % reference)) == 1, "the fault report is listed")
+    check("display blank since the storm" in driver.page_source, "with the customer's words")
+    driver.save_screenshot(os.path.join(shots, "pos.png"))
+    submit("/pos/faults/%s/resolve" % reference)
+    check("is resolved" in driver.page_source, "the supervisor resolves it")
+    check(len(driver.find_elements(By.CSS_SELECTOR, '#pos-faults tr[data-fault="%s"]' % reference)) == 0, "a resolved report leaves the list")
 
     # Connected meters for the supervisor: the remote switch on the meter page; alerts (meters
     # whose credit ran out during the week of history) and dead letters on the head-end page.

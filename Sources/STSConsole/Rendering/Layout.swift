@@ -45,6 +45,7 @@ public enum Layout {
             h.link("/keys", v.t("nav.keys"))
             h.link("/campaigns", v.t("nav.campaigns"))
             h.link("/connected", v.t("nav.connected"))
+            if v.role != .operator { h.link("/pos", v.t("nav.pos")) }
             if v.role != .operator { h.link("/users", v.t("nav.users")) }
             h.raw("</nav><span class=\"who\">"); h.text(v.t("nav.signed-in", user, v.t("role." + (v.role?.rawValue ?? "")))); h.raw("</span>")
             h.raw("<form method=\"post\" action=\"/logout\" class=\"inline\">"); h.hidden("csrf", v.csrf)

@@ -58,6 +58,7 @@ extension StationServer {
         addMeterPages(to: router)
         addConnectedPages(to: router)
         addSupervisorPages(to: router)
+        addPointOfSalePages(to: router)
         addReportPages(to: router)
     }
 
