@@ -125,8 +125,6 @@ public enum StationError: CodedError, Equatable {
         case posRetryDiffers(id: String)
         /// A reversal for this purchase id arrived first: the purchase is not made.
         case posPurchaseReversed(id: String)
-        /// The purchase cannot be reversed (the client may not, it was confirmed or handed out, or the account's rules refuse).
-        case posReversalDeclined(id: String, why: String)
         /// The point-of-sale client is disabled, unknown, or the address is not allowed (which, is not said).
         case posClientRefused
 
@@ -165,7 +163,6 @@ public enum StationError: CodedError, Equatable {
             case .posDuplicateMessage: "pos-duplicate-message"
             case .posRetryDiffers: "pos-retry-differs"
             case .posPurchaseReversed: "pos-purchase-reversed"
-            case .posReversalDeclined: "pos-reversal-declined"
             case .posClientRefused: "pos-client-refused"
             }
         }
@@ -206,7 +203,6 @@ public enum StationError: CodedError, Equatable {
             case let .posDuplicateMessage(id): "message id \(id) was used before: every message needs a new id (a lost purchase answer is fetched with its retry)"
             case let .posRetryDiffers(id): "the retry of purchase \(id) is not the purchase it retries (meter or amount differ)"
             case let .posPurchaseReversed(id): "purchase \(id) was reversed before it arrived: it is not made"
-            case let .posReversalDeclined(id, why): "purchase \(id) is not reversed: \(why)"
             case .posClientRefused: "the point-of-sale client's credentials are not accepted"
             }
         }
