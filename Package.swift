@@ -141,7 +141,7 @@ let package = Package(
             resources: [.copy("OpenAPI")]
         ),
         // Durable sales over HTTP, measured with keep-alive clients against an in-process server.
-        .target(name: "STSServerBenchmark", dependencies: ["STSServer", "STSBenchmark", "STSStation",
+        .target(name: "STSServerBenchmark", dependencies: ["STSServer", "STSBenchmark", "STSStation", "STSTariff",
                                                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                            .product(name: "NIOCore", package: "swift-nio")]),
         // The head-end against a simulated fleet: reading, delivery and switching rounds.

@@ -56,6 +56,7 @@ public final class StationServer: Sendable {
     let configuration: Configuration
     let sessions: SessionStore
     let sales: SaleCommitter
+    let posPurchases: POSPurchaseCommitter
     let requestLog: RequestLog
     let loginGate: LoginGate
     let headEnd: HeadEnd
@@ -68,6 +69,7 @@ public final class StationServer: Sendable {
         // The station's clock as it is at each call (tests and benchmarks set their own after this).
         sessions = SessionStore(idle: configuration.sessionIdle, lifetime: configuration.sessionLifetime, now: { [station] in station.now() })
         sales = SaleCommitter(station: station)
+        posPurchases = POSPurchaseCommitter(station: station)
         loginGate = LoginGate(failuresPerMinute: configuration.loginFailuresPerMinute, now: { [station] in station.now() })
         requestLog = RequestLog(write: logLines, sessions: sessions)
         headEnd = HeadEnd(station: station, concurrency: 32, timeout: configuration.deliveryTimeout)

@@ -5,6 +5,7 @@ import NIOCore
 import STSBenchmark
 import STSServer
 import STSStation
+import STSTariff
 
 /// Durable sales over HTTP: a benchmark station behind an in-process ``StationServer`` on
 /// loopback, driven by keep-alive clients (AsyncHTTPClient) that each sell in a loop with a fresh
@@ -25,10 +26,14 @@ public enum HTTPSalesBenchmark {
         public var p50: Double, p99: Double, p999: Double
     }
 
-    /// Runs `seconds` at each client count in `clients`.
-    public static func run(folder: String, meters: Int = 1_000, clients: [Int], seconds: Double,
+    /// Runs `seconds` at each client count in `clients`; with `pointOfSale`, each request is an
+    /// Electrum interface purchase (`POST /prepaidutility/v3/tokenPurchases/{uuid}`, HTTP Basic)
+    /// instead of an API sale.
+    public static func run(folder: String, meters: Int = 1_000, clients: [Int], seconds: Double, pointOfSale: Bool = false,
                            progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> [Row] {
         let bench = try BenchmarkStation(folder: folder, meters: meters)
+        let posSecret = pointOfSale ? try bench.station.addPOSClient(POSClient(name: "bench", currency: "710", minimum: .zero,
+                                                                                  maximum: Money(cents: 100_000_000)), by: bench.supervisor) : nil
         let server = StationServer(station: bench.station, configuration: .init(host: "127.0.0.1", port: 0), logLines: { _ in })
         let ready = AsyncStream<String>.makeStream()
         let serving = Task { try await server.run(signals: false) { url in ready.continuation.yield(url) } }
@@ -47,7 +52,8 @@ public enum HTTPSalesBenchmark {
         for n in clients where n >= 1 {
             serial += 1
             let round = serial
-            let row = try await measure(client, urls: [url], tokens: [token], meters: bench.meters.map(\.description), clients: n, seconds: seconds, keyPrefix: "http-\(round)")
+            let row = try await measure(client, urls: [url], tokens: [token], meters: bench.meters.map(\.description), clients: n, seconds: seconds,
+                                        keyPrefix: "http-\(round)", posSecret: posSecret)
             progress("\(n) clients: \(Int(row.perSecond)) sales/s")
             rows.append(row)
         }
@@ -57,7 +63,8 @@ public enum HTTPSalesBenchmark {
     /// `clients` keep-alive clients selling in a loop for `seconds`, client `c` at `urls[c % urls.count]`,
     /// each sale with a fresh Idempotency-Key; latencies of the sales answered 201.
     static func measure(_ client: HTTPClient, urls: [String], tokens: [String], meters: [String], clients: Int, seconds: Double,
-                        keyPrefix: String) async throws -> Row {
+                        keyPrefix: String, posSecret: String? = nil) async throws -> Row {
+        let basic = posSecret.map { "Basic " + Data("bench:\($0)".utf8).base64EncodedString() }
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
         let start = DispatchTime.now().uptimeNanoseconds
         let results = try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
@@ -69,12 +76,20 @@ public enum HTTPSalesBenchmark {
                     var i = 0
                     while DispatchTime.now().uptimeNanoseconds < deadline {
                         let pan = meters[(c * 7_919 + i) % meters.count]
-                        var request = HTTPClientRequest(url: url + "/api/v1/sales")
+                        var request: HTTPClientRequest
+                        if let basic {
+                            let id = UUID().uuidString.lowercased()
+                            request = HTTPClientRequest(url: url + "/prepaidutility/v3/tokenPurchases/\(id)")
+                            request.headers.add(name: "Authorization", value: basic)
+                            request.body = .bytes(ByteBuffer(string: Self.posPurchase(id: id, meter: pan)))
+                        } else {
+                            request = HTTPClientRequest(url: url + "/api/v1/sales")
+                            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                            request.headers.add(name: "Idempotency-Key", value: "\(keyPrefix)-\(c)-\(i)")
+                            request.body = .bytes(ByteBuffer(string: "{\"meter\":\"\(pan)\",\"money\":\"20.00\"}"))
+                        }
                         request.method = .POST
-                        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                        request.headers.add(name: "Idempotency-Key", value: "\(keyPrefix)-\(c)-\(i)")
                         request.headers.add(name: "Content-Type", value: "application/json")
-                        request.body = .bytes(ByteBuffer(string: "{\"meter\":\"\(pan)\",\"money\":\"20.00\"}"))
                         let t0 = DispatchTime.now().uptimeNanoseconds
                         let response = try await client.execute(request, timeout: .seconds(30))
                         _ = try await response.body.collect(upTo: 1 << 20)
@@ -94,6 +109,13 @@ public enum HTTPSalesBenchmark {
         func pct(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         return Row(clients: clients, sales: sorted.count, errors: results.1, perSecond: Double(sorted.count) / elapsed,
                    p50: pct(0.50), p99: pct(0.99), p999: pct(0.999))
+    }
+
+    /// A point of sale's purchase of 20.00 for `meter` (Specs/prepaid-utility.md §3).
+    static func posPurchase(id: String, meter: String) -> String {
+        #"{"id":"\#(id)","time":"2026-12-03T10:00:00.000Z","originator":{"institution":{"id":"1","name":"Bench"},"terminalId":"BENCH001","#
+            + #""merchant":{"merchantId":"000000000000001","merchantType":"5411","merchantName":{"name":"Bench","city":"Bench","region":"WC","country":"ZA"}}},"#
+            + #""client":{"id":"1","name":"Bench"},"thirdPartyIdentifiers":[],"meter":{"meterId":"\#(meter)"},"purchaseAmount":{"amount":2000,"currency":"710"}}"#
     }
 
     static func logIn(_ client: HTTPClient, _ url: String) async throws -> String {

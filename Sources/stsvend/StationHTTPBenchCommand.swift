@@ -14,6 +14,7 @@ struct StationHTTPBenchCommand: ParsableCommand {
     @Option(help: "Client counts, comma-separated.") var clients = "1,8,64,256"
     @Option(help: "Seconds per client count.") var seconds = 5.0
     @Option(help: "Sales through the command line for comparison (0: none).") var cli = 50
+    @Flag(help: "Measure point-of-sale purchases (the Electrum interface, /prepaidutility/v3) instead of API sales.") var pos = false
     @Option(help: "An empty PostgreSQL database (postgres://USER@HOST:PORT/DBNAME): measure 1, 2, 4 … station servers sharing it instead of SQLite.")
     var db: String?
     @Option(help: "With --db: station counts, comma-separated (the clients are spread over them).") var stations = "1,2,4"
@@ -32,9 +33,9 @@ struct StationHTTPBenchCommand: ParsableCommand {
             defer { try? FileManager.default.removeItem(atPath: folder) }
             let done = DispatchSemaphore(value: 0)
             let box = ResultBox()
-            let duration = seconds
+            let duration = seconds, usePOS = pos
             Task {
-                do { box.rows = try await HTTPSalesBenchmark.run(folder: folder + "/http", clients: levels, seconds: duration) { printError($0) } } catch { box.error = error }
+                do { box.rows = try await HTTPSalesBenchmark.run(folder: folder + "/http", clients: levels, seconds: duration, pointOfSale: usePOS) { printError($0) } } catch { box.error = error }
                 done.signal()
             }
             done.wait()
@@ -54,7 +55,7 @@ struct StationHTTPBenchCommand: ParsableCommand {
                 })
             } else {
                 for r in box.rows {
-                    printLine("HTTP \(r.clients) clients: \(Int(r.perSecond)) durable sales/s, p50 \(Int(r.p50)) µs, p99 \(Int(r.p99)) µs, p99.9 \(Int(r.p999)) µs (\(r.sales) sales, \(r.errors) errors)")
+                    printLine("\(pos ? "POS " : "HTTP") \(r.clients) clients: \(Int(r.perSecond)) durable sales/s, p50 \(Int(r.p50)) µs, p99 \(Int(r.p99)) µs, p99.9 \(Int(r.p999)) µs (\(r.sales) sales, \(r.errors) errors)")
                 }
                 if cli > 0 { printLine("CLI  one 'stsvend sell' process per sale: \(String(format: "%.1f", cliRate)) sales/s, p50 \(Int(cliP50)) ms (\(cli) sales)") }
             }

@@ -195,12 +195,16 @@ extension StationServer {
         let r = try PUSIPurchaseRequest(body: body, pathID: id)
         let sale = try posSale(r, id: id, client: client)
         let message = POSMessage(id: id, client: client, origin: r.envelope.origin, fingerprint: r.fingerprint)
-        let station = self.station, utility = self.utility
-        let answer = try await posCall(amountZero: r.amount == 0) {
-            try station.posPurchase(message, sale: sale, retry: retry) { s in
-                PUSIResponse.purchase(r, view: s.meter, breakdown: s.breakdown, vatBasisPoints: s.vatBasisPoints, sale: s, client: client,
-                                      utility: utility, time: AuditTime.format(s.time))
-            }
+        let utility = self.utility
+        // Group-committed with the other purchases in flight: durable before the answer.
+        let outcome = await posPurchases.purchase(POSPurchase(message: message, sale: sale, retry: retry) { s in
+            PUSIResponse.purchase(r, view: s.meter, breakdown: s.breakdown, vatBasisPoints: s.vatBasisPoints, sale: s, client: client,
+                                  utility: utility, time: AuditTime.format(s.time))
+        })
+        let answer: POSAnswer
+        switch outcome {
+        case let .success(a): answer = a
+        case let .failure(e): throw Self.pusiError(e, amountZero: r.amount == 0)
         }
         // A fault point for the tests: the purchase is committed and its answer never leaves.
         if configuration.killAfterPOSCommit, !answer.replayed { kill(getpid(), SIGKILL) }

@@ -2,6 +2,23 @@ import Foundation
 import STSTariff
 import STSTokenFormat
 
+/// One point-of-sale purchase for ``Station/posPurchases(_:)``: the message, the sale it asks
+/// for, whether it is a retry, and how its answer is made from the committed sale.
+public struct POSPurchase: Sendable {
+    /// The message, the sale, and whether it came as a retry.
+    public var message: POSMessage, sale: SaleRequest, retry: Bool
+    /// Makes the answer stored with the sale (inside its transaction).
+    public var render: @Sendable (POSSale) throws -> [UInt8]
+
+    /// A purchase.
+    public init(message: POSMessage, sale: SaleRequest, retry: Bool, render: @escaping @Sendable (POSSale) throws -> [UInt8]) {
+        self.message = message
+        self.sale = sale
+        self.retry = retry
+        self.render = render
+    }
+}
+
 extension Station {
     /// A point-of-sale purchase, exactly once per message id. New: sold through the same sale
     /// operation as the counter (pricing, arrears first, the signed log), its answer rendered by
@@ -14,9 +31,45 @@ extension Station {
     public func posPurchase(_ m: POSMessage, sale request: SaleRequest, retry: Bool,
                             render: (POSSale) throws -> [UInt8]) throws -> POSAnswer {
         try requirePOSStore()
+        return try write { tx in try posPurchase(m, sale: request, retry: retry, render: render, tx) }
+    }
+
+    /// Many purchases in one durable transaction (the server's group commit), each in its own
+    /// savepoint: a refused one costs only itself. One outcome per purchase, in order; a store
+    /// failure fails every purchase of the group (none is kept).
+    public func posPurchases(_ group: [POSPurchase]) -> [Result<POSAnswer, StationError>] {
+        do {
+            try requirePOSStore()
+            return try write { tx in
+                group.map { p in
+                    do {
+                        var answer: POSAnswer?
+                        try tx.db.inSavepoint {
+                            answer = try posPurchase(p.message, sale: p.sale, retry: p.retry, render: p.render, tx)
+                            return .commit
+                        }
+                        guard let answer else { return .failure(StationError.store("the purchase was not recorded")) }
+                        return .success(answer)
+                    } catch let e as StationError {
+                        tx.forgetHead()
+                        return .failure(e)
+                    } catch {
+                        tx.forgetHead()
+                        return .failure(StationError.store(StoreFailure.describe(error)))
+                    }
+                }
+            }
+        } catch let e as StationError {
+            return group.map { _ in .failure(e) }
+        } catch {
+            return group.map { _ in .failure(StationError.store("the purchases could not be committed")) }
+        }
+    }
+
+    func posPurchase(_ m: POSMessage, sale request: SaleRequest, retry: Bool, render: (POSSale) throws -> [UInt8], _ tx: StoreTransaction) throws -> POSAnswer {
         guard m.client.enabled else { throw StationError.refused(.posClientRefused) }
         let actor = m.client.actor
-        return try write { tx in
+        do {
             if let row = try tx.posMessage(m.id) {
                 guard (row["client"] as String) == m.client.name, (row["kind"] as String) == "purchase", retry else {
                     throw StationError.refused(.posDuplicateMessage(id: m.id))
