@@ -138,8 +138,17 @@ public struct PUSIPurchaseRequest: Sendable {
             throw .format("\"purchaseAmount.ledgerIndicator\" must be DEBIT or CREDIT")
         }
         utilityType = try f.string("utilityType", max: 40)
-        msisdn = try f.string("msisdn", max: 15, allowed: { PUSIFields.digit($0) || $0 == 43 }, what: "a phone number (E.164, or 10 digits starting 0)")
+        msisdn = try f.string("msisdn", max: 16, what: "a phone number (E.164, or 10 digits starting 0)")
+        if let m = msisdn, !Self.isMSISDN(m) { throw .format("\"msisdn\" must be a phone number: +CC… (E.164, at most 15 digits) or 10 digits starting 0") }
         _ = try f.objects("tenders", max: 20)
+    }
+
+    /// The model's pattern `(^\+?[1-9]\d{1,14})|(^0[0-9]{9})`, read as the whole text.
+    static func isMSISDN(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        if b.count == 10, b[0] == 48, b.allSatisfy(PUSIFields.digit) { return true }
+        let digits = b.first == 43 ? Array(b.dropFirst()) : b
+        return (2...15).contains(digits.count) && digits[0] != 48 && digits.allSatisfy(PUSIFields.digit)
     }
 
     /// What must be the same when the purchase is retried.

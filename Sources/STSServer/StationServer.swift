@@ -39,7 +39,7 @@ public final class StationServer: Sendable {
         /// The utility the point-of-sale interface's answers name (nil: the station's name).
         public var prepaidUtility: PUSIUtility?
         /// A fault point for tests: the process kills itself after a point-of-sale purchase
-        /// committed, before its answer is sent (`STSVEND_FAULT_KILL_AFTER_POS_COMMIT=1`).
+        /// committed, before its answer is sent (`STSVEND_FAULT_KILL_AFTER_POS_COMMIT=1`; debug builds only).
         public var killAfterPOSCommit = false
 
         /// Listening on `host:port`, plain HTTP.
@@ -59,6 +59,9 @@ public final class StationServer: Sendable {
     let posPurchases: POSPurchaseCommitter
     let requestLog: RequestLog
     let loginGate: LoginGate
+    /// Failed point-of-sale authentications, apart from the staff's logins (a POS network behind
+    /// one address must not lock the counter out, nor the counter the POS).
+    let posGate: LoginGate
     let headEnd: HeadEnd
     let alerts: AlertDispatcher
 
@@ -71,6 +74,7 @@ public final class StationServer: Sendable {
         sales = SaleCommitter(station: station)
         posPurchases = POSPurchaseCommitter(station: station)
         loginGate = LoginGate(failuresPerMinute: configuration.loginFailuresPerMinute, now: { [station] in station.now() })
+        posGate = LoginGate(failuresPerMinute: configuration.loginFailuresPerMinute, now: { [station] in station.now() })
         requestLog = RequestLog(write: logLines, sessions: sessions)
         headEnd = HeadEnd(station: station, concurrency: 32, timeout: configuration.deliveryTimeout)
         alerts = AlertDispatcher(station: station, notifiers: configuration.notifiers, log: logLines)

@@ -70,7 +70,8 @@ public struct SalePricing: Sendable {
             deductions.append(Deduction(kind: kind, amount: amount))
             left -= amount
         }
-        let fee = tariff.fee(channel: channel)
+        // Collecting only the free basic electricity due (nothing paid) costs no channel fee.
+        let fee = money.cents == 0 ? .zero : tariff.fee(channel: channel)
         guard money >= fee else { throw .insufficientMoney(paid: money, needed: fee) }
         take(.channelFee, fee)
         take(.arrears, min(account.arrears, left))

@@ -120,10 +120,39 @@ struct POSPurchaseTests {
         #expect(throws: StationError.notFound("purchase \(d)")) {
             _ = try h.station.posAdvice(Self.message("conf-\(d)", client), kind: .confirmation, purchaseID: d, render: render)
         }
-        // Settlement: b and c stand (c confirmed), a reversed.
+        // Reprinted at the counter: handed out too, the reversal is declined.
+        let e = UUID().uuidString.lowercased()
+        let sold = try h.station.posPurchase(Self.message(e, client), sale: try Self.sale(e), retry: false) { s in Array("\(s.receipt.saleID)".utf8) }
+        _ = try h.station.reprint(sale: Int64(String(decoding: sold.body, as: UTF8.self)), by: try h.user("olly"))
+        #expect(try h.station.posAdvice(Self.message("rev-\(e)", client), kind: .reversal, purchaseID: e, render: render).state == "declined")
+        // Another client's reversal neither touches nor bars this client's purchase.
+        let other = POSClient(name: "bank", currency: "710", minimum: .zero, maximum: try Money("500.00"), reversals: true)
+        _ = try h.station.addPOSClient(other, by: h.supervisor())
+        let f = UUID().uuidString.lowercased()
+        _ = try h.station.posPurchase(Self.message(f, client), sale: try Self.sale(f), retry: false) { _ in [4] }
+        #expect(try h.station.posAdvice(Self.message("rev-\(f)", other), kind: .reversal, purchaseID: f, render: render).state == "unmatched")
+        _ = try h.station.posPurchase(Self.message(f, client), sale: try Self.sale(f), retry: true) { _ in [] }
+        // Settlement: b, c, e and f stand (c confirmed), a reversed.
         let settlement = try h.station.posSettlement(from: 0, to: h.clock + 1, by: .terminal)
         #expect(settlement.rows.count == 1)
-        #expect(settlement.rows.first?.purchases == 2 && settlement.rows.first?.reversed == 1 && settlement.rows.first?.confirmed == 1)
+        #expect(settlement.rows.first?.purchases == 4 && settlement.rows.first?.reversed == 1 && settlement.rows.first?.confirmed == 1)
+    }
+
+    @Test("nothing paid collects the free basic electricity due, with no channel fee; then nothing is due")
+    func freeOnly() throws {
+        let (h, client, _) = try Self.station(.sqlite)
+        try h.station.setTariff(Tariff(name: "home", blocks: [TariffBlock(upToTenths: nil, price: EnergyPrice("2.00"))], freeBasicTenthsPerMonth: 50,
+                                       vatBasisPoints: 0, channelFees: ["pos": try Money("1.50")]), by: h.supervisor())
+        let id = UUID().uuidString.lowercased()
+        let free = try h.station.posPurchase(Self.message(id, client), sale: try Self.sale(id, money: "0.00"), retry: false) { s in
+            #expect(s.tokens.map(\.free) == [true] && s.tokens.map(\.tenths) == [50] && s.breakdown.deducted(.channelFee) == .zero)
+            return [1]
+        }
+        #expect(!free.replayed)
+        let again = UUID().uuidString.lowercased()
+        #expect(throws: StationError.self) {
+            _ = try h.station.posPurchase(Self.message(again, client), sale: try Self.sale(again, money: "0.00"), retry: false) { _ in [] }
+        }
     }
 
     @Test("a blocked meter is refused everywhere until unblocked", arguments: StoreKind.allCases)

@@ -26,6 +26,8 @@ extension StationServer {
                 let sale = try self.posSale(r, id: id, client: client)
                 let station = self.station
                 let (quote, view) = try await self.posCall(amountZero: r.amount == 0) { (try station.quote(sale, by: client.actor), try station.posMeter(sale.meter)) }
+                // What the purchase would refuse, the trial refuses.
+                if view.kind == .card { throw Self.pusiError(.refused(.cardMeterNeedsCard(meter: view.pan.description)), amountZero: false) }
                 return (.ok, PUSIResponse.purchase(r, view: view, breakdown: quote, vatBasisPoints: 0, sale: nil, client: client,
                                                    utility: self.utility, time: AuditTime.format(station.now())))
             }
@@ -139,18 +141,18 @@ extension StationServer {
     /// failures from one address in a minute.
     func posClient(_ request: Request, _ context: StationRequestContext) async throws -> POSClient {
         let source = context.source
-        guard loginGate.allows(source) else { throw PUSIError(429, .doNotHonor, "too many failed logins from this address: wait a minute") }
+        guard posGate.allows(source) else { throw PUSIError(429, .doNotHonor, "too many failed logins from this address: wait a minute") }
         guard let header = request.headers[.authorization], header.utf8.count <= 512, header.hasPrefix("Basic "),
               let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
               let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":") else {
-            loginGate.failed(source)
+            posGate.failed(source)
             throw PUSIError(401, .doNotHonor, "HTTP Basic credentials of a point-of-sale client are required")
         }
         let name = String(text[..<colon]), secret = String(text[text.index(after: colon)...])
         let station = self.station
         do { return try await blocking { try station.authenticatePOSClient(name: name, secret: secret, source: source) } } catch let e as StationError {
             if case .refused(.posClientRefused) = e {
-                loginGate.failed(source)
+                posGate.failed(source)
                 throw PUSIError(401, .doNotHonor, "the credentials are not accepted")
             }
             throw Self.pusiError(e, amountZero: false)
@@ -174,7 +176,8 @@ extension StationServer {
         let pan = try Self.posPAN(meter)
         let station = self.station
         let view = try await posCall { try station.posMeter(pan) }
-        if blockedRefused, let reason = view.blockedReason { throw PUSIError(400, .meterIDBlocked, "meter \(meter.meterID) is blocked from sales: \(reason)") }
+        // The supervisor's reason stays at the station: a point of sale learns only that it is blocked.
+        if blockedRefused, view.blockedReason != nil { throw PUSIError(400, .meterIDBlocked, "meter \(meter.meterID) is blocked from sales: the customer should contact the utility") }
         return view
     }
 
@@ -207,7 +210,9 @@ extension StationServer {
         case let .failure(e): throw Self.pusiError(e, amountZero: r.amount == 0)
         }
         // A fault point for the tests: the purchase is committed and its answer never leaves.
+        #if DEBUG
         if configuration.killAfterPOSCommit, !answer.replayed { kill(getpid(), SIGKILL) }
+        #endif
         return (retry ? .accepted : .created, answer.body)
     }
 
@@ -248,12 +253,12 @@ extension StationServer {
         switch e {
         case let .notFound(what):
             return what.hasPrefix("meter ") || what.hasPrefix("open account") ? PUSIError(400, .unknownMeterID, detail) : PUSIError(404, .unableToLocateRecord, detail)
-        case .refused(.meterBlocked): return PUSIError(400, .meterIDBlocked, detail)
+        case .refused(.meterBlocked): return PUSIError(400, .meterIDBlocked, "the meter is blocked from sales: the customer should contact the utility")
         case .refused(.posDuplicateMessage): return PUSIError(400, .duplicateRecord, detail)
         case .refused(.posRetryDiffers), .invalid: return PUSIError(400, .formatError, detail)
         case .refused(.posClientRefused), .authenticationFailed: return PUSIError(401, .doNotHonor, "the credentials are not accepted")
         case .refused(.cardMeterNeedsCard), .refused(.currencyMeter): return PUSIError(400, .transactionNotSupported, detail)
-        case .keyExpired: return PUSIError(400, .meterKeyInvalid, detail)
+        case .keyExpired: return PUSIError(400, .meterKeyInvalid, "the meter's key has expired: the utility must change it before it can be sold to")
         case .pricing: return amountZero ? PUSIError(400, .noFreeUnitsDue, detail) : PUSIError(400, .invalidAmount, detail)
         case .loginLocked: return PUSIError(429, .doNotHonor, detail)
         // The outcome of a purchase whose store failed is unknown: the client retries (a retry never issues twice).

@@ -107,10 +107,8 @@ extension Station {
     /// The client a request's credentials name, if the secret is its own, the client is enabled
     /// and `source` is allowed; otherwise `pos-client-refused`, whichever check failed.
     public func authenticatePOSClient(name: String, secret: String, source: String) throws -> POSClient {
-        let stored: (POSClient, Data)? = try read { tx in
-            guard let hash = try Data.fetchOne(tx.db, sql: "SELECT secret_hash FROM pos_clients WHERE name = ?", arguments: [name]) else { return nil }
-            return (try tx.posClient(name), hash)
-        }
+        // One query either way, so a known name and an unknown one cost the same work.
+        let stored: (POSClient, Data)? = try read { tx in try tx.posClientWithSecret(name) }
         // The hash is compared even for an unknown name, so timing does not tell names apart.
         let given = Array(SHA256.hash(data: Array(secret.utf8)))
         let expected = stored.map { Array($0.1) } ?? [UInt8](repeating: 0, count: 32)
@@ -133,9 +131,14 @@ extension Station {
 
 extension StoreTransaction {
     func posClient(_ name: String) throws -> POSClient {
-        guard let r = try Row.fetchOne(db, sql: """
-            SELECT name, allowed_sources, currency, min_cents, max_cents, reversals, enabled FROM pos_clients WHERE name = ?
-            """, arguments: [name]) else { throw StationError.notFound("point-of-sale client \(name)") }
+        guard let (client, _) = try posClientWithSecret(name) else { throw StationError.notFound("point-of-sale client \(name)") }
+        return client
+    }
+
+    func posClientWithSecret(_ name: String) throws -> (POSClient, Data)? {
+        guard let r = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT name, allowed_sources, currency, min_cents, max_cents, reversals, enabled, secret_hash FROM pos_clients WHERE name = ?
+            """), arguments: [name]) else { return nil }
         let sources: String = r[1]
         guard let rules = try? SourceAddressRule.list(sources), let min = r[3] as Int64?, let max = r[4] as Int64?,
               (0...Money.maximumCents).contains(min), (min...Money.maximumCents).contains(max) else {
@@ -144,7 +147,7 @@ extension StoreTransaction {
         var c = POSClient(name: r[0], allowedSources: rules, currency: r[2], minimum: Money(cents: min), maximum: Money(cents: max),
                           reversals: (r[5] as Int64) != 0)
         c.enabled = (r[6] as Int64) != 0
-        return c
+        return (c, r[7])
     }
 
     func logPOSClient(_ c: POSClient, change: String, by actor: Actor) throws {

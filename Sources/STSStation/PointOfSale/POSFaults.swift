@@ -36,6 +36,8 @@ extension Station {
             guard let reference = try Int64.fetchOne(tx.db, sql: "SELECT id FROM pos_faults WHERE message_id = ?", arguments: [m.id]) else {
                 throw StationError.store("the fault report was not recorded")
             }
+            // Its id is taken for every kind of message, as every other message's is.
+            try tx.insertPOSMessage(m, kind: "fault", originalID: nil, state: "recorded", sale: nil, meter: pan.description, response: [])
             try tx.log(.posFault, actor: m.client.actor.name) { w in
                 w.field("reference", Int(reference))
                 w.field("pan", pan.description)

@@ -41,7 +41,7 @@ extension Station {
         do {
             try requirePOSStore()
             return try write { tx in
-                group.map { p in
+                try group.map { p throws -> Result<POSAnswer, StationError> in
                     do {
                         var answer: POSAnswer?
                         try tx.db.inSavepoint {
@@ -53,10 +53,9 @@ extension Station {
                     } catch let e as StationError {
                         tx.forgetHead()
                         return .failure(e)
-                    } catch {
-                        tx.forgetHead()
-                        return .failure(StationError.store(StoreFailure.describe(error)))
                     }
+                    // Any other error is the store's: the whole group rolls back (and PostgreSQL's
+                    // serialization failures are retried by `write`), as in `sellBatch`.
                 }
             }
         } catch let e as StationError {
@@ -71,6 +70,7 @@ extension Station {
         let actor = m.client.actor
         do {
             if let row = try tx.posMessage(m.id) {
+                if (row["client"] as String) == m.client.name, (row["kind"] as String) == "barred" { throw StationError.refused(.posPurchaseReversed(id: m.id)) }
                 guard (row["client"] as String) == m.client.name, (row["kind"] as String) == "purchase", retry else {
                     throw StationError.refused(.posDuplicateMessage(id: m.id))
                 }
@@ -83,9 +83,6 @@ extension Station {
                     try tx.log(.reprint, actor: actor.name) { w in w.field("sale", Int(sale)); w.field("pos_message", m.id) }
                 }
                 return POSAnswer(body: Array(row["response"] as Data), state: "issued", replayed: true)
-            }
-            if try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM pos_messages WHERE original_id = ? AND kind = 'reversal'", arguments: [m.id]) == true {
-                throw StationError.refused(.posPurchaseReversed(id: m.id))
             }
             let receipt = try sell(request, by: actor, tx)
             guard !receipt.replayed, let breakdown = receipt.breakdown else { throw StationError.refused(.posDuplicateMessage(id: m.id)) }
@@ -118,7 +115,8 @@ extension Station {
             }
             let purchase = try tx.posMessage(purchaseID)
             let ours = purchase.map { ($0["client"] as String) == m.client.name && ($0["kind"] as String) == "purchase" } ?? false
-            let saleID = purchase?["sale_id"] as Int64?
+            let saleID = ours ? purchase?["sale_id"] as Int64? : nil
+            let meterPAN = ours ? purchase?["meter_pan"] as String? : nil
             var state: String, why: String?
             switch kind {
             case .confirmation:
@@ -130,6 +128,12 @@ extension Station {
                 if !ours {
                     state = "unmatched"
                     why = "no purchase \(purchaseID) was received; it will not be made if it arrives"
+                    // The purchase id is taken by a bar: a purchase arriving later (at any station:
+                    // the id is the primary key) finds it, or fails to insert its own row.
+                    if purchase == nil {
+                        try tx.insertPOSMessage(POSMessage(id: purchaseID, client: m.client, origin: m.origin, fingerprint: "barred"), kind: "barred",
+                                                originalID: m.id, state: "reversed", sale: nil, meter: nil, response: [])
+                    }
                 } else if let purchase, let saleID {
                     let purchaseState: String = purchase["state"]
                     (state, why) = ("declined", nil)
@@ -141,6 +145,8 @@ extension Station {
                         why = "its tokens were handed out by a retry or a reprint"
                     } else if purchaseState == "reversed" {
                         (state, why) = ("reversed", nil)
+                    } else if try Bool.fetchOne(tx.db, sql: "SELECT 1 FROM deliveries WHERE sale_id = ?", arguments: [saleID]) == true {
+                        why = "its tokens go to a connected meter through the head-end"
                     } else {
                         do {
                             _ = try reverse(sale: saleID, reason: "point-of-sale reversal \(m.id) by \(m.client.name)", actor: actor.name, tx)
@@ -153,8 +159,7 @@ extension Station {
                 } else { throw StationError.tampered("point-of-sale purchase \(purchaseID) has no sale") }
             }
             let body = try render(state, why)
-            try tx.insertPOSMessage(m, kind: kind.rawValue, originalID: purchaseID, state: state, sale: saleID,
-                                    meter: purchase?["meter_pan"] as String?, response: body)
+            try tx.insertPOSMessage(m, kind: kind.rawValue, originalID: purchaseID, state: state, sale: saleID, meter: meterPAN, response: body)
             try tx.log(.posAdvice, actor: actor.name) { w in
                 w.field("advice", kind.rawValue)
                 w.field("id", m.id)

@@ -15,6 +15,9 @@ extension Station {
                 receipt = r.receipt
             } else { throw StationError.notFound("sale \(id.map { "\($0)" } ?? requestID ?? "")") }
             try tx.log(.reprint, actor: actor.name) { w in w.field("sale", Int(receipt.saleID)) }
+            // A point-of-sale purchase reprinted here has its tokens handed out: no reversal advice undoes it.
+            try tx.db.execute(sql: "UPDATE pos_messages SET state = 'handed-out', updated_at = ? WHERE sale_id = ? AND kind = 'purchase' AND state = 'issued'",
+                              arguments: [tx.now, receipt.saleID])
             receipt.replayed = true
             return receipt
         }

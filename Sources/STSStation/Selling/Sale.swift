@@ -64,8 +64,11 @@ extension Station {
             let issuer = try TokenIssuer(meter: meter.profile, vendingKey: key.key)
             // Free basic electricity as its own token first (where the channel asks for it and
             // units were also bought), then the bought units: each with its own TID, in order.
+            // (Only when both parts are amounts a token carries exactly: above 1 638.3 kWh a token
+            // carries whole kWh, so a fractional split stays one token.)
+            let exact = { (t: Int64) in Int64(TransferAmount(roundingDown: UInt64(t)).units) == t }
             let parts: [Int64] = request.separateFreeToken && sale.freeTenths > 0 && sale.purchasedTenths > 0
-                ? [sale.freeTenths, sale.purchasedTenths] : [sale.unitsEncoded]
+                && exact(sale.freeTenths) && exact(sale.purchasedTenths) ? [sale.freeTenths, sale.purchasedTenths] : [sale.unitsEncoded]
             var held = meter
             for units in parts {
                 // Each token its own TID: the next one is allocated after the one just given.

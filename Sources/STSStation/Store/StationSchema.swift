@@ -163,6 +163,7 @@ enum StationSchema {
                 created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, station TEXT NOT NULL);
             CREATE INDEX pos_messages_original ON pos_messages(original_id);
             CREATE INDEX pos_messages_sale ON pos_messages(sale_id);
+            CREATE INDEX pos_messages_meter ON pos_messages(client, meter_pan, sale_id);
             CREATE TABLE pos_faults (id INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, client TEXT NOT NULL,
                 meter_pan TEXT NOT NULL, fault_type TEXT NOT NULL, description TEXT NOT NULL, contact TEXT NOT NULL,
                 customer TEXT NOT NULL, created_at INTEGER NOT NULL, resolved_at INTEGER, resolved_by TEXT, station TEXT NOT NULL);
