@@ -62,6 +62,7 @@ public final class StationServer: Sendable {
     /// Failed point-of-sale authentications, apart from the staff's logins (a POS network behind
     /// one address must not lock the counter out, nor the counter the POS).
     let posGate: LoginGate
+    let posCredentials: POSCredentialCache
     let headEnd: HeadEnd
     let alerts: AlertDispatcher
 
@@ -75,6 +76,8 @@ public final class StationServer: Sendable {
         posPurchases = POSPurchaseCommitter(station: station)
         loginGate = LoginGate(failuresPerMinute: configuration.loginFailuresPerMinute, now: { [station] in station.now() })
         posGate = LoginGate(failuresPerMinute: configuration.loginFailuresPerMinute, now: { [station] in station.now() })
+        // Real time, not the station clock: a test station's fixed clock must not keep credentials for ever.
+        posCredentials = POSCredentialCache(now: { Int64(Date().timeIntervalSince1970) })
         requestLog = RequestLog(write: logLines, sessions: sessions)
         headEnd = HeadEnd(station: station, concurrency: 32, timeout: configuration.deliveryTimeout)
         alerts = AlertDispatcher(station: station, notifiers: configuration.notifiers, log: logLines)

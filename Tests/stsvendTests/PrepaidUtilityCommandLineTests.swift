@@ -191,6 +191,16 @@ extension CommandLineSuites {
                 let entered = try ChildProcess.run(CommandLine.binary, ["sim", "enter", "--state", state, t, "--json"], environment: u.environment)
                 #expect(CommandLine.json(entered.1)["accepted"] as? Bool == true, "\(entered.1) \(entered.2)")
             }
+            // Disabled while its credentials are remembered by the server: the next purchase is refused at once.
+            try u.run(["pos", "client", "disable"] + u.auth + u.totp() + ["--name", "shop"])
+            let late = UUID().uuidString.lowercased()
+            // (curl: Foundation's URLSession on Linux stalls on a 401 that carries a Basic challenge.)
+            try String(decoding: try JSONSerialization.data(withJSONObject: Self.purchase(late, meter: u.meter, cents: 5_000)), as: UTF8.self)
+                .write(toFile: u.path("late.json"), atomically: true, encoding: .utf8)
+            let (_, code, _) = try ChildProcess.run("/usr/bin/env", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", "shop:\(secret)",
+                                                                    "-H", "Content-Type: application/json", "--data-binary", "@" + u.path("late.json"),
+                                                                    url2 + "/prepaidutility/v3/tokenPurchases/\(late)"])
+            #expect(code == "401", "a disabled client sells nothing")
             try u.run(["audit", "export"] + u.auth + ["--out", u.path("log.jsonl")])
             #expect(try u.run(["audit", "verify", u.path("log.jsonl"), "--public-key", u.path("s.db.pub")]).status == 0)
         }

@@ -149,8 +149,22 @@ extension StationServer {
             throw PUSIError(401, .doNotHonor, "HTTP Basic credentials of a point-of-sale client are required")
         }
         let name = String(text[..<colon]), secret = String(text[text.index(after: colon)...])
+        // Credentials checked in the last few seconds are not read again (a read would wait for
+        // the commit in progress); what has an effect checks the client's state in its own
+        // transaction. The address is checked on every request.
+        if let client = posCredentials.client(name: name, secret: secret) {
+            guard client.allowedSources.isEmpty || client.allowedSources.contains(where: { $0.admits(source) }) else {
+                posGate.failed(source)
+                throw PUSIError(401, .doNotHonor, "the credentials are not accepted")
+            }
+            return client
+        }
         let station = self.station
-        do { return try await blocking { try station.authenticatePOSClient(name: name, secret: secret, source: source) } } catch let e as StationError {
+        do {
+            let client = try await blocking { try station.authenticatePOSClient(name: name, secret: secret, source: source) }
+            posCredentials.remember(client, secret: secret)
+            return client
+        } catch let e as StationError {
             if case .refused(.posClientRefused) = e {
                 posGate.failed(source)
                 throw PUSIError(401, .doNotHonor, "the credentials are not accepted")

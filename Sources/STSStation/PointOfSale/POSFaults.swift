@@ -21,8 +21,8 @@ extension Station {
     public func reportPOSFault(_ m: POSMessage, meter pan: MeterPAN, faultType: String, description: String,
                                contact: String, customer: String) throws -> Int64 {
         try requirePOSStore()
-        guard m.client.enabled else { throw StationError.refused(.posClientRefused) }
         return try write { tx in
+            try tx.requireEnabled(m.client)
             if let r = try Row.fetchOne(tx.db, sql: "SELECT id, client FROM pos_faults WHERE message_id = ?", arguments: [m.id]) {
                 guard (r["client"] as String) == m.client.name else { throw StationError.refused(.posDuplicateMessage(id: m.id)) }
                 return r["id"]

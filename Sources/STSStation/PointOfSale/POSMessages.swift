@@ -128,7 +128,7 @@ extension StoreTransaction {
     func posMeterView(_ pan: String) throws -> POSMeterView {
         let m = try meter(pan)
         let account = try openAccount(meter: pan)
-        let address = try String.fetchOne(db, sql: "SELECT address FROM meters WHERE pan = ?", arguments: [pan]) ?? ""
+        let address = try String.fetchOne(db.cachedStatement(sql: "SELECT address FROM meters WHERE pan = ?"), arguments: [pan]) ?? ""
         let (tariff, _) = try station.cachedTariff(m.tariff, self)
         let free = m.credit == .energy ? SalePricing(tariff: tariff, channel: "pos").freeUnitsDue(account: account.position) : 0
         func twoDigits(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
@@ -140,17 +140,27 @@ extension StoreTransaction {
                             fixedChargesDue: account.position.fixedChargesDue, freeTenthsDue: free)
     }
 
+    /// Refuses a client disabled since its request was authenticated (the server remembers a
+    /// client's credentials a few seconds): every message with an effect checks it here.
+    func requireEnabled(_ client: POSClient) throws {
+        guard client.enabled,
+              try Bool.fetchOne(db.cachedStatement(sql: "SELECT enabled <> 0 FROM pos_clients WHERE name = ?"), arguments: [client.name]) == true else {
+            throw StationError.refused(.posClientRefused)
+        }
+    }
+
     /// The stored message with this id, if any.
     func posMessage(_ id: String) throws -> Row? {
-        try Row.fetchOne(db, sql: "SELECT id, client, kind, original_id, fingerprint, state, sale_id, response FROM pos_messages WHERE id = ?", arguments: [id])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT id, client, kind, original_id, fingerprint, state, sale_id, response FROM pos_messages WHERE id = ?"),
+                         arguments: [id])
     }
 
     func insertPOSMessage(_ m: POSMessage, kind: String, originalID: String?, state: String, sale: Int64?, meter: String?, response: [UInt8]) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO pos_messages (id, client, kind, original_id, fingerprint, state, sale_id, meter_pan, response,
                 institution, merchant, terminal, settlement, created_at, updated_at, station)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [m.id, m.client.name, kind, originalID, m.fingerprint, state, sale, meter, Data(response),
+            """).execute(arguments: [m.id, m.client.name, kind, originalID, m.fingerprint, state, sale, meter, Data(response),
                              m.origin.institution, m.origin.merchant, m.origin.terminal, m.origin.settlement, now, now, station.stationID])
     }
 }

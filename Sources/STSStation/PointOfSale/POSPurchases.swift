@@ -66,7 +66,7 @@ extension Station {
     }
 
     func posPurchase(_ m: POSMessage, sale request: SaleRequest, retry: Bool, render: (POSSale) throws -> [UInt8], _ tx: StoreTransaction) throws -> POSAnswer {
-        guard m.client.enabled else { throw StationError.refused(.posClientRefused) }
+        try tx.requireEnabled(m.client)
         let actor = m.client.actor
         do {
             if let row = try tx.posMessage(m.id) {
@@ -78,7 +78,7 @@ extension Station {
                 let state: String = row["state"]
                 guard state != "reversed" else { throw StationError.refused(.posPurchaseReversed(id: m.id)) }
                 // The tokens are now in the point of sale's hands: no reversal takes them back.
-                try tx.db.execute(sql: "UPDATE pos_messages SET state = 'handed-out', updated_at = ? WHERE id = ? AND state = 'issued'", arguments: [tx.now, m.id])
+                try tx.db.cachedStatement(sql: "UPDATE pos_messages SET state = 'handed-out', updated_at = ? WHERE id = ? AND state = 'issued'").execute(arguments: [tx.now, m.id])
                 if let sale = row["sale_id"] as Int64? {
                     try tx.log(.reprint, actor: actor.name) { w in w.field("sale", Int(sale)); w.field("pos_message", m.id) }
                 }
@@ -105,9 +105,9 @@ extension Station {
     public func posAdvice(_ m: POSMessage, kind: POSAdviceKind, purchaseID: String,
                           render: (_ state: String, _ why: String?) throws -> [UInt8]) throws -> POSAnswer {
         try requirePOSStore()
-        guard m.client.enabled else { throw StationError.refused(.posClientRefused) }
         let actor = m.client.actor
         return try write { tx in
+            try tx.requireEnabled(m.client)
             if let row = try tx.posMessage(m.id) {
                 guard (row["client"] as String) == m.client.name, (row["kind"] as String) == kind.rawValue,
                       (row["original_id"] as String?) == purchaseID else { throw StationError.refused(.posDuplicateMessage(id: m.id)) }
@@ -177,8 +177,8 @@ extension Station {
     /// the client's latest purchase for the meter that was not reversed.
     public func posReprint(client: POSClient, meter pan: MeterPAN, reference: String?) throws -> [UInt8] {
         try requirePOSStore()
-        guard client.enabled else { throw StationError.refused(.posClientRefused) }
         return try write { tx in
+            try tx.requireEnabled(client)
             let row: Row?
             let base = "SELECT id, sale_id, response FROM pos_messages WHERE client = ? AND kind = 'purchase' AND meter_pan = ? AND state <> 'reversed'"
             if let reference, let sale = Int64(reference), sale > 0 {
