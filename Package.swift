@@ -52,6 +52,12 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // PKCS#11 (hardware security modules), p11-kit's header through pkg-config; the module is loaded at run time.
+        .systemLibrary(
+            name: "CPKCS11",
+            pkgConfig: "p11-kit-1",
+            providers: [.apt(["libp11-kit-dev"])]
+        ),
         // pcsc-lite (PC/SC smart-card readers), found through pkg-config, never vendored.
         .systemLibrary(
             name: "CPCSCLite",
@@ -80,6 +86,8 @@ let package = Package(
                            .product(name: "CryptoExtras", package: "swift-crypto")]
         ),
         // PC/SC readers: context, reader selection, transmit, errors, APDU trace.
+        // Vending keys in a hardware security module over PKCS#11: sessions, PIN login, objects, derivation inside the module.
+        .target(name: "STSHSM", dependencies: ["CPKCS11", "STSCrypto", "STSTokenFormat", "STSSupport"]),
         .target(name: "STSPCSC", dependencies: ["CPCSCLite", "STSCard", "STSTokenFormat"]),
         // Our card application as a virtual card behind vsmartcard's vpcd (tests, demos).
         .target(name: "STSCardEmulator", dependencies: ["STSCard", "STSTokenFormat", .product(name: "Crypto", package: "swift-crypto")]),
@@ -167,6 +175,7 @@ let package = Package(
         // Loads Fixtures/ for the table tests.
         .target(name: "STSTestFixtures", path: "Tests/STSTestFixtures"),
         .testTarget(name: "STSTokenFormatTests", dependencies: ["STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSHSMTests", dependencies: ["STSHSM", "CPKCS11", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSCryptoTests", dependencies: ["STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSVendingTests", dependencies: ["STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSJSONTests", dependencies: ["STSSupport", "STSTestFixtures"]),
