@@ -161,7 +161,7 @@ let package = Package(
             name: "stsvend",
             dependencies: [
                 "STSTokenFormat", "STSCrypto", "STSVending", "STSBatch", "STSBenchmark", "STSMeter", "STSMeterSimulator",
-                "STSPrepaidUtility", "STSCard", "STSPCSC", "STSCardEmulator", "STSTariff", "STSAuditLog", "STSStation", "STSServer", "STSServerBenchmark",
+                "STSHSM", "STSPrepaidUtility", "STSCard", "STSPCSC", "STSCardEmulator", "STSTariff", "STSAuditLog", "STSStation", "STSServer", "STSServerBenchmark",
                 "STSDLMS", "STSSupport", "STSHeadEnd", "STSNotify", "STSHeadEndBenchmark",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),

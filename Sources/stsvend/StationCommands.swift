@@ -171,7 +171,7 @@ struct UserAddCommand: ParsableCommand {
 /// `stsvend key …`: vending keys at the station.
 struct StationKeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "key", abstract: "Import vending keys and change meters to new keys.",
-                                                     subcommands: [KeyImportCommand.self, KeyChangeMeterCommand.self, KeyListCommand.self])
+                                                     subcommands: [KeyImportCommand.self, KeyChangeMeterCommand.self, KeyListCommand.self, HSMBenchCommand.self])
 }
 
 struct KeyImportCommand: ParsableCommand {
