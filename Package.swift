@@ -87,7 +87,7 @@ let package = Package(
         ),
         // PC/SC readers: context, reader selection, transmit, errors, APDU trace.
         // Vending keys in a hardware security module over PKCS#11: sessions, PIN login, objects, derivation inside the module.
-        .target(name: "STSHSM", dependencies: ["CPKCS11", "STSCrypto", "STSTokenFormat", "STSSupport"]),
+        .target(name: "STSHSM", dependencies: ["CPKCS11", "STSCrypto", "STSTokenFormat", "STSSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "STSPCSC", dependencies: ["CPCSCLite", "STSCard", "STSTokenFormat"]),
         // Our card application as a virtual card behind vsmartcard's vpcd (tests, demos).
         .target(name: "STSCardEmulator", dependencies: ["STSCard", "STSTokenFormat", .product(name: "Crypto", package: "swift-crypto")]),

@@ -105,6 +105,32 @@ struct ModuleKeyTests {
         #expect(readStatus != 0, "pkcs11-tool cannot read the key's value")
     }
 
+    @Test("key check values: the banking DES KCV (DES(0123456789ABCDEF, 0) = D5D44FF720683D0D), the module computes the same from its copy")
+    func checkValues() throws {
+        #expect(KeyCheckValue.of(Self.bytes("0123456789ABCDEF")) == "D5D44F")
+        let s = try Self.session()
+        let des = try ModuleVendingKey.storeDKGA02(Self.bytes("0123456789ABCDEF"), label: "kcv-des-\(UUID().uuidString.prefix(6))", session: s)
+        #expect(try KeyCheckValue.of(des, bits: 64) == "D5D44F")
+        let hmacKey = Self.bytes("ABABABABABABABAB949494949494949401234567")
+        let hmac = try ModuleVendingKey.storeDKGA04(hmacKey, label: "kcv-hmac-\(UUID().uuidString.prefix(6))", session: s)
+        #expect(try KeyCheckValue.of(hmac, bits: 160) == KeyCheckValue.of(hmacKey))
+    }
+
+    @Test("a two-component ceremony reproduces a key whose KCV is known; a wrong component, one alone, or two equal ones are refused")
+    func ceremony() throws {
+        let key = Self.bytes("ABABABABABABABAB949494949494949401234567")
+        let c1 = Self.bytes("0F1E2D3C4B5A69788796A5B4C3D2E1F001122334")
+        let c2 = zip(key, c1).map { $0 ^ $1 }
+        let combined = try KeyCheckValue.combine([c1, c2], expected: [KeyCheckValue.of(c1), KeyCheckValue.of(c2)])
+        #expect(combined == key && KeyCheckValue.of(combined) == KeyCheckValue.of(key))
+        var wrong = c2
+        wrong[0] ^= 1
+        #expect(throws: KeyCeremonyError.componentCheckValue(index: 2)) { try KeyCheckValue.combine([c1, wrong], expected: [KeyCheckValue.of(c1), KeyCheckValue.of(c2)]) }
+        #expect(throws: KeyCeremonyError.tooFewComponents) { try KeyCheckValue.combine([key], expected: []) }
+        #expect(throws: KeyCeremonyError.identicalComponents) { try KeyCheckValue.combine([c1, c1], expected: []) }
+        #expect(throws: KeyCeremonyError.componentLength) { try KeyCheckValue.combine([c1, Array(c2.prefix(8))], expected: []) }
+    }
+
     @Test("a wrong PIN is CKR_PIN_INCORRECT by name; an unknown token and a missing module are named too")
     func errors() throws {
         guard let token = SoftHSMToken.shared else { return }
