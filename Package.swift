@@ -175,7 +175,8 @@ let package = Package(
         // Loads Fixtures/ for the table tests.
         .target(name: "STSTestFixtures", path: "Tests/STSTestFixtures"),
         .testTarget(name: "STSTokenFormatTests", dependencies: ["STSTokenFormat", "STSTestFixtures"]),
-        .testTarget(name: "STSHSMTests", dependencies: ["STSHSM", "CPKCS11", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
+        .testTarget(name: "STSHSMTests", dependencies: ["STSHSM", "CPKCS11", "STSCrypto", "STSTokenFormat", "STSTestFixtures",
+                                                        .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "STSCryptoTests", dependencies: ["STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSVendingTests", dependencies: ["STSVending", "STSCrypto", "STSTokenFormat", "STSTestFixtures"]),
         .testTarget(name: "STSJSONTests", dependencies: ["STSSupport", "STSTestFixtures"]),

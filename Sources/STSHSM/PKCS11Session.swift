@@ -7,7 +7,9 @@ public final class PKCS11Session: @unchecked Sendable {
     let module: PKCS11Module
     let handle: CK_SESSION_HANDLE
     private let lock = NSLock()
-    private var f: CK_FUNCTION_LIST { module.functions.pointee }
+    var f: CK_FUNCTION_LIST { module.functions.pointee }
+    func lockForCall() { lock.lock() }
+    func unlockAfterCall() { lock.unlock() }
 
     init(module: PKCS11Module, slot: CK_SLOT_ID) throws(PKCS11Error) {
         self.module = module
@@ -90,7 +92,12 @@ public final class PKCS11Session: @unchecked Sendable {
 
     /// Tries to read a key's value: the module must refuse for a sensitive key (`CKR_ATTRIBUTE_SENSITIVE`).
     public func value(of object: CK_OBJECT_HANDLE) throws(PKCS11Error) -> [UInt8] {
-        var a = CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(CKA_VALUE), pValue: nil, ulValueLen: 0)
+        try attributeBytes(CK_ATTRIBUTE_TYPE(CKA_VALUE), of: object)
+    }
+
+    /// An attribute's bytes.
+    func attributeBytes(_ type: CK_ATTRIBUTE_TYPE, of object: CK_OBJECT_HANDLE) throws(PKCS11Error) -> [UInt8] {
+        var a = CK_ATTRIBUTE(type: type, pValue: nil, ulValueLen: 0)
         lock.lock(); defer { lock.unlock() }
         try PKCS11Error.check(f.C_GetAttributeValue(handle, object, &a, 1), "C_GetAttributeValue")
         var out = [UInt8](repeating: 0, count: Int(a.ulValueLen))
@@ -152,5 +159,50 @@ struct AttributeTemplate {
         defer { for b in buffers { b.initializeMemory(as: UInt8.self, repeating: 0); b.deallocate() } }
         var attributes = zip(types, zip(buffers, values)).map { CK_ATTRIBUTE(type: $0.0, pValue: $0.1.0.baseAddress, ulValueLen: CK_ULONG($0.1.1.count)) }
         return attributes.withUnsafeMutableBufferPointer { body($0.baseAddress!, CK_ULONG($0.count)) }
+    }
+}
+
+extension PKCS11Session {
+    /// Generates an Ed25519 key pair on the token (`CKM_EC_EDWARDS_KEY_PAIR_GEN`, curve
+    /// edwards25519 by its OID 1.3.101.112): the private key sensitive, never extractable, signing
+    /// only; returns the private key's handle and the 32-byte raw public key.
+    public func generateEd25519(label: String) throws(PKCS11Error) -> (privateKey: CK_OBJECT_HANDLE, publicKey: [UInt8]) {
+        let curve: [UInt8] = [0x06, 0x03, 0x2B, 0x65, 0x70]
+        var pub = AttributeTemplate()
+        pub.add(CKA_TOKEN, bool: true)
+        pub.add(CKA_LABEL, bytes: Array(label.utf8))
+        pub.add(CKA_EC_PARAMS, bytes: curve)
+        pub.add(CKA_VERIFY, bool: true)
+        var priv = AttributeTemplate()
+        priv.add(CKA_TOKEN, bool: true)
+        priv.add(CKA_PRIVATE, bool: true)
+        priv.add(CKA_LABEL, bytes: Array(label.utf8))
+        priv.add(CKA_SENSITIVE, bool: true)
+        priv.add(CKA_EXTRACTABLE, bool: false)
+        priv.add(CKA_SIGN, bool: true)
+        var m = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_EC_EDWARDS_KEY_PAIR_GEN), pParameter: nil, ulParameterLen: 0)
+        var publicHandle: CK_OBJECT_HANDLE = 0, privateHandle: CK_OBJECT_HANDLE = 0
+        let rv: CK_RV = pub.withAttributes { p, pn in
+            priv.withAttributes { q, qn in
+                withLockedSession { f.C_GenerateKeyPair(handle, &m, p, pn, q, qn, &publicHandle, &privateHandle) }
+            }
+        }
+        try PKCS11Error.check(rv, "C_GenerateKeyPair")
+        // CKA_EC_POINT: the 32-byte point, DER-wrapped as an OCTET STRING (04 20 …) by most modules.
+        let point = try attributeBytes(CK_ATTRIBUTE_TYPE(CKA_EC_POINT), of: publicHandle)
+        let raw = point.count == 34 && point[0] == 0x04 && point[1] == 0x20 ? Array(point[2...]) : point
+        guard raw.count == 32 else { throw .call(function: "C_GetAttributeValue", rv: UInt(CKR_ATTRIBUTE_VALUE_INVALID)) }
+        return (privateHandle, raw)
+    }
+
+    /// An Ed25519 signature (`CKM_EDDSA`, pure Ed25519) of `message` by the private key.
+    public func signEd25519(key: CK_OBJECT_HANDLE, _ message: [UInt8]) throws(PKCS11Error) -> [UInt8] {
+        try sign(CK_MECHANISM_TYPE(CKM_EDDSA), key: key, message)
+    }
+
+    func withLockedSession<R>(_ body: () -> R) -> R {
+        lockForCall()
+        defer { unlockAfterCall() }
+        return body()
     }
 }

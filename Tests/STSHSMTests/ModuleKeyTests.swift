@@ -1,4 +1,5 @@
 import CPKCS11
+import Crypto
 import Foundation
 import STSCrypto
 import STSHSM
@@ -129,6 +130,18 @@ struct ModuleKeyTests {
         #expect(throws: KeyCeremonyError.tooFewComponents) { try KeyCheckValue.combine([key], expected: []) }
         #expect(throws: KeyCeremonyError.identicalComponents) { try KeyCheckValue.combine([c1, c1], expected: []) }
         #expect(throws: KeyCeremonyError.componentLength) { try KeyCheckValue.combine([c1, Array(c2.prefix(8))], expected: []) }
+    }
+
+    @Test("an Ed25519 log-signing key made in the module: its signatures verify with the exported public key (swift-crypto)")
+    func ed25519() throws {
+        let s = try Self.session()
+        let (key, publicKey) = try s.generateEd25519(label: "log-\(UUID().uuidString.prefix(6))")
+        let message = Array("checkpoint 41 head 9f2c… station 3f1c9a52".utf8)
+        let signature = try s.signEd25519(key: key, message)
+        let verifier = try Curve25519.Signing.PublicKey(rawRepresentation: publicKey)
+        #expect(signature.count == 64 && verifier.isValidSignature(signature, for: message))
+        #expect(!verifier.isValidSignature(signature, for: message + [0]))
+        #expect(try !s.bool(CK_ATTRIBUTE_TYPE(CKA_EXTRACTABLE), of: key) && s.bool(CK_ATTRIBUTE_TYPE(CKA_SENSITIVE), of: key))
     }
 
     @Test("a wrong PIN is CKR_PIN_INCORRECT by name; an unknown token and a missing module are named too")
