@@ -6,9 +6,9 @@ import STSSupport
 /// reads is echoed under its envelope into JSON that reads again as the same purchase.
 enum PUSIFixture {
     static func run(_ data: [UInt8]) {
-        let named = (try? data.withUnsafeBufferPointer { b throws(JSONSyntaxError) in try JSON.parse(b) })?["id"]?.string
-        let id = named.flatMap { PUSIFormat.isUUID($0) ? $0 : nil } ?? "3f0f6a3e-2b1c-4f7e-9d7a-2a9b1c0d4e5f"
-        let requestID = (try? data.withUnsafeBufferPointer { b throws(JSONSyntaxError) in try JSON.parse(b) })?["requestId"]?.string ?? id
+        let parsed = try? data.withUnsafeBufferPointer { b throws(JSONSyntaxError) in try JSON.parse(b) }
+        let id = parsed?["id"]?.string.flatMap { PUSIFormat.isUUID($0) ? $0 : nil } ?? "3f0f6a3e-2b1c-4f7e-9d7a-2a9b1c0d4e5f"
+        let requestID = parsed?["requestId"]?.string ?? id
         _ = try? PUSIMeterRequest(body: data, pathID: id)
         _ = try? PUSIReprintRequest(body: data, pathID: id)
         _ = try? PUSIFaultReport(body: data, pathID: id)

@@ -47,13 +47,11 @@ struct POSClientAddCommand: ParsableCommand {
             let rules = try allowIP.flatMap { try SourceAddressRule.list($0) }
             guard let minimum = try? Money(min), let maximum = try? Money(max) else { throw ValidationError("--min and --max are amounts of money (5.00)") }
             let client = POSClient(name: name, allowedSources: rules, currency: currency, minimum: minimum, maximum: maximum, reversals: reversals)
-            guard !FileManager.default.fileExists(atPath: secretOut) else { throw ValidationError("\(secretOut) exists: the secret goes to a new file") }
+            try POSSecretFile.requireNew(secretOut)
             let s = try station.open()
             let who = try actor.authenticate(s, action: "pos client add")
-            let secret = try s.addPOSClient(client, by: who)
-            do { try OwnerOnlyFile.create(secretOut, contents: Array((secret + "\n").utf8)) } catch {
-                throw ValidationError("the client was added but its secret could not be written to \(secretOut) (\(error)): give it a new one with 'stsvend pos client renew-secret'")
-            }
+            try POSSecretFile.write(try s.addPOSClient(client, by: who), to: secretOut,
+                                    failure: "the client was added but its secret could not be written to \(secretOut)")
             if output.json {
                 var w = JSONLineWriter()
                 w.begin(); POSClientJSON.write(client, &w); w.field("secret_file", secretOut); w.end()
@@ -94,36 +92,37 @@ struct POSClientListCommand: ParsableCommand {
 
 struct POSClientEnableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "enable", abstract: "Let a disabled client vend again (supervisor + --totp).")
-    @OptionGroup var station: StationOptions
-    @OptionGroup var actor: ActorOptions
-    @Option(help: "The client's name.") var name: String
+    @OptionGroup var change: POSClientChange
 
-    func run() throws {
-        try runStation {
-            let s = try station.open()
-            try s.setPOSClient(name, enabled: true, by: try actor.authenticate(s, action: "pos client enable"))
-            printLine("point-of-sale client \(name) enabled")
-        }
-    }
+    func run() throws { try change.set(enabled: true) }
 }
 
 struct POSClientDisableCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "disable", abstract: "Stop a client at once (supervisor + --totp): its requests are refused like a wrong secret.")
+    static let configuration = CommandConfiguration(
+        commandName: "disable",
+        abstract: "Stop a client (supervisor + --totp): its purchases and advices are refused at once, everything else within 5 seconds.")
+    @OptionGroup var change: POSClientChange
+
+    func run() throws { try change.set(enabled: false) }
+}
+
+/// Which client a supervisor enables or disables.
+struct POSClientChange: ParsableArguments {
     @OptionGroup var station: StationOptions
     @OptionGroup var actor: ActorOptions
     @Option(help: "The client's name.") var name: String
 
-    func run() throws {
+    func set(enabled: Bool) throws {
         try runStation {
             let s = try station.open()
-            try s.setPOSClient(name, enabled: false, by: try actor.authenticate(s, action: "pos client disable"))
-            printLine("point-of-sale client \(name) disabled")
+            try s.setPOSClient(name, enabled: enabled, by: try actor.authenticate(s, action: enabled ? "pos client enable" : "pos client disable"))
+            printLine("point-of-sale client \(name) \(enabled ? "enabled" : "disabled")")
         }
     }
 }
 
 struct POSClientRenewCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "renew-secret", abstract: "Give a client a new secret (supervisor + --totp); the old one stops working at once.")
+    static let configuration = CommandConfiguration(commandName: "renew-secret", abstract: "Give a client a new secret (supervisor + --totp); the server stops taking the old one within 5 seconds.")
     @OptionGroup var station: StationOptions
     @OptionGroup var actor: ActorOptions
     @Option(help: "The client's name.") var name: String
@@ -131,12 +130,10 @@ struct POSClientRenewCommand: ParsableCommand {
 
     func run() throws {
         try runStation {
-            guard !FileManager.default.fileExists(atPath: secretOut) else { throw ValidationError("\(secretOut) exists: the secret goes to a new file") }
+            try POSSecretFile.requireNew(secretOut)
             let s = try station.open()
-            let secret = try s.renewPOSClientSecret(name, by: try actor.authenticate(s, action: "pos client renew-secret"))
-            do { try OwnerOnlyFile.create(secretOut, contents: Array((secret + "\n").utf8)) } catch {
-                throw ValidationError("the secret was changed but could not be written to \(secretOut) (\(error)): renew it again")
-            }
+            try POSSecretFile.write(try s.renewPOSClientSecret(name, by: try actor.authenticate(s, action: "pos client renew-secret")), to: secretOut,
+                                    failure: "the secret was changed but could not be written to \(secretOut)")
             printLine("point-of-sale client \(name) has a new secret in \(secretOut) (mode 0600)")
         }
     }
@@ -182,6 +179,19 @@ struct POSFaultsCommand: ParsableCommand {
             for f in faults {
                 printLine("\(f.reference)\t\(AuditTime.format(f.reportedAt))\t\(f.meter)\t\(f.faultType)\t\(f.client)\t\(f.contact)\t\(f.description)\(f.resolvedAt == nil ? "" : "\t(resolved)")")
             }
+        }
+    }
+}
+
+/// The file a client's secret goes to: new, mode 0600, the secret and a line end.
+enum POSSecretFile {
+    static func requireNew(_ path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else { throw ValidationError("\(path) exists: the secret goes to a new file") }
+    }
+
+    static func write(_ secret: String, to path: String, failure: String) throws {
+        do { try OwnerOnlyFile.create(path, contents: Array((secret + "\n").utf8)) } catch {
+            throw ValidationError("\(failure) (\(error)): give it a new one with 'stsvend pos client renew-secret'")
         }
     }
 }

@@ -29,7 +29,7 @@ struct POSPurchaseTests {
     }
 
     static func message(_ id: String, _ client: POSClient) -> POSMessage {
-        POSMessage(id: id, client: client, origin: POSOrigin(institution: "1", merchant: "m", terminal: "t", settlement: ""), fingerprint: "purchase|\(id.prefix(0))50")
+        POSMessage(id: id, client: client, origin: POSOrigin(institution: "1", merchant: "m", terminal: "t", settlement: ""), fingerprint: "purchase|50.00")
     }
 
     static func sale(_ id: String, money: String = "50.00") throws -> SaleRequest {

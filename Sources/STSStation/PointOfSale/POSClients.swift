@@ -84,7 +84,8 @@ extension Station {
         }
     }
 
-    /// Gives a client a new secret (supervisor with second factor); the old one stops working at once.
+    /// Gives a client a new secret (supervisor with second factor); the store refuses the old one at
+    /// once, a running server within the 5 seconds it remembers credentials.
     public func renewPOSClientSecret(_ name: String, by actor: Actor) throws -> String {
         try actor.require([.supervisor], to: "change point-of-sale clients", secondFactor: true)
         let secret = Self.newPOSSecret()

@@ -120,12 +120,13 @@ extension Station {
     /// A meter for a point of sale's lookup (any enabled client): identity, customer, what is owed.
     public func posMeter(_ pan: MeterPAN) throws -> POSMeterView {
         try requirePOSStore()
-        return try read { tx in try tx.posMeterView(pan.description) }
+        return try read { tx in try tx.posMeterView(pan.description).view }
     }
 }
 
 extension StoreTransaction {
-    func posMeterView(_ pan: String) throws -> POSMeterView {
+    /// The meter as a point of sale sees it, and the tariff it is sold on.
+    func posMeterView(_ pan: String) throws -> (view: POSMeterView, tariff: Tariff) {
         let m = try meter(pan)
         let account = try openAccount(meter: pan)
         let address = try String.fetchOne(db.cachedStatement(sql: "SELECT address FROM meters WHERE pan = ?"), arguments: [pan]) ?? ""
@@ -133,11 +134,12 @@ extension StoreTransaction {
         let free = m.credit == .energy ? SalePricing(tariff: tariff, channel: "pos").freeUnitsDue(account: account.position) : 0
         func twoDigits(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         let sgc = String(repeating: "0", count: max(0, 6 - m.profile.supplyGroup.description.count)) + m.profile.supplyGroup.description
-        return POSMeterView(pan: m.profile.pan, supplyGroup: sgc, tariffIndex: twoDigits(Int(m.profile.tariffIndex.value)),
+        let view = POSMeterView(pan: m.profile.pan, supplyGroup: sgc, tariffIndex: twoDigits(Int(m.profile.tariffIndex.value)),
                             keyRevision: "\(m.profile.revision.value)", algorithmCode: twoDigits(m.profile.encryption.rawValue),
                             kind: m.kind, credit: m.credit, customer: account.customer, address: address, blockedReason: m.blockedReason,
                             arrears: account.position.arrears, debt: account.position.debt,
                             fixedChargesDue: account.position.fixedChargesDue, freeTenthsDue: free)
+        return (view, tariff)
     }
 
     /// Refuses a client disabled since its request was authenticated (the server remembers a
@@ -151,7 +153,7 @@ extension StoreTransaction {
 
     /// The stored message with this id, if any.
     func posMessage(_ id: String) throws -> Row? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT id, client, kind, original_id, fingerprint, state, sale_id, response FROM pos_messages WHERE id = ?"),
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT id, client, kind, original_id, fingerprint, state, sale_id, meter_pan, response FROM pos_messages WHERE id = ?"),
                          arguments: [id])
     }
 

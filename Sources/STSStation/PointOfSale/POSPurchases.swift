@@ -68,31 +68,28 @@ extension Station {
     func posPurchase(_ m: POSMessage, sale request: SaleRequest, retry: Bool, render: (POSSale) throws -> [UInt8], _ tx: StoreTransaction) throws -> POSAnswer {
         try tx.requireEnabled(m.client)
         let actor = m.client.actor
-        do {
-            if let row = try tx.posMessage(m.id) {
-                if (row["client"] as String) == m.client.name, (row["kind"] as String) == "barred" { throw StationError.refused(.posPurchaseReversed(id: m.id)) }
-                guard (row["client"] as String) == m.client.name, (row["kind"] as String) == "purchase", retry else {
-                    throw StationError.refused(.posDuplicateMessage(id: m.id))
-                }
-                guard (row["fingerprint"] as String) == m.fingerprint else { throw StationError.refused(.posRetryDiffers(id: m.id)) }
-                let state: String = row["state"]
-                guard state != "reversed" else { throw StationError.refused(.posPurchaseReversed(id: m.id)) }
-                // The tokens are now in the point of sale's hands: no reversal takes them back.
-                try tx.db.cachedStatement(sql: "UPDATE pos_messages SET state = 'handed-out', updated_at = ? WHERE id = ? AND state = 'issued'").execute(arguments: [tx.now, m.id])
-                if let sale = row["sale_id"] as Int64? {
-                    try tx.log(.reprint, actor: actor.name) { w in w.field("sale", Int(sale)); w.field("pos_message", m.id) }
-                }
-                return POSAnswer(body: Array(row["response"] as Data), state: "issued", replayed: true)
+        if let row = try tx.posMessage(m.id) {
+            if (row["client"] as String) == m.client.name, (row["kind"] as String) == "barred" { throw StationError.refused(.posPurchaseReversed(id: m.id)) }
+            guard (row["client"] as String) == m.client.name, (row["kind"] as String) == "purchase", retry else {
+                throw StationError.refused(.posDuplicateMessage(id: m.id))
             }
-            let receipt = try sell(request, by: actor, tx)
-            guard !receipt.replayed, let breakdown = receipt.breakdown else { throw StationError.refused(.posDuplicateMessage(id: m.id)) }
-            let (tariff, _) = try cachedTariff(try tx.meter(request.meter.description).tariff, tx)
-            let view = try tx.posMeterView(request.meter.description)
-            let body = try render(POSSale(receipt: receipt, breakdown: breakdown, meter: view, vatBasisPoints: tariff.vatBasisPoints, time: tx.now))
-            try tx.insertPOSMessage(m, kind: "purchase", originalID: nil, state: retry ? "handed-out" : "issued", sale: receipt.saleID,
-                                    meter: request.meter.description, response: body)
-            return POSAnswer(body: body, state: "issued", replayed: false)
+            guard (row["fingerprint"] as String) == m.fingerprint else { throw StationError.refused(.posRetryDiffers(id: m.id)) }
+            let state: String = row["state"]
+            guard state != "reversed" else { throw StationError.refused(.posPurchaseReversed(id: m.id)) }
+            // The tokens are now in the point of sale's hands: no reversal takes them back.
+            try tx.db.cachedStatement(sql: "UPDATE pos_messages SET state = 'handed-out', updated_at = ? WHERE id = ? AND state = 'issued'").execute(arguments: [tx.now, m.id])
+            if let sale = row["sale_id"] as Int64? {
+                try tx.log(.reprint, actor: actor.name) { w in w.field("sale", Int(sale)); w.field("pos_message", m.id) }
+            }
+            return POSAnswer(body: Array(row["response"] as Data), state: "issued", replayed: true)
         }
+        let receipt = try sell(request, by: actor, tx)
+        guard !receipt.replayed, let breakdown = receipt.breakdown else { throw StationError.refused(.posDuplicateMessage(id: m.id)) }
+        let (view, tariff) = try tx.posMeterView(request.meter.description)
+        let body = try render(POSSale(receipt: receipt, breakdown: breakdown, meter: view, vatBasisPoints: tariff.vatBasisPoints, time: tx.now))
+        try tx.insertPOSMessage(m, kind: "purchase", originalID: nil, state: retry ? "handed-out" : "issued", sale: receipt.saleID,
+                                meter: request.meter.description, response: body)
+        return POSAnswer(body: body, state: "issued", replayed: false)
     }
 
     /// A point-of-sale advice on purchase `purchaseID`, exactly once per advice id: a repeat of it

@@ -35,57 +35,55 @@ extension Station {
 
     /// A reversal inside `tx` by the station's rules; every refusal comes before anything is written.
     func reverse(sale id: Int64, reason: String, actor: String, _ tx: StoreTransaction) throws -> Money {
-        do {
-            let (row, _) = try tx.sale(id: id)
-            guard (row["kind"] as String) == "credit" else { throw StationError.refused(.notACreditSale(sale: id)) }
-            guard row["reversed_at"] as Int64? == nil else { throw StationError.refused(.alreadyReversed(sale: id)) }
-            let pan: String = row["meter_pan"]
-            var account = try tx.openAccount(meter: pan)
-            guard let saleAccount = row["account_id"] as Int64?, account.id == saleAccount else {
-                throw StationError.refused(.closedAccount(sale: id))
-            }
-            let latest = try Int64.fetchOne(tx.db, sql: "SELECT MAX(id) FROM sales WHERE account_id = ? AND kind = 'credit' AND reversed_at IS NULL",
-                                            arguments: [account.id])
-            guard latest == id else { throw StationError.refused(.notLatestSale(sale: id, later: latest ?? 0)) }
-            // A card sale's purchase is on (or for) the card: only a void takes it off.
-            if try tx.cardPurchase(saleID: id) != nil { throw StationError.refused(.cardSaleNeedsVoid(sale: id)) }
-            // A card void after the sale moved credit into the carry a reversal would restore.
-            let voidedSince = try Bool.fetchOne(tx.db, sql: """
-                SELECT 1 FROM card_purchases cp JOIN sales s ON s.id = cp.sale_id
-                WHERE cp.state = 'voided' AND s.account_id = ? AND cp.voided_log_seq > ?
-                """, arguments: [account.id, row["log_seq"] as Int64? ?? 0]) ?? false
-            guard !voidedSince else { throw StationError.refused(.voidedAfterSale(sale: id)) }
-            // The sale row's figures are checked before they are given back to the account.
-            func figure(_ column: String, _ range: ClosedRange<Int64> = 0...Money.maximumCents) throws -> Int64 {
-                guard let v = row[column] as Int64?, range.contains(v) else {
-                    throw StationError.tampered("sale \(id): its \(column) is not a possible value")
-                }
-                return v
-            }
-            let units = try figure("units", 0...Int64(TransferAmount.maximumUnits)), free = try figure("free_units", 0...units)
-            let saleMonth = String(AuditTime.format(try figure("created_at", 0...AuditTime.latest)).prefix(7))
-            var p = account.position
-            p.arrears = Money(cents: min(Money.maximumCents, p.arrears.cents + (try figure("arrears"))))
-            p.debt = Money(cents: min(Money.maximumCents, p.debt.cents + (try figure("debt"))))
-            p.fixedChargesDue = Money(cents: min(Money.maximumCents, p.fixedChargesDue.cents + (try figure("fixed"))))
-            if saleMonth == account.month {
-                p.monthPurchasedTenths = max(0, p.monthPurchasedTenths - (units - free))
-                p.monthFreeTenths = max(0, p.monthFreeTenths - free)
-            }
-            p.carriedCredit = Money(cents: try figure("carried_in"))
-            account.position = p
-            try tx.save(account)
-            try tx.db.execute(sql: "UPDATE sales SET reversed_at = ?, reversed_by = ? WHERE id = ?", arguments: [tx.now, actor, id])
-            let refund = Money(cents: try figure("money"))
-            try tx.log(.reversal, actor: actor) { w in
-                w.field("sale", Int(id))
-                w.field("account", Int(account.id))
-                w.field("refund", refund.description)
-                w.field("carried_restored", p.carriedCredit.description)
-                w.field("reason", reason)
-            }
-            return refund
+        let (row, _) = try tx.sale(id: id)
+        guard (row["kind"] as String) == "credit" else { throw StationError.refused(.notACreditSale(sale: id)) }
+        guard row["reversed_at"] as Int64? == nil else { throw StationError.refused(.alreadyReversed(sale: id)) }
+        let pan: String = row["meter_pan"]
+        var account = try tx.openAccount(meter: pan)
+        guard let saleAccount = row["account_id"] as Int64?, account.id == saleAccount else {
+            throw StationError.refused(.closedAccount(sale: id))
         }
+        let latest = try Int64.fetchOne(tx.db, sql: "SELECT MAX(id) FROM sales WHERE account_id = ? AND kind = 'credit' AND reversed_at IS NULL",
+                                        arguments: [account.id])
+        guard latest == id else { throw StationError.refused(.notLatestSale(sale: id, later: latest ?? 0)) }
+        // A card sale's purchase is on (or for) the card: only a void takes it off.
+        if try tx.cardPurchase(saleID: id) != nil { throw StationError.refused(.cardSaleNeedsVoid(sale: id)) }
+        // A card void after the sale moved credit into the carry a reversal would restore.
+        let voidedSince = try Bool.fetchOne(tx.db, sql: """
+            SELECT 1 FROM card_purchases cp JOIN sales s ON s.id = cp.sale_id
+            WHERE cp.state = 'voided' AND s.account_id = ? AND cp.voided_log_seq > ?
+            """, arguments: [account.id, row["log_seq"] as Int64? ?? 0]) ?? false
+        guard !voidedSince else { throw StationError.refused(.voidedAfterSale(sale: id)) }
+        // The sale row's figures are checked before they are given back to the account.
+        func figure(_ column: String, _ range: ClosedRange<Int64> = 0...Money.maximumCents) throws -> Int64 {
+            guard let v = row[column] as Int64?, range.contains(v) else {
+                throw StationError.tampered("sale \(id): its \(column) is not a possible value")
+            }
+            return v
+        }
+        let units = try figure("units", 0...Int64(TransferAmount.maximumUnits)), free = try figure("free_units", 0...units)
+        let saleMonth = String(AuditTime.format(try figure("created_at", 0...AuditTime.latest)).prefix(7))
+        var p = account.position
+        p.arrears = Money(cents: min(Money.maximumCents, p.arrears.cents + (try figure("arrears"))))
+        p.debt = Money(cents: min(Money.maximumCents, p.debt.cents + (try figure("debt"))))
+        p.fixedChargesDue = Money(cents: min(Money.maximumCents, p.fixedChargesDue.cents + (try figure("fixed"))))
+        if saleMonth == account.month {
+            p.monthPurchasedTenths = max(0, p.monthPurchasedTenths - (units - free))
+            p.monthFreeTenths = max(0, p.monthFreeTenths - free)
+        }
+        p.carriedCredit = Money(cents: try figure("carried_in"))
+        account.position = p
+        try tx.save(account)
+        try tx.db.execute(sql: "UPDATE sales SET reversed_at = ?, reversed_by = ? WHERE id = ?", arguments: [tx.now, actor, id])
+        let refund = Money(cents: try figure("money"))
+        try tx.log(.reversal, actor: actor) { w in
+            w.field("sale", Int(id))
+            w.field("account", Int(account.id))
+            w.field("refund", refund.description)
+            w.field("carried_restored", p.carriedCredit.description)
+            w.field("reason", reason)
+        }
+        return refund
     }
 
     /// Closes the meter's account with its balance and opens a new one for `customer` on the
